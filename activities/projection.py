@@ -1,0 +1,75 @@
+"""Project a ticket's masked live state into the read model (a local activity)."""
+
+from sqlmodel import select
+from temporalio import activity
+
+from core.settings import Settings
+from domain.contracts import Projection
+from domain.policy import ClockName
+from readmodel import db
+from readmodel.tables import TicketRow, TicketUnitRow, utcnow
+from workflows.activities import PROJECT_TICKET
+
+
+class ProjectionActivities:
+    def __init__(self, settings: Settings):
+        self.settings = settings
+
+    @activity.defn(name=PROJECT_TICKET)
+    def project_ticket(self, projection: Projection) -> None:
+        s = projection.state
+        with db.session(self.settings.database_url) as session:
+            row = session.get(TicketRow, s.number)
+            if row is not None and row.version >= s.version:
+                return  # a retry of an older projection: the newer one is already there
+            deadline_clock = s.clocks.get(ClockName.completion)
+            values = dict(
+                workflow_id=s.workflow_id,
+                stage=s.stage.value,
+                tier=s.tier.value,
+                lead_unit=s.lead_unit,
+                supervisor_unit=s.supervisor_unit,
+                coordinator_unit=s.coordinator_unit,
+                category=s.request.category,
+                district=s.district_unit,
+                street=s.street_unit,
+                urgency=s.request.urgency.value,
+                kind=s.request.kind.value,
+                channel=s.request.channel.value,
+                enterprise=s.request.enterprise,
+                deadline=s.deadline,
+                deadline_estimated=bool(deadline_clock and deadline_clock.estimated),
+                overdue=s.overdue,
+                flags=" ".join(s.flags),
+                policy_pack=s.policy.name if s.policy else None,
+                policy_version=s.policy.version if s.policy else None,
+                citizen_key=projection.citizen_key,
+                outcome=s.outcome.value if s.outcome else None,
+                rehandle_round=s.rehandle_round,
+                received_at=s.received_at,
+                closed_at=s.closed_at,
+                updated_at=utcnow(),
+                version=s.version,
+                state_json=s.model_dump_json(),
+            )
+            if row is None:
+                row = TicketRow(number=s.number, **values)
+            else:
+                for k, v in values.items():
+                    setattr(row, k, v)
+            session.add(row)
+            roles = {
+                (s.lead_unit, "lead"),
+                (s.supervisor_unit, "supervisor"),
+                (s.coordinator_unit, "coordinator"),
+            }
+            wanted = {(u, r) for u, r in roles if u}
+            existing = {
+                (r.unit, r.role): r for r in session.exec(select(TicketUnitRow).where(TicketUnitRow.number == s.number))
+            }
+            for key, r in existing.items():
+                if key not in wanted:
+                    session.delete(r)
+            for unit, role in wanted - existing.keys():
+                session.add(TicketUnitRow(number=s.number, unit=unit, role=role))
+            session.commit()

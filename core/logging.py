@@ -1,0 +1,77 @@
+"""structlog, configured once. Readable console locally, JSON in production (HOTLINE_LOG_JSON=true).
+
+Standard-library records (Temporal's workflow.logger, uvicorn) go through the same processors, so a
+workflow log line carries the ticket and workflow ids like an API or activity line does."""
+
+import logging
+import re
+import sys
+
+import structlog
+
+_PHONE = re.compile(r"(?<!\d)(\+?86)?1[3-9]\d{9}(?!\d)|(?<!\d)0\d{2,3}-?\d{7,8}(?!\d)")
+_PII_KEYS = {"phone", "citizen_phone", "name", "citizen_name", "citizen"}
+
+
+def _scrub_pii(_, __, event_dict):
+    """Last line of defence: no citizen phone number or name reaches a log sink."""
+    for key in list(event_dict):
+        if key in _PII_KEYS:
+            event_dict[key] = "***"
+        elif isinstance(event_dict[key], str):
+            event_dict[key] = _PHONE.sub("***", event_dict[key])
+    return event_dict
+
+
+def _flatten_temporal_extra(_, __, event_dict):
+    # workflow.logger / activity.logger put their context in a dict; lift the ids we bind on.
+    for key in ("temporal_workflow", "temporal_activity"):
+        info = event_dict.pop(key, None)
+        if isinstance(info, dict):
+            event_dict.setdefault("workflow_id", info.get("workflow_id"))
+            if key == "temporal_activity":
+                event_dict.setdefault("activity", info.get("activity_type"))
+    wid = event_dict.get("workflow_id")
+    if isinstance(wid, str) and wid.startswith("ticket-"):
+        event_dict.setdefault("ticket", wid.removeprefix("ticket-"))
+    return event_dict
+
+
+_configured = False
+
+
+def configure_logging(json: bool = False, level: str = "INFO") -> None:
+    global _configured
+    shared = [
+        structlog.contextvars.merge_contextvars,
+        structlog.stdlib.add_log_level,
+        structlog.stdlib.add_logger_name,
+        structlog.stdlib.ExtraAdder(),
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        _flatten_temporal_extra,
+        _scrub_pii,
+    ]
+    renderer = structlog.processors.JSONRenderer(ensure_ascii=False) if json else structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
+    structlog.configure(
+        processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        cache_logger_on_first_use=True,
+    )
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            foreign_pre_chain=shared,
+            processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
+        )
+    )
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+    for noisy in ("httpx", "httpcore", "alembic.runtime.migration"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    _configured = True
+
+
+def get_logger(name: str | None = None, **bound):
+    return structlog.get_logger(name).bind(**bound)

@@ -1,0 +1,49 @@
+"""Rules of the callback (回访): who records the citizen's answer and what it decides."""
+
+from datetime import datetime
+
+from pydantic import BaseModel
+
+from domain.errors import conflict, forbidden
+from domain.handling import check_open
+from domain.ticket import Actor, CallbackAnswer, CallbackRecord, TicketState
+from domain.vocabulary import Role, Stage
+
+CALLBACK_ROLES = (Role.center, Role.intake, Role.supervisor)
+
+
+class RecordCallback(BaseModel):
+    actor: Actor
+    answer: CallbackAnswer
+
+
+def check_record(s: TicketState, actor: Actor) -> None:
+    check_open(s)
+    if actor.role not in CALLBACK_ROLES:
+        raise forbidden("only the 12345 center records callback answers")
+    if s.stage != Stage.callback:
+        raise conflict(f"ticket {s.number} is not waiting for a callback (stage {s.stage})")
+
+
+def record(s: TicketState, actor: str, answer: CallbackAnswer, attempt: int, now: datetime) -> CallbackRecord:
+    rec = CallbackRecord(**answer.model_dump(), attempt=attempt, round=s.rehandle_round, at=now, by=actor)
+    s.callbacks.append(rec)
+    if not answer.reached:
+        s.record(now, actor, "callback_unreached", f"attempt {attempt}: citizen not reached", attempt=attempt)
+    else:
+        detail = f"resolved={'yes' if answer.resolved else 'no'}, {answer.satisfaction.value}"
+        if answer.comment:
+            detail += f": {answer.comment}"
+        s.record(
+            now, actor, "callback_answered", detail,
+            attempt=attempt, resolved=answer.resolved, satisfaction=answer.satisfaction.value,
+        )  # fmt: skip
+    return rec
+
+
+def answer_of_round(s: TicketState) -> CallbackRecord | None:
+    """The citizen's answer in the current round (a rehandle starts a new round)."""
+    for rec in reversed(s.callbacks):
+        if rec.reached and rec.round == s.rehandle_round:
+            return rec
+    return None

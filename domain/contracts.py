@@ -1,0 +1,96 @@
+"""The contracts between workflows and activities: what each activity takes and returns.
+
+Kept in domain/ so workflow code can import them inside the sandbox without pulling in
+SQLModel or httpx."""
+
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import BaseModel
+
+from domain.calendar import WorkCalendar
+from domain.policy import PolicyPack
+from domain.ticket import Routing, TicketInput, TicketState
+from domain.vocabulary import Kind, Urgency
+
+
+class IntakeDecision(BaseModel):
+    """What intake settles once, and the ticket keeps for life: owners, rules and calendar."""
+
+    routing: Routing
+    policy: PolicyPack
+    calendar: WorkCalendar
+    citizen_key: str | None  # salted hash of the phone: finds repeats without storing the number
+
+
+class DeliveryKind(StrEnum):
+    work_order = "work_order"  # first-responsible dispatch to the lead unit (派单)
+    copy = "copy"  # dual dispatch: copy to the sector supervisor (双派)
+    rehandle = "rehandle"  # sent back after an unsatisfied callback (重办)
+    reminder = "reminder"  # 催办
+    supervision = "supervision"  # 督办
+    escalation = "escalation"  # 提级: to the coordinator one tier up
+    warning = "warning"  # a deadline is near
+    whistle = "whistle"  # 吹哨: summoned department
+    urge = "urge"
+    cancellation = "cancellation"  # the unit no longer owns the ticket (reassigned)
+    notice = "notice"  # anything else a unit should know
+
+
+class WorkOrder(BaseModel):
+    """The ticket as a handling unit's system receives it. The citizen's phone is here because the
+    unit must contact the citizen; it never goes into a log."""
+
+    number: str
+    category: str
+    kind: Kind
+    urgency: Urgency
+    enterprise: bool
+    description: str
+    address: str
+    district: str | None
+    street: str | None
+    citizen_name: str
+    citizen_phone: str | None
+    lead_unit: str | None
+    supervisor_unit: str | None
+    deadline: datetime | None
+
+
+class Delivery(BaseModel):
+    ticket: str
+    workflow_id: str
+    sequence: int  # the ticket's delivery sequence: with the number, the idempotency key
+    unit: str
+    kind: DeliveryKind
+    message: str  # Chinese text for the unit
+    work_order: WorkOrder | None = None
+
+    @property
+    def idempotency_key(self) -> str:
+        return f"{self.ticket}-{self.sequence}"
+
+
+class DeliveryReceipt(BaseModel):
+    delivered: bool
+    channel: str  # department_api | sms | queue
+    detail: str = ""
+
+
+class CallbackRequest(BaseModel):
+    """One callback attempt (回访) for the callback channel to carry out."""
+
+    ticket: str
+    workflow_id: str
+    sequence: int
+    attempt: int
+    phone: str | None
+    result: str  # what the unit reported, for the operator or survey
+    reply: str
+
+
+class Projection(BaseModel):
+    """The masked live state for the read model."""
+
+    state: TicketState
+    citizen_key: str | None

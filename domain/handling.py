@@ -1,0 +1,100 @@
+"""Rules of handling (办理): acknowledge, progress notes, completion. Each action has a check
+(the update's validator: refuses with the reason, leaves no trace) and an apply (the handler)."""
+
+from datetime import datetime
+
+from pydantic import BaseModel, Field
+
+from domain.errors import conflict, forbidden
+from domain.policy import ClockName
+from domain.ticket import Actor, Completion, TicketState
+from domain.vocabulary import HandlingResult, Role, Stage
+
+HANDLING_STAGES = (Stage.handling, Stage.rehandle)
+
+
+class Acknowledge(BaseModel):
+    actor: Actor
+
+
+class ProgressNote(BaseModel):
+    actor: Actor
+    note: str = Field(min_length=1, max_length=2000)
+    contacted_citizen: bool = False  # the unit has talked to the citizen (the contact clock)
+
+
+class Complete(BaseModel):
+    actor: Actor
+    result: HandlingResult
+    reply: str = Field(min_length=2, max_length=4000, description="The reply the citizen is given")
+
+
+def check_open(s: TicketState) -> None:
+    if s.stage == Stage.closed:
+        raise conflict(f"ticket {s.number} is closed")
+
+
+def check_unit(s: TicketState, actor: Actor, allowed: set[str | None], what: str) -> None:
+    if actor.role != Role.unit or not actor.unit:
+        raise forbidden(f"only a handling unit can {what}")
+    if actor.unit not in allowed:
+        lead = s.name_of(s.lead_unit)
+        raise forbidden(f"your unit {actor.unit} does not handle ticket {s.number}; it is led by {lead}")
+
+
+def handlers(s: TicketState) -> set[str | None]:
+    """Who may act as the handler: the lead unit and, once escalated, the coordinator above it."""
+    return {s.lead_unit, s.coordinator_unit} - {None}
+
+
+def check_acknowledge(s: TicketState, actor: Actor) -> None:
+    check_open(s)
+    check_unit(s, actor, {s.lead_unit}, "acknowledge a ticket")
+    if s.acknowledged_at is not None:
+        raise conflict(f"ticket {s.number} was already acknowledged")
+    if s.stage not in (Stage.dispatch, Stage.rehandle):
+        raise conflict(f"ticket {s.number} is in stage {s.stage}: nothing to acknowledge")
+
+
+def acknowledge(s: TicketState, actor: Actor, now: datetime) -> None:
+    s.acknowledged_at = now
+    if s.stage == Stage.dispatch:
+        s.stage = Stage.handling
+    meet(s, ClockName.acknowledge, now)
+    s.record(now, actor.label, "acknowledged", f"{s.name_of(actor.unit)} signed for the ticket")
+
+
+def check_progress(s: TicketState, actor: Actor) -> None:
+    check_open(s)
+    check_unit(s, actor, handlers(s), "add a progress note")
+    if s.stage not in HANDLING_STAGES or s.acknowledged_at is None:
+        raise conflict(f"ticket {s.number} must be acknowledged before progress is reported (stage {s.stage})")
+
+
+def progress(s: TicketState, note: ProgressNote, now: datetime) -> None:
+    meet(s, ClockName.first_feedback, now)
+    if note.contacted_citizen:
+        meet(s, ClockName.contact, now)
+    s.record(now, note.actor.label, "progress", note.note, contacted_citizen=note.contacted_citizen)
+
+
+def check_complete(s: TicketState, actor: Actor) -> None:
+    check_open(s)
+    check_unit(s, actor, handlers(s), "complete a ticket")
+    if s.completion is not None or s.stage == Stage.callback:
+        raise conflict(f"ticket {s.number} is already completed")
+    if s.stage not in HANDLING_STAGES or s.acknowledged_at is None:
+        raise conflict(f"ticket {s.number} must be acknowledged before it is completed (stage {s.stage})")
+
+
+def complete(s: TicketState, c: Complete, now: datetime) -> None:
+    s.completion = Completion(unit=c.actor.unit or "", result=c.result, reply=c.reply, at=now)
+    for name in list(s.clocks):
+        meet(s, name, now)
+    s.record(now, c.actor.label, "completed", c.reply, result=c.result.value)
+
+
+def meet(s: TicketState, name: ClockName, now: datetime) -> None:
+    clock = s.clocks.get(name)
+    if clock and clock.met_at is None:
+        clock.met_at = now

@@ -1,0 +1,219 @@
+"""City policy packs: every rule on which cities disagree, as data.
+
+A pack is a TOML file in domain/policies/. It is validated when loaded; a ticket keeps the whole
+pack it started under (it travels in the workflow's history), so editing a pack changes new
+tickets only."""
+
+import hashlib
+import re
+import tomllib
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, BeforeValidator, Field, PlainSerializer, ValidationError, model_validator
+
+from domain.vocabulary import Kind, Tier, Urgency
+
+POLICIES_DIR = Path(__file__).parent / "policies"
+
+_LIMIT = re.compile(r"^\s*(\d+)\s*(m|h|d|wd)\s*$")
+_UNITS = {"m": "minutes", "h": "hours", "d": "days", "wd": "working_days"}
+
+
+class Limit(BaseModel):
+    """A time limit: "30m", "2h", "7d" (calendar time) or "5wd" (working days, statutory calendar)."""
+
+    amount: int = Field(ge=0)
+    unit: Literal["minutes", "hours", "days", "working_days"]
+
+    @classmethod
+    def parse(cls, value: object) -> object:
+        if isinstance(value, str):
+            m = _LIMIT.match(value)
+            if not m:
+                raise ValueError(f"{value!r} is not a time limit; write e.g. '30m', '2h', '7d' or '5wd'")
+            return {"amount": int(m.group(1)), "unit": _UNITS[m.group(2)]}
+        return value
+
+    def __str__(self) -> str:
+        short = {v: k for k, v in _UNITS.items()}[self.unit]
+        return f"{self.amount}{short}"
+
+    @property
+    def working_days(self) -> bool:
+        return self.unit == "working_days"
+
+    def seconds(self) -> float:
+        """Calendar length; for working days an approximation (one day each), never used for deadlines."""
+        return self.amount * {"minutes": 60, "hours": 3600, "days": 86400, "working_days": 86400}[self.unit]
+
+
+LimitField = Annotated[Limit, BeforeValidator(Limit.parse), PlainSerializer(str, return_type=str)]
+
+
+class ClockName(StrEnum):
+    acknowledge = "acknowledge"  # 签收
+    contact = "contact"  # 联系诉求人 (response)
+    first_feedback = "first_feedback"  # 首次反馈
+    completion = "completion"  # 办结
+
+
+class BreachAction(StrEnum):
+    reminder = "reminder"  # 催办: the unit is reminded
+    supervision = "supervision"  # 督办: a flag over the ticket, the supervisor is told
+    escalation = "escalation"  # 提级: coordination one tier up
+
+
+class BreachStep(BaseModel):
+    action: BreachAction
+    after: LimitField = Limit(amount=0, unit="minutes")  # counted from the breach
+
+
+class ClockRule(BaseModel):
+    """One clock of a ticket: when it starts, how long it runs, what happens when it is missed."""
+
+    starts: Literal["dispatch", "acknowledge", "next_day"] = "dispatch"
+    by_urgency: dict[Urgency, LimitField] = {}
+    by_kind: dict[Kind, LimitField] = {}
+    enterprise: LimitField | None = None  # enterprise requests (Qingdao "2115")
+    enterprise_only: bool = False  # the clock runs for enterprise requests only
+    on_breach: list[BreachStep] = [BreachStep(action=BreachAction.reminder)]
+
+    def limit_for(self, urgency: Urgency, kind: Kind, enterprise: bool) -> Limit | None:
+        """Most specific rule wins: the time-critical urgencies (an emergency stays an emergency
+        for a company too), then the enterprise standard, then the kind, then the urgency."""
+        if self.enterprise_only and not enterprise:
+            return None
+        if urgency in (Urgency.emergency, Urgency.urgent) and urgency in self.by_urgency:
+            return self.by_urgency[urgency]
+        if enterprise and self.enterprise is not None:
+            return self.enterprise
+        if kind in self.by_kind:
+            return self.by_kind[kind]
+        return self.by_urgency.get(urgency)
+
+
+class EscalationRule(BaseModel):
+    # The coordinator one tier up gets a fresh completion deadline: this length where the pack
+    # names one for the tier, else the ticket's own completion limit again.
+    deadline_by_tier: dict[Tier, LimitField] = {}
+    # The handling street may ask to escalate at once (吹哨 / 提级).
+    street_may_request: bool = True
+
+
+class WhistleRule(BaseModel):
+    acknowledge_within: LimitField = Limit(amount=30, unit="minutes")  # 吹哨报到: summoned units must report
+
+
+class ExtensionRule(BaseModel):
+    max_count: int = Field(default=1, ge=0)
+    max_each: LimitField = Limit(amount=7, unit="days")
+
+
+class ReturnRule(BaseModel):
+    window: LimitField = Limit(amount=2, unit="hours")  # after dispatch
+    first_responsible_may_return: bool = True  # Longkou: 首接负责，不予回退 -> false
+    clocks_on_reassign: Literal["restart", "keep"] = "restart"
+
+
+class ConsultationRule(BaseModel):
+    round_deadline: LimitField = Limit(amount=4, unit="hours")
+    max_rounds: int = Field(default=2, ge=1)
+    consensus: Literal["unanimous", "majority"] = "unanimous"
+    clocks: Literal["pause", "run"] = "pause"
+
+
+class CallbackRule(BaseModel):
+    when: Literal["at_completion", "at_deadline"] = "at_completion"
+    attempts: int = Field(default=3, ge=1)
+    spacing: LimitField = Limit(amount=8, unit="hours")  # between attempts; also how long an attempt waits
+    unreachable_counts_as: Literal["satisfied", "unsatisfied", "excluded"] = "excluded"
+
+
+class RehandleRule(BaseModel):
+    max_rounds: int = Field(default=2, ge=0)
+    limit: LimitField | None = None  # None: the completion limit of the ticket again
+
+
+class MergeRule(BaseModel):
+    window: LimitField = Limit(amount=7, unit="days")
+    supervise_at_repeat: int = 3
+
+
+class AssessmentRule(BaseModel):
+    """三率: the monthly scoring of each unit."""
+
+    weights: dict[Literal["response", "resolution", "satisfaction"], float] = {
+        "response": 0.30,
+        "resolution": 0.35,
+        "satisfaction": 0.35,
+    }
+
+
+class PolicyRef(BaseModel):
+    name: str
+    version: str
+    digest: str  # of the file's bytes: an edit without a version bump is still told apart
+
+
+class PolicyPack(BaseModel):
+    name: str = Field(pattern=r"^[a-z][a-z0-9_-]*$")
+    version: str
+    title: str
+    digest: str = ""
+    warning_share: float = Field(default=0.8, gt=0, lt=1)
+    clocks: dict[ClockName, ClockRule]
+    escalation: EscalationRule = EscalationRule()
+    whistle: WhistleRule = WhistleRule()
+    extension: ExtensionRule = ExtensionRule()
+    returns: ReturnRule = ReturnRule()
+    consultation: ConsultationRule = ConsultationRule()
+    callback: CallbackRule = CallbackRule()
+    rehandle: RehandleRule = RehandleRule()
+    merge: MergeRule = MergeRule()
+    assessment: AssessmentRule = AssessmentRule()
+
+    @model_validator(mode="after")
+    def _completion_covers_every_urgency(self) -> "PolicyPack":
+        rule = self.clocks.get(ClockName.completion)
+        if rule is None:
+            raise ValueError("a pack must define clocks.completion")
+        missing = [u.value for u in Urgency if u not in rule.by_urgency and not rule.by_kind]
+        if missing:
+            raise ValueError(f"clocks.completion.by_urgency has no limit for: {', '.join(missing)}")
+        return self
+
+    @property
+    def ref(self) -> PolicyRef:
+        return PolicyRef(name=self.name, version=self.version, digest=self.digest)
+
+    def completion_limit(self, urgency: Urgency, kind: Kind, enterprise: bool) -> Limit:
+        rule = self.clocks[ClockName.completion]
+        limit = rule.limit_for(urgency, kind, enterprise) or rule.by_urgency.get(Urgency.normal)
+        if limit is None:  # a kind-only pack and an urgency it does not name
+            limit = max(rule.by_kind.values(), key=Limit.seconds)
+        return limit
+
+
+def available_packs() -> list[str]:
+    return sorted(p.stem for p in POLICIES_DIR.glob("*.toml"))
+
+
+def load_pack(name: str, directory: Path = POLICIES_DIR) -> PolicyPack:
+    path = directory / f"{name}.toml"
+    if not path.is_file():
+        raise ValueError(f"unknown policy pack {name!r}; available: {', '.join(available_packs())}")
+    raw = path.read_bytes()
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+        raise ValueError(f"policy pack {path.name}: {e}") from e
+    data["digest"] = hashlib.sha256(raw).hexdigest()[:12]
+    try:
+        pack = PolicyPack.model_validate(data)
+    except ValidationError as e:
+        raise ValueError(f"policy pack {path.name} is invalid:\n{e}") from e
+    if pack.name != name:
+        raise ValueError(f"policy pack {path.name} declares name {pack.name!r}; the file name must match")
+    return pack

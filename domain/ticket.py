@@ -1,0 +1,252 @@
+"""A ticket's contracts: what intake records, what the workflow starts with, and its live state."""
+
+import re
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, Field, field_validator, model_validator
+
+from domain.policy import ClockName, PolicyRef
+from domain.privacy import mask_name, mask_phone
+from domain.vocabulary import Channel, HandlingResult, Kind, Outcome, Role, Satisfaction, Stage, Tier, Urgency
+
+
+_PHONE = re.compile(r"^\+?[0-9][0-9 -]{4,19}$")
+_MASKED_PHONE = re.compile(r"^[0-9]{0,3}\*+[0-9]{0,4}$")  # what mask_phone() makes of one
+
+
+class Citizen(BaseModel):
+    name: str = Field(default="", max_length=50, description="May be empty: anonymous requests are allowed.")
+    phone: str | None = Field(default=None, max_length=24, examples=["13800138000"])
+    callback_opt_out: bool = False
+
+    @field_validator("phone")
+    @classmethod
+    def _phone(cls, v: str | None) -> str | None:
+        if v is None or v == "":
+            return None
+        if not (_PHONE.match(v) or _MASKED_PHONE.match(v)):
+            raise ValueError("phone must be digits, optionally with a leading + and spaces or dashes")
+        return v
+
+
+class Address(BaseModel):
+    district: str = Field(min_length=1, max_length=50, description="District id or name, e.g. 市南区")
+    street: str = Field(min_length=1, max_length=50, description="Street office id or name, e.g. 八大峡街道")
+    text: str = Field(default="", max_length=300, description="Free-text location")
+
+
+class TicketRequest(BaseModel):
+    """The intake form, as a call-center desk, the web or WeChat fills it in."""
+
+    channel: Channel
+    kind: Kind
+    citizen: Citizen
+    description: str = Field(min_length=2, max_length=4000)
+    category: str = Field(min_length=1, max_length=80)
+    address: Address
+    enterprise: bool = False
+    urgency: Urgency = Urgency.normal
+
+    @field_validator("description")
+    @classmethod
+    def _not_blank(cls, v: str) -> str:
+        if not v.strip():
+            raise ValueError("description is blank")
+        return v.strip()
+
+
+class TicketInput(BaseModel):
+    """The one input of TicketWorkflow."""
+
+    number: str
+    request: TicketRequest
+    received_at: datetime
+    received_by: str = "intake"
+    policy_pack: str | None = None  # None: the pack the worker is configured with
+
+
+class Actor(BaseModel):
+    """Who performs an action: taken from the caller's token, never from the request body."""
+
+    role: Role
+    unit: str | None = None
+    user: str = ""
+
+    @property
+    def label(self) -> str:
+        return self.unit or (f"{self.role.value}:{self.user}" if self.user else self.role.value)
+
+
+class TimelineEvent(BaseModel):
+    at: datetime
+    actor: str
+    event: str
+    detail: str = ""
+    data: dict[str, Any] = {}
+
+
+class Clock(BaseModel):
+    """One running deadline. Moving it (extension, rehandle, escalation) replaces its times;
+    there is never a second clock of the same name."""
+
+    name: ClockName
+    limit: str
+    started_at: datetime
+    due_at: datetime
+    warn_at: datetime
+    estimated: bool = False  # the deadline falls in a year without official calendar data
+    met_at: datetime | None = None
+    warned_at: datetime | None = None
+    breached_at: datetime | None = None
+    steps_done: int = 0  # how many steps of the pack's breach ladder have run
+    paused_at: datetime | None = None
+
+    @property
+    def running(self) -> bool:
+        return self.met_at is None and self.paused_at is None
+
+
+class Routing(BaseModel):
+    """Who owns the ticket, from the responsibility list and the address."""
+
+    lead_unit: str
+    supervisor_unit: str
+    street_unit: str
+    district_unit: str
+    escalation_chain: list[str]  # lead, then each tier above it up to the city
+    escalation_tiers: list[Tier]  # the tier of each unit of the chain
+    unit_names: dict[str, str]
+    reason: str
+
+
+class Completion(BaseModel):
+    unit: str
+    result: HandlingResult
+    reply: str
+    at: datetime
+
+
+class CallbackAnswer(BaseModel):
+    """The citizen's answer to a callback (回访)."""
+
+    reached: bool
+    resolved: bool | None = None
+    satisfaction: Satisfaction | None = None
+    comment: str = Field(default="", max_length=1000)
+
+    @model_validator(mode="after")
+    def _complete_when_reached(self) -> "CallbackAnswer":
+        if self.reached and (self.resolved is None or self.satisfaction is None):
+            raise ValueError("a reached citizen's answer needs both `resolved` and `satisfaction`")
+        if not self.reached and (self.resolved is not None or self.satisfaction is not None):
+            raise ValueError("`resolved` and `satisfaction` can only be recorded when the citizen was reached")
+        return self
+
+    @property
+    def confirms(self) -> bool:
+        """Resolved and at least basically satisfied: the ticket may close."""
+        return bool(self.reached and self.resolved and self.satisfaction != Satisfaction.unsatisfied)
+
+
+class CallbackRecord(CallbackAnswer):
+    attempt: int
+    round: int = 0  # the rehandle round it answers for
+    at: datetime
+    by: str
+
+
+class TicketState(BaseModel):
+    """The live state of one ticket: what the `state` query returns."""
+
+    number: str
+    workflow_id: str
+    request: TicketRequest
+    received_at: datetime
+    stage: Stage = Stage.intake
+    policy: PolicyRef | None = None
+    tier: Tier = Tier.street
+    lead_unit: str | None = None
+    supervisor_unit: str | None = None
+    coordinator_unit: str | None = None
+    street_unit: str | None = None
+    district_unit: str | None = None
+    escalation_chain: list[str] = []
+    escalation_tiers: list[Tier] = []
+    escalation_level: int = 0  # 0: the lead handles alone; 1: district coordinates; 2: city
+    unit_names: dict[str, str] = {}
+    acknowledged_at: datetime | None = None
+    completion: Completion | None = None
+    rehandle_round: int = 0
+    callbacks: list[CallbackRecord] = []
+    clocks: dict[ClockName, Clock] = {}
+    flags: list[str] = []
+    deliveries: int = 0  # sequence of outbound deliveries: the idempotency key of each
+    outcome: Outcome | None = None
+    closed_at: datetime | None = None
+    timeline: list[TimelineEvent] = []
+    version: int = 0
+
+    # -- small helpers used by the rules -------------------------------------------------------
+
+    def record(self, at: datetime, actor: str, event: str, detail: str = "", **data: Any) -> None:
+        self.timeline.append(TimelineEvent(at=at, actor=actor, event=event, detail=detail, data=data))
+
+    def flag(self, name: str) -> None:
+        if name not in self.flags:
+            self.flags = sorted({*self.flags, name})
+
+    def unflag(self, name: str) -> None:
+        self.flags = [f for f in self.flags if f != name]
+
+    def name_of(self, unit: str | None) -> str:
+        return self.unit_names.get(unit or "", unit or "")
+
+    def next_delivery(self) -> int:
+        self.deliveries += 1
+        return self.deliveries
+
+    @property
+    def deadline(self) -> datetime | None:
+        clock = self.clocks.get(ClockName.completion)
+        return clock.due_at if clock and clock.met_at is None else None
+
+    @property
+    def overdue(self) -> bool:
+        return any(c.breached_at and c.met_at is None for c in self.clocks.values())
+
+    def masked(self) -> "TicketState":
+        """The state without the citizen's identity: for the read model and for views that
+        do not need to contact the citizen."""
+        copy = self.model_copy(deep=True)
+        c = copy.request.citizen
+        copy.request.citizen = Citizen(
+            name=mask_name(c.name), phone=mask_phone(c.phone), callback_opt_out=c.callback_opt_out
+        )
+        return copy
+
+
+class TicketSummary(BaseModel):
+    """What an action returns: enough to show the caller where the ticket now stands."""
+
+    number: str
+    stage: Stage
+    tier: Tier
+    lead_unit: str | None
+    coordinator_unit: str | None
+    deadline: datetime | None
+    flags: list[str]
+    outcome: Outcome | None
+
+    @classmethod
+    def of(cls, s: TicketState) -> "TicketSummary":
+        return cls(
+            number=s.number,
+            stage=s.stage,
+            tier=s.tier,
+            lead_unit=s.lead_unit,
+            coordinator_unit=s.coordinator_unit,
+            deadline=s.deadline,
+            flags=s.flags,
+            outcome=s.outcome,
+        )

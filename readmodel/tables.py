@@ -1,0 +1,95 @@
+"""Read-model tables. Citizen identity is never stored in the clear: a salted phone hash is the
+key for merging repeats and for self-service look-up."""
+
+from datetime import datetime, timezone
+
+from sqlalchemy import Column, DateTime, Index, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _ts(nullable: bool = True, index: bool = False):
+    return Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=nullable, index=index))
+
+
+class IntakeRequestRow(SQLModel, table=True):
+    """One POST /tickets, keyed by its Idempotency-Key. Written before the workflow starts, so a
+    crash between the two is finished by the next retry or by the start-up reconciler."""
+
+    __tablename__ = "intake_request"
+
+    id: int | None = Field(default=None, primary_key=True)
+    idempotency_key: str = Field(max_length=200, unique=True)
+    number: str | None = Field(default=None, max_length=32, unique=True)
+    request_hash: str = Field(max_length=64)
+    payload_json: str | None = Field(default=None, sa_column=Column(Text))  # cleared once started (PII)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
+    started_at: datetime | None = _ts()
+    result_json: str | None = Field(default=None, sa_column=Column(Text))  # the response a retry gets back
+
+
+class TicketRow(SQLModel, table=True):
+    __tablename__ = "ticket"
+    __table_args__ = (Index("ix_ticket_stage_deadline", "stage", "deadline"),)
+
+    number: str = Field(primary_key=True, max_length=32)
+    workflow_id: str = Field(max_length=64)
+    stage: str = Field(max_length=16, index=True)
+    tier: str = Field(max_length=16)
+    lead_unit: str | None = Field(default=None, max_length=80, index=True)
+    supervisor_unit: str | None = Field(default=None, max_length=80)
+    coordinator_unit: str | None = Field(default=None, max_length=80)
+    category: str = Field(max_length=80, index=True)
+    district: str | None = Field(default=None, max_length=80, index=True)
+    street: str | None = Field(default=None, max_length=80)
+    urgency: str = Field(max_length=16)
+    kind: str = Field(max_length=16)
+    channel: str = Field(max_length=16)
+    enterprise: bool = False
+    deadline: datetime | None = _ts()
+    deadline_estimated: bool = False
+    overdue: bool = Field(default=False, index=True)
+    flags: str = Field(default="", max_length=400)  # space-separated
+    policy_pack: str | None = Field(default=None, max_length=40)
+    policy_version: str | None = Field(default=None, max_length=60)
+    citizen_key: str | None = Field(default=None, max_length=64, index=True)
+    outcome: str | None = Field(default=None, max_length=32)
+    rehandle_round: int = 0
+    received_at: datetime | None = _ts(index=True)
+    closed_at: datetime | None = _ts()
+    updated_at: datetime | None = _ts()
+    version: int = 0
+    state_json: str = Field(sa_column=Column(Text, nullable=False))  # the masked live state
+
+
+class TicketUnitRow(SQLModel, table=True):
+    """Every unit involved in a ticket and in what role: lists filter on it."""
+
+    __tablename__ = "ticket_unit"
+
+    number: str = Field(primary_key=True, max_length=32)
+    unit: str = Field(primary_key=True, max_length=80, index=True)
+    role: str = Field(primary_key=True, max_length=20)
+
+
+class DeliveryRow(SQLModel, table=True):
+    """One outbound delivery (work order, copy, reminder, escalation, callback request...)."""
+
+    __tablename__ = "delivery"
+    __table_args__ = (UniqueConstraint("idempotency_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    idempotency_key: str = Field(max_length=80)
+    ticket: str = Field(max_length=32, index=True)
+    sequence: int
+    unit: str = Field(max_length=80, index=True)
+    kind: str = Field(max_length=24)
+    channel: str = Field(max_length=16)  # department_api | sms | queue
+    status: str = Field(max_length=16)  # pending | delivered | failed
+    attempts: int = 0
+    detail: str = Field(default="", max_length=500)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
+    updated_at: datetime | None = _ts()
