@@ -11,7 +11,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, Field, PlainSerializer, ValidationError, model_validator
+from pydantic import BaseModel, Field, PlainSerializer, ValidationError, model_validator
 
 from domain.vocabulary import Kind, Tier, Urgency
 
@@ -27,6 +27,7 @@ class Limit(BaseModel):
     amount: int = Field(ge=0)
     unit: Literal["minutes", "hours", "days", "working_days"]
 
+    @model_validator(mode="before")
     @classmethod
     def parse(cls, value: object) -> object:
         if isinstance(value, str):
@@ -49,7 +50,7 @@ class Limit(BaseModel):
         return self.amount * {"minutes": 60, "hours": 3600, "days": 86400, "working_days": 86400}[self.unit]
 
 
-LimitField = Annotated[Limit, BeforeValidator(Limit.parse), PlainSerializer(str, return_type=str)]
+LimitField = Annotated[Limit, PlainSerializer(str, return_type=str)]
 
 
 class ClockName(StrEnum):

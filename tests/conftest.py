@@ -1,7 +1,6 @@
 """Shared fixtures: a migrated read model, the time-skipping Temporal test server and the real
 dev server (both from PyPI packages: nothing is downloaded), and workers on fresh task queues."""
 
-import os
 import sys
 import uuid
 from collections.abc import AsyncIterator
@@ -25,10 +24,32 @@ def pytest_addoption(parser):
     parser.addoption("--postgres", action="store_true", help="also run the read-model tests on PostgreSQL")
 
 
+@pytest.fixture(scope="session")
+def postgres(request, tmp_path_factory):
+    """A real PostgreSQL server (the pgserver package ships the binaries) when run with --postgres."""
+    if not request.config.getoption("--postgres"):
+        yield None
+        return
+    import pgserver
+
+    server = pgserver.get_server(tmp_path_factory.mktemp("pg"), cleanup_mode="stop")
+    yield server
+    server.cleanup()
+
+
+def new_database(postgres, folder: Path) -> str:
+    """A fresh, empty read model: a SQLite file, or a new database on the PostgreSQL server."""
+    if postgres is None:
+        return f"sqlite:///{folder / 'readmodel.db'}"
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    postgres.psql(f"CREATE DATABASE {name};")
+    socket_dir = postgres.get_uri().split("host=")[-1]
+    return f"postgresql+psycopg://postgres@/{name}?host={socket_dir}"
+
+
 @pytest.fixture
-def settings(tmp_path) -> Settings:
-    url = os.environ.get("HOTLINE_TEST_DATABASE_URL") or f"sqlite:///{tmp_path / 'readmodel.db'}"
-    s = Settings(database_url=url, data_dir=tmp_path, policy_pack="qingdao", city="qingdao")
+def settings(tmp_path, postgres) -> Settings:
+    s = Settings(database_url=new_database(postgres, tmp_path), data_dir=tmp_path, policy_pack="qingdao", city="qingdao")
     db.migrate(s.database_url)
     return s
 

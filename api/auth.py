@@ -1,0 +1,45 @@
+"""Bearer tokens (JWT, HS256) carrying a role and, for handling units, the unit id."""
+
+from datetime import datetime, timedelta, timezone
+
+import jwt
+from pydantic import BaseModel, ValidationError
+
+from domain.ticket import Actor
+from domain.vocabulary import Role
+
+ALGORITHM = "HS256"
+ISSUER = "hotline12345"
+
+
+class TokenError(Exception):
+    pass
+
+
+class Claims(BaseModel):
+    sub: str
+    role: Role
+    unit: str | None = None
+
+
+def mint(secret: str, role: Role, user: str, unit: str | None = None, hours: int = 12) -> str:
+    if role == Role.unit and not unit:
+        raise ValueError("a unit token needs the unit id")
+    now = datetime.now(timezone.utc)
+    claims = {"sub": user, "role": role.value, "iss": ISSUER, "iat": now, "exp": now + timedelta(hours=hours)}
+    if unit:
+        claims["unit"] = unit
+    return jwt.encode(claims, secret, algorithm=ALGORITHM)
+
+
+def verify(secret: str, token: str) -> Actor:
+    try:
+        raw = jwt.decode(token, secret, algorithms=[ALGORITHM], issuer=ISSUER, options={"require": ["exp", "sub"]})
+        claims = Claims.model_validate(raw)
+    except jwt.ExpiredSignatureError as e:
+        raise TokenError("token expired") from e
+    except (jwt.InvalidTokenError, ValidationError) as e:
+        raise TokenError(f"invalid token: {e}") from e
+    if claims.role == Role.unit and not claims.unit:
+        raise TokenError("a unit token must name its unit")
+    return Actor(role=claims.role, unit=claims.unit, user=claims.sub)

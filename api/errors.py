@@ -1,0 +1,44 @@
+"""Every refusal becomes a 4xx that says why; nothing a caller sends produces a 500."""
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from domain.errors import Refusal, RefusalKind
+
+STATUS = {RefusalKind.forbidden: 403, RefusalKind.conflict: 409, RefusalKind.invalid: 422}
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, reason: str, headers: dict[str, str] | None = None):
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+        self.headers = headers
+
+
+def not_found(reason: str) -> ApiError:
+    return ApiError(404, reason)
+
+
+def unavailable(reason: str) -> ApiError:
+    return ApiError(503, reason, {"Retry-After": "5"})
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(ApiError)
+    async def _api_error(_: Request, exc: ApiError):
+        return JSONResponse({"detail": exc.reason}, status_code=exc.status, headers=exc.headers)
+
+    @app.exception_handler(Refusal)
+    async def _refusal(_: Request, exc: Refusal):
+        return JSONResponse({"detail": exc.reason, "kind": exc.kind.value}, status_code=STATUS[exc.kind])
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_: Request, exc: RequestValidationError):
+        problems = []
+        for err in exc.errors():
+            where = ".".join(str(p) for p in err.get("loc", ()) if p != "body")
+            problems.append(f"{where}: {err.get('msg')}" if where else err.get("msg"))
+        errors = [{"loc": [str(p) for p in e.get("loc", ())], "msg": e.get("msg"), "type": e.get("type")} for e in exc.errors()]
+        return JSONResponse({"detail": "; ".join(problems), "errors": errors}, status_code=422)

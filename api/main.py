@@ -1,0 +1,52 @@
+"""The FastAPI application.
+
+    uvicorn --factory api.main:build        (or `hotline api`)"""
+
+import asyncio
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from temporalio.client import Client
+
+from api import errors, intake
+from api.deps import TemporalConnection
+from api.routes import callback, handling, reference, tickets
+from core.logging import configure_logging
+from core.settings import Settings, get_settings
+from readmodel import db
+
+DESCRIPTION = """
+Ticket orchestration for a 12345 citizen service hotline. Every ticket is one durable Temporal
+workflow: intake → first-responsible dispatch + dual dispatch → handling under deadlines →
+escalation street → district → city → callback → close.
+
+Authenticate with `Authorization: Bearer <token>`; mint a local token with
+`hotline token --role intake` (roles: intake, unit --unit <id>, supervisor, center, leader).
+"""
+
+
+def create_app(settings: Settings | None = None, client: Client | None = None, reconcile: bool = True) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        db.migrate(settings.database_url)
+        task = asyncio.create_task(intake.reconcile_forever(app.state.temporal, settings)) if reconcile else None
+        yield
+        if task:
+            task.cancel()
+
+    app = FastAPI(title="12345 Hotline", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
+    app.state.settings = settings
+    app.state.temporal = TemporalConnection(settings, client)
+    errors.install(app)
+    for module in (tickets, handling, callback, reference):
+        app.include_router(module.router)
+    return app
+
+
+def build() -> FastAPI:
+    """The app with settings from the environment and logging configured: uvicorn's factory."""
+    settings = get_settings()
+    configure_logging(json=settings.log_json, level=settings.log_level)
+    return create_app(settings)

@@ -1,0 +1,130 @@
+"""Tickets: intake (POST), the live state of one, and lists for supervisors and units."""
+
+from typing import Annotated
+
+from anyio import to_thread
+from fastapi import APIRouter, Header, Query, Request, Response, status
+from sqlalchemy import func
+from sqlmodel import select
+
+from api import intake
+from api.deps import ActorDep, ClientDep, DirectoryDep, IntakeActor, SettingsDep
+from api.errors import ApiError
+from api.views import TicketListItem, TicketPage, check_can_view
+from api.workflow_calls import query_state
+from domain.routing import check_category, resolve_address
+from domain.ticket import TicketRequest, TicketState
+from domain.vocabulary import Role, Stage, Tier, Urgency
+from readmodel import db
+from readmodel.tables import TicketRow, TicketUnitRow
+
+router = APIRouter(prefix="/tickets", tags=["tickets"])
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=intake.TicketCreated,
+    summary="Take in a citizen request (受理)",
+    responses={202: {"description": "Recorded; the workflow starts as soon as Temporal is reachable"}},
+)
+async def create_ticket(
+    body: TicketRequest,
+    request: Request,
+    response: Response,
+    actor: IntakeActor,
+    settings: SettingsDep,
+    directory: DirectoryDep,
+    idempotency_key: Annotated[
+        str | None,
+        Header(max_length=200, description="Retries with the same key return the same ticket"),
+    ] = None,
+) -> intake.TicketCreated:
+    check_category(body.category, directory)
+    body = body.model_copy(update={"address": resolve_address(body.address, directory)})
+    created, new = await intake.take_in(
+        request.app.state.temporal.get, settings, body, idempotency_key, actor.label
+    )
+    if not new:
+        response.headers["Idempotent-Replayed"] = "true"
+    if not created.started:
+        response.status_code = status.HTTP_202_ACCEPTED
+    response.headers["Location"] = f"/tickets/{created.number}"
+    return created
+
+
+@router.get("/{number}", response_model=TicketState, summary="Live state of a ticket, with its timeline")
+async def get_ticket(number: str, actor: ActorDep, client: ClientDep, settings: SettingsDep, response: Response):
+    try:
+        state = await query_state(client, number)
+    except ApiError as e:
+        if e.status != 503:
+            raise
+        # The worker or Temporal is away: answer from the read model (masked, maybe a step behind).
+        state = await to_thread.run_sync(_from_read_model, settings.database_url, number)
+        if state is None:
+            raise
+        response.headers["X-Ticket-Source"] = "read-model"
+    check_can_view(actor, state)
+    return state if actor.role != Role.unit or actor.unit == state.lead_unit else state.masked()
+
+
+def _from_read_model(url: str, number: str) -> TicketState | None:
+    with db.session(url) as session:
+        row = session.get(TicketRow, number)
+        return TicketState.model_validate_json(row.state_json) if row else None
+
+
+@router.get("", response_model=TicketPage, summary="List tickets from the read model")
+async def list_tickets(
+    actor: ActorDep,
+    settings: SettingsDep,
+    directory: DirectoryDep,
+    status_: Annotated[Stage | None, Query(alias="status", description="stage, e.g. handling")] = None,
+    unit: Annotated[str | None, Query(description="unit id: tickets it leads, supervises or coordinates")] = None,
+    district: Annotated[str | None, Query(description="district id or name")] = None,
+    category: str | None = None,
+    urgency: Urgency | None = None,
+    tier: Tier | None = None,
+    overdue: bool | None = None,
+    page: Annotated[int, Query(ge=1)] = 1,
+    page_size: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> TicketPage:
+    if actor.role == Role.unit:
+        if unit and unit != actor.unit:
+            raise ApiError(403, f"your unit {actor.unit} may only list its own tickets")
+        unit = actor.unit
+    if district:
+        found = directory.find(district, tier=Tier.district)
+        if found is None:
+            raise ApiError(422, f"unknown district {district!r}")
+        district = found.id
+
+    def run() -> TicketPage:
+        query = select(TicketRow)
+        if status_:
+            query = query.where(TicketRow.stage == status_.value)
+        if unit:
+            query = query.where(
+                TicketRow.number.in_(select(TicketUnitRow.number).where(TicketUnitRow.unit == unit))
+            )
+        if district:
+            query = query.where(TicketRow.district == district)
+        if category:
+            query = query.where(TicketRow.category == category)
+        if urgency:
+            query = query.where(TicketRow.urgency == urgency.value)
+        if tier:
+            query = query.where(TicketRow.tier == tier.value)
+        if overdue is not None:
+            query = query.where(TicketRow.overdue == overdue)
+        with db.session(settings.database_url) as session:
+            total = session.exec(select(func.count()).select_from(query.subquery())).one()
+            rows = session.exec(
+                query.order_by(TicketRow.received_at.desc(), TicketRow.number.desc())
+                .offset((page - 1) * page_size)
+                .limit(page_size)
+            ).all()
+        return TicketPage(items=[TicketListItem.of(r) for r in rows], total=total, page=page, page_size=page_size)
+
+    return await to_thread.run_sync(run)

@@ -1,0 +1,61 @@
+"""What the API shows: list rows from the read model, and who may see a ticket."""
+
+from datetime import datetime
+
+from pydantic import BaseModel
+
+from domain.errors import forbidden
+from domain.ticket import Actor, TicketState
+from domain.vocabulary import Role
+from readmodel.db import aware
+from readmodel.tables import TicketRow
+
+
+class TicketListItem(BaseModel):
+    number: str
+    stage: str
+    tier: str
+    category: str
+    district: str | None
+    street: str | None
+    urgency: str
+    kind: str
+    channel: str
+    enterprise: bool
+    lead_unit: str | None
+    supervisor_unit: str | None
+    coordinator_unit: str | None
+    deadline: datetime | None
+    deadline_estimated: bool
+    overdue: bool
+    flags: list[str]
+    outcome: str | None
+    received_at: datetime | None
+    closed_at: datetime | None
+
+    @classmethod
+    def of(cls, row: TicketRow) -> "TicketListItem":
+        data = row.model_dump(exclude={"state_json", "flags", "deadline", "received_at", "closed_at"})
+        return cls(
+            **data,
+            flags=row.flags.split() if row.flags else [],
+            deadline=aware(row.deadline),
+            received_at=aware(row.received_at),
+            closed_at=aware(row.closed_at),
+        )
+
+
+class TicketPage(BaseModel):
+    items: list[TicketListItem]
+    total: int
+    page: int
+    page_size: int
+
+
+def involved_units(s: TicketState) -> set[str]:
+    return {u for u in (s.lead_unit, s.supervisor_unit, s.coordinator_unit) if u}
+
+
+def check_can_view(actor: Actor, s: TicketState) -> None:
+    if actor.role == Role.unit and actor.unit not in involved_units(s):
+        raise forbidden(f"ticket {s.number} is not assigned to your unit {actor.unit}")

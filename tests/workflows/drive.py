@@ -1,0 +1,73 @@
+"""Driving a ticket workflow in tests the way units and operators do."""
+
+from datetime import timedelta
+
+from temporalio.client import WorkflowHandle
+from temporalio.testing import WorkflowEnvironment
+
+from domain.callback import RecordCallback
+from domain.handling import Acknowledge, Complete, ProgressNote
+from domain.ticket import Actor, CallbackAnswer, TicketInput, TicketState
+from domain.vocabulary import HandlingResult, Role, Satisfaction
+from workflows.ticket import TicketWorkflow
+
+CENTER = Actor(role=Role.center, user="回访员")
+
+
+def unit(unit_id: str) -> Actor:
+    return Actor(role=Role.unit, unit=unit_id, user="办理人")
+
+
+async def start(env: WorkflowEnvironment, queue: str, inp: TicketInput) -> WorkflowHandle:
+    from tests.workflows.conftest import remember
+
+    handle = await env.client.start_workflow(TicketWorkflow.run, inp, id=f"ticket-{inp.number}", task_queue=queue)
+    remember(queue, handle)
+    await env.sleep(timedelta(seconds=1))  # intake and dispatch
+    return handle
+
+
+async def state(handle: WorkflowHandle) -> TicketState:
+    return await handle.query(TicketWorkflow.live_state)
+
+
+async def acknowledge(handle: WorkflowHandle, unit_id: str):
+    return await handle.execute_update(TicketWorkflow.acknowledge, Acknowledge(actor=unit(unit_id)))
+
+
+async def progress(handle: WorkflowHandle, unit_id: str, note: str, contacted: bool = False):
+    return await handle.execute_update(
+        TicketWorkflow.progress, ProgressNote(actor=unit(unit_id), note=note, contacted_citizen=contacted)
+    )
+
+
+async def complete(handle: WorkflowHandle, unit_id: str, reply: str = "已到现场处理，摊贩已清理", result=HandlingResult.resolved):
+    return await handle.execute_update(TicketWorkflow.complete, Complete(actor=unit(unit_id), result=result, reply=reply))
+
+
+async def answer(handle: WorkflowHandle, reached=True, resolved=True, satisfaction=Satisfaction.satisfied, comment=""):
+    if not reached:
+        ans = CallbackAnswer(reached=False)
+    else:
+        ans = CallbackAnswer(reached=True, resolved=resolved, satisfaction=satisfaction, comment=comment)
+    return await handle.execute_update(TicketWorkflow.record_callback, RecordCallback(actor=CENTER, answer=ans))
+
+
+def events(s: TicketState) -> list[str]:
+    return [e.event for e in s.timeline]
+
+
+async def search_attribute(handle: WorkflowHandle, name: str):
+    """A search attribute's value, read from the raw description (the time-skipping server's
+    describe lacks the type metadata the typed decoder needs)."""
+    import json
+
+    from temporalio.api.common.v1 import WorkflowExecution
+    from temporalio.api.workflowservice.v1 import DescribeWorkflowExecutionRequest
+
+    client = handle._client
+    raw = await client.workflow_service.describe_workflow_execution(
+        DescribeWorkflowExecutionRequest(namespace=client.namespace, execution=WorkflowExecution(workflow_id=handle.id))
+    )
+    fields = raw.workflow_execution_info.search_attributes.indexed_fields
+    return json.loads(fields[name].data) if name in fields else None

@@ -1,0 +1,65 @@
+"""Record the committed histories that the replay test runs.
+
+    .venv/bin/python -m tests.workflows.record_history
+
+Run it only when a workflow change is meant to be incompatible (and then version the change
+with workflow.patched instead, where tickets are open in production)."""
+
+import asyncio
+from datetime import timedelta
+from pathlib import Path
+
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from core.settings import Settings
+from core.temporal import register_search_attributes
+from domain.vocabulary import Satisfaction
+from readmodel import db
+from tests.conftest import BIN
+from tests.factories import ticket_input
+from tests.workflows import drive
+from worker import build_worker
+
+HERE = Path(__file__).parent / "histories"
+LEAD = "qd.shinan.badaxia"
+
+
+async def full_lifecycle(env: WorkflowEnvironment, queue: str) -> str:
+    """Intake, dispatch, a missed deadline and escalation, progress, completion, an unsatisfied
+    callback, rehandle, a satisfied callback, close."""
+    inp = ticket_input()
+    h = await drive.start(env, queue, inp)
+    await drive.acknowledge(h, LEAD)
+    await env.sleep(timedelta(days=7, hours=2))  # escalated to the district
+    await drive.progress(h, LEAD, "已联系诉求人", contacted=True)
+    await drive.complete(h, LEAD, reply="已劝导")
+    await env.sleep(timedelta(seconds=1))
+    await drive.answer(h, resolved=False, satisfaction=Satisfaction.unsatisfied)
+    await env.sleep(timedelta(seconds=1))
+    await drive.acknowledge(h, LEAD)
+    await drive.complete(h, LEAD, reply="已取缔")
+    await env.sleep(timedelta(seconds=1))
+    await drive.answer(h)
+    await h.result()
+    return (await h.fetch_history()).to_json()
+
+
+async def main() -> None:
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = Settings(database_url=f"sqlite:///{tmp}/r.db", policy_pack="qingdao")
+        db.migrate(settings.database_url)
+        env = await WorkflowEnvironment.start_time_skipping(
+            data_converter=pydantic_data_converter, test_server_existing_path=str(BIN / "temporal-test-server")
+        )
+        await register_search_attributes(env.client, "default")
+        async with env, build_worker(env.client, settings, "record"):
+            HERE.mkdir(exist_ok=True)
+            (HERE / "full_lifecycle.json").write_text(await full_lifecycle(env, "record"))
+    print(f"recorded {HERE / 'full_lifecycle.json'}")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
