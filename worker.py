@@ -6,7 +6,6 @@ import asyncio
 import signal
 from concurrent.futures import ThreadPoolExecutor
 
-import temporalio.workflow
 from temporalio.client import Client
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
@@ -52,7 +51,6 @@ async def run(settings: Settings) -> None:
 def main() -> None:
     settings = get_settings()
     configure_logging(json=settings.log_json, level=settings.log_level)
-    temporalio.workflow.logger.workflow_info_on_message = False
     asyncio.run(run(settings))
 
 

@@ -8,9 +8,12 @@ import re
 import sys
 
 import structlog
+import temporalio.activity
+import temporalio.workflow
 
 _PHONE = re.compile(r"(?<!\d)(\+?86)?1[3-9]\d{9}(?!\d)|(?<!\d)0\d{2,3}-?\d{7,8}(?!\d)")
 _PII_KEYS = {"phone", "citizen_phone", "name", "citizen_name", "citizen"}
+_ID_KEYS = {"ticket", "workflow_id", "unit", "run_id", "timestamp", "logger", "level", "idempotency_key"}
 
 
 def _scrub_pii(_, __, event_dict):
@@ -18,7 +21,7 @@ def _scrub_pii(_, __, event_dict):
     for key in list(event_dict):
         if key in _PII_KEYS:
             event_dict[key] = "***"
-        elif isinstance(event_dict[key], str):
+        elif key not in _ID_KEYS and isinstance(event_dict[key], str):
             event_dict[key] = _PHONE.sub("***", event_dict[key])
     return event_dict
 
@@ -65,6 +68,9 @@ def configure_logging(json: bool = False, level: str = "INFO") -> None:
             processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
         )
     )
+    # Temporal's workflow and activity loggers: context as fields, not appended to the message.
+    temporalio.workflow.logger.workflow_info_on_message = False
+    temporalio.activity.logger.activity_info_on_message = False
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())

@@ -12,12 +12,17 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
+from core.logging import configure_logging
 from core.settings import Settings
 from core.temporal import register_search_attributes
 from readmodel import db
 from workflows import search_attributes
 
 BIN = Path(sys.executable).parent
+
+
+def pytest_configure(config):
+    configure_logging(json=False, level="INFO")  # the product's logging, in captured output
 
 
 def pytest_addoption(parser):

@@ -50,6 +50,12 @@ class TicketBase:
 
     def record(self, actor: str, event: str, detail: str = "", **data: Any) -> None:
         self.state.record(self.now(), actor, event, detail, **data)
+        # One log line per timeline event (replay-safe). The free-text detail stays out: it may
+        # quote the citizen.
+        workflow.logger.info(
+            event,
+            extra={"ticket": self.state.number, "unit": data.get("unit") or actor, "stage": self.state.stage.value},
+        )
 
     # -- rules -------------------------------------------------------------------------------
 
