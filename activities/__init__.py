@@ -8,10 +8,18 @@ def all_activities(settings: Settings) -> list:
     from activities.callback import CallbackActivities
     from activities.delivery import DeliveryActivities
     from activities.intake import IntakeActivities
+    from activities.notify import NotifyActivities
     from activities.projection import ProjectionActivities
 
     intake = IntakeActivities(settings)
     delivery = DeliveryActivities(settings)
     callback = CallbackActivities(settings)
     projection = ProjectionActivities(settings)
-    return [intake.decide_intake, delivery.deliver, callback.request_callback, projection.project_ticket]
+    notify = NotifyActivities(settings)
+    return [
+        intake.decide_intake,
+        delivery.deliver,
+        callback.request_callback,
+        notify.notify_citizen,
+        projection.project_ticket,
+    ]

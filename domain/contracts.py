@@ -89,6 +89,22 @@ class CallbackRequest(BaseModel):
     reply: str
 
 
+class CitizenNotice(BaseModel):
+    """A message to the citizen (SMS): a template name from the notification templates and its
+    parameters. The phone travels here and nowhere near a log."""
+
+    ticket: str
+    workflow_id: str
+    sequence: int
+    phone: str
+    template: str  # e.g. "extension_approved", "ticket_received", "reply_ready"
+    params: dict[str, str] = {}
+
+    @property
+    def idempotency_key(self) -> str:
+        return f"{self.ticket}-{self.sequence}"
+
+
 class Projection(BaseModel):
     """The masked live state for the read model."""
 

@@ -8,6 +8,7 @@ from temporalio.common import RetryPolicy
 DECIDE_INTAKE = "decide_intake"
 DELIVER = "deliver"
 REQUEST_CALLBACK = "request_callback"
+NOTIFY_CITIZEN = "notify_citizen"
 PROJECT_TICKET = "project_ticket"
 
 # Reading data files and the database: quick, retried a few times, then the ticket must wait
