@@ -19,7 +19,7 @@ from workflows.ticket import TicketWorkflow
 WORKFLOWS = [TicketWorkflow]
 
 
-def build_worker(client: Client, settings: Settings, task_queue: str | None = None) -> Worker:
+def build_worker(client: Client, settings: Settings, task_queue: str | None = None, **options) -> Worker:
     return Worker(
         client,
         task_queue=task_queue or settings.task_queue,
@@ -31,6 +31,7 @@ def build_worker(client: Client, settings: Settings, task_queue: str | None = No
         workflow_runner=SandboxedWorkflowRunner(
             restrictions=SandboxRestrictions.default.with_passthrough_modules("domain")
         ),
+        **options,
     )
 
 

@@ -44,7 +44,7 @@ class IntakeActivities:
                 unit_names={center.id: center.name},
                 reason=f"could not route ({r.reason}); the center triages it",
             )
-        pack = load_pack(input.policy_pack or self.settings.policy_pack)
+        pack = load_pack(input.policy_pack or self.settings.policy_pack, self.settings.policy_dir)
         year = input.received_at.astimezone(CHINA_TZ).year
         calendar = build_calendar(range(year, year + CALENDAR_YEARS))
         log.info("routed", unit=routing.lead_unit, supervisor=routing.supervisor_unit, policy=pack.name)

@@ -40,6 +40,9 @@ class ProjectionActivities:
                 deadline=s.deadline,
                 deadline_estimated=bool(deadline_clock and deadline_clock.estimated),
                 overdue=s.overdue,
+                warned=s.warned,
+                urge_count=len(s.urges),
+                extension_count=sum(1 for e in s.extensions if e.decision == "approved"),
                 flags=" ".join(s.flags),
                 policy_pack=s.policy.name if s.policy else None,
                 policy_version=s.policy.version if s.policy else None,
@@ -63,6 +66,7 @@ class ProjectionActivities:
                 (s.supervisor_unit, "supervisor"),
                 (s.coordinator_unit, "coordinator"),
             }
+            roles |= {(u, "cooperating") for u in s.cooperating}
             wanted = {(u, r) for u, r in roles if u}
             existing = {
                 (r.unit, r.role): r for r in session.exec(select(TicketUnitRow).where(TicketUnitRow.number == s.number))

@@ -28,6 +28,8 @@ class TicketListItem(BaseModel):
     deadline: datetime | None
     deadline_estimated: bool
     overdue: bool
+    warned: bool
+    urge_count: int
     flags: list[str]
     outcome: str | None
     received_at: datetime | None
@@ -53,7 +55,7 @@ class TicketPage(BaseModel):
 
 
 def involved_units(s: TicketState) -> set[str]:
-    return {u for u in (s.lead_unit, s.supervisor_unit, s.coordinator_unit) if u}
+    return {u for u in (s.lead_unit, s.supervisor_unit, s.coordinator_unit, *s.cooperating) if u}
 
 
 def check_can_view(actor: Actor, s: TicketState) -> None:

@@ -23,8 +23,9 @@ class Settings(BaseSettings):
     # Read model
     database_url: str = f"sqlite:///{PROJECT_ROOT / 'data' / 'hotline.db'}"
 
-    # Which city's rules new tickets start under (a file in domain/policies/).
+    # Which city's rules new tickets start under: <policy_dir>/<policy_pack>.toml.
     policy_pack: str = "qingdao"
+    policy_dir: Path = PROJECT_ROOT / "domain" / "policies"
     # Which city's directory of units and responsibility list (a folder in domain/cities/).
     city: str = "qingdao"
 

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 
 from domain.calendar import CHINA_TZ, WorkCalendar
 from domain.policy import BreachStep, ClockName, ClockRule, Limit, PolicyPack
-from domain.ticket import Clock, TicketState
+from domain.ticket import Clock, TicketState, clock_key
 
 
 def add_limit(start: datetime, limit: Limit, calendar: WorkCalendar) -> tuple[datetime, bool]:
@@ -32,10 +32,13 @@ def start_time(rule: ClockRule, dispatched_at: datetime, acknowledged_at: dateti
     return dispatched_at
 
 
-def start_clock(name: ClockName, limit: Limit, start: datetime, pack: PolicyPack, calendar: WorkCalendar) -> Clock:
+def start_clock(
+    name: ClockName, limit: Limit, start: datetime, pack: PolicyPack, calendar: WorkCalendar, unit: str | None = None
+) -> Clock:
     due, estimated = add_limit(start, limit, calendar)
     return Clock(
         name=name,
+        unit=unit,
         limit=str(limit),
         started_at=start,
         due_at=due,
@@ -85,6 +88,11 @@ class ClockEvent:
     kind: str  # "warning" | "breach" | "step"
     at: datetime  # when it was due (not when the worker noticed)
     step: BreachStep | None = None
+    unit: str | None = None  # for a unit's own clock (report)
+
+    @property
+    def key(self) -> str:
+        return clock_key(self.clock, self.unit)
 
 
 def _step_time(clock: Clock, step: BreachStep, calendar: WorkCalendar) -> datetime:
@@ -98,25 +106,25 @@ def _pending(clock: Clock, rule: ClockRule, calendar: WorkCalendar) -> ClockEven
         return None
     if clock.breached_at is None:
         if clock.warned_at is None and clock.warn_at < clock.due_at:
-            return ClockEvent(clock.name, "warning", clock.warn_at)
-        return ClockEvent(clock.name, "breach", clock.due_at)
+            return ClockEvent(clock.name, "warning", clock.warn_at, unit=clock.unit)
+        return ClockEvent(clock.name, "breach", clock.due_at, unit=clock.unit)
     if clock.steps_done < len(rule.on_breach):
         step = rule.on_breach[clock.steps_done]
-        return ClockEvent(clock.name, "step", _step_time(clock, step, calendar), step)
+        return ClockEvent(clock.name, "step", _step_time(clock, step, calendar), step, unit=clock.unit)
     return None
 
 
-def next_wake(clocks: dict[ClockName, Clock], pack: PolicyPack, calendar: WorkCalendar) -> datetime | None:
-    times = [e.at for c in clocks.values() if (e := _pending(c, pack.clocks[c.name], calendar))]
+def next_wake(clocks: dict[str, Clock], pack: PolicyPack, calendar: WorkCalendar) -> datetime | None:
+    times = [e.at for c in clocks.values() if (e := _pending(c, pack.rule_for(c.name), calendar))]
     return min(times) if times else None
 
 
-def fire_due(clocks: dict[ClockName, Clock], pack: PolicyPack, calendar: WorkCalendar, now: datetime) -> list[ClockEvent]:
+def fire_due(clocks: dict[str, Clock], pack: PolicyPack, calendar: WorkCalendar, now: datetime) -> list[ClockEvent]:
     """Mark everything that came due by `now` and return it in the order it was due.
     After a worker outage the whole backlog fires at once, each event exactly once."""
     fired: list[ClockEvent] = []
-    for name, clock in clocks.items():
-        rule = pack.clocks[name]
+    for clock in clocks.values():
+        rule = pack.rule_for(clock.name)
         while (event := _pending(clock, rule, calendar)) and event.at <= now:
             if event.kind == "warning":
                 clock.warned_at = event.at
@@ -147,14 +155,14 @@ def open_clocks(s: TicketState, pack: PolicyPack, calendar: WorkCalendar, dispat
             continue
         start = start_time(rule, dispatched_at, None, limit)
         if start is not None:
-            s.clocks[name] = start_clock(name, limit, start, pack, calendar)
+            s.clocks[clock_key(name)] = start_clock(name, limit, start, pack, calendar)
 
 
 def on_acknowledged(s: TicketState, pack: PolicyPack, calendar: WorkCalendar, at: datetime) -> None:
     """Clocks the pack starts at the acknowledgement (e.g. handling counted from sign-for)."""
     for name, rule in pack.clocks.items():
         if rule.starts == "acknowledge" and (limit := limit_of(name, s, pack)) is not None:
-            s.clocks[name] = start_clock(name, limit, at, pack, calendar)
+            s.clocks[clock_key(name)] = start_clock(name, limit, at, pack, calendar)
 
 
 def restart_for_rehandle(s: TicketState, pack: PolicyPack, calendar: WorkCalendar, at: datetime) -> None:
@@ -164,6 +172,13 @@ def restart_for_rehandle(s: TicketState, pack: PolicyPack, calendar: WorkCalenda
         if name == ClockName.completion and pack.rehandle.limit is not None:
             limit = pack.rehandle.limit
         if limit is not None and pack.clocks[name].starts != "acknowledge":
-            s.clocks[name] = start_clock(name, limit, at, pack, calendar)
+            s.clocks[clock_key(name)] = start_clock(name, limit, at, pack, calendar)
         else:
-            s.clocks.pop(name, None)
+            s.clocks.pop(clock_key(name), None)
+
+
+def start_report_clock(s: TicketState, unit: str, pack: PolicyPack, calendar: WorkCalendar, at: datetime) -> None:
+    """A summoned or cooperating unit must report (sign for its part) within the pack's limit."""
+    s.clocks[clock_key(ClockName.report, unit)] = start_clock(
+        ClockName.report, pack.whistle.acknowledge_within, at, pack, calendar, unit=unit
+    )

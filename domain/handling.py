@@ -7,7 +7,7 @@ from pydantic import BaseModel, Field
 
 from domain.errors import conflict, forbidden
 from domain.policy import ClockName
-from domain.ticket import Actor, Completion, TicketState
+from domain.ticket import Actor, Completion, TicketState, clock_key
 from domain.vocabulary import HandlingResult, Role, Stage
 
 HANDLING_STAGES = (Stage.handling, Stage.rehandle)
@@ -49,6 +49,10 @@ def handlers(s: TicketState) -> set[str | None]:
 
 def check_acknowledge(s: TicketState, actor: Actor) -> None:
     check_open(s)
+    if actor.role == Role.unit and actor.unit in s.cooperating and actor.unit != s.lead_unit:
+        if s.cooperating[actor.unit].acknowledged_at is not None:
+            raise conflict(f"{s.name_of(actor.unit)} has already reported for ticket {s.number}")
+        return  # a summoned or cooperating unit reports (报到)
     check_unit(s, actor, {s.lead_unit}, "acknowledge a ticket")
     if s.acknowledged_at is not None:
         raise conflict(f"ticket {s.number} was already acknowledged")
@@ -57,6 +61,11 @@ def check_acknowledge(s: TicketState, actor: Actor) -> None:
 
 
 def acknowledge(s: TicketState, actor: Actor, now: datetime) -> None:
+    if actor.unit in s.cooperating and actor.unit != s.lead_unit:
+        s.cooperating[actor.unit].acknowledged_at = now
+        meet(s, clock_key(ClockName.report, actor.unit), now)
+        s.record(now, actor.label, "reported", f"{s.name_of(actor.unit)} reported as cooperating unit")
+        return
     s.acknowledged_at = now
     if s.stage == Stage.dispatch:
         s.stage = Stage.handling
@@ -89,12 +98,13 @@ def check_complete(s: TicketState, actor: Actor) -> None:
 
 def complete(s: TicketState, c: Complete, now: datetime) -> None:
     s.completion = Completion(unit=c.actor.unit or "", result=c.result, reply=c.reply, at=now)
-    for name in list(s.clocks):
-        meet(s, name, now)
+    for key in list(s.clocks):
+        meet(s, key, now)
     s.record(now, c.actor.label, "completed", c.reply, result=c.result.value)
 
 
-def meet(s: TicketState, name: ClockName, now: datetime) -> None:
-    clock = s.clocks.get(name)
+def meet(s: TicketState, key: str, now: datetime) -> None:
+    """A clock is met (its deadline kept, or its purpose gone). `key` from clock_key()."""
+    clock = s.clocks.get(key)
     if clock and clock.met_at is None:
         clock.met_at = now

@@ -17,15 +17,16 @@ from domain.vocabulary import Kind, Tier, Urgency
 
 POLICIES_DIR = Path(__file__).parent / "policies"
 
-_LIMIT = re.compile(r"^\s*(\d+)\s*(m|h|d|wd)\s*$")
-_UNITS = {"m": "minutes", "h": "hours", "d": "days", "wd": "working_days"}
+_LIMIT = re.compile(r"^\s*(\d+)\s*(s|m|h|d|wd)\s*$")
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "wd": "working_days"}
 
 
 class Limit(BaseModel):
-    """A time limit: "30m", "2h", "7d" (calendar time) or "5wd" (working days, statutory calendar)."""
+    """A time limit: "30m", "2h", "7d" (calendar time) or "5wd" (working days, statutory calendar).
+    Seconds ("90s") exist for drills and tests of a pack."""
 
     amount: int = Field(ge=0)
-    unit: Literal["minutes", "hours", "days", "working_days"]
+    unit: Literal["seconds", "minutes", "hours", "days", "working_days"]
 
     @model_validator(mode="before")
     @classmethod
@@ -47,7 +48,7 @@ class Limit(BaseModel):
 
     def seconds(self) -> float:
         """Calendar length; for working days an approximation (one day each), never used for deadlines."""
-        return self.amount * {"minutes": 60, "hours": 3600, "days": 86400, "working_days": 86400}[self.unit]
+        return self.amount * {"seconds": 1, "minutes": 60, "hours": 3600, "days": 86400, "working_days": 86400}[self.unit]
 
 
 LimitField = Annotated[Limit, PlainSerializer(str, return_type=str)]
@@ -58,6 +59,7 @@ class ClockName(StrEnum):
     contact = "contact"  # 联系诉求人 (response)
     first_feedback = "first_feedback"  # 首次反馈
     completion = "completion"  # 办结
+    report = "report"  # 报到: a summoned or cooperating unit signs for its part (one clock per unit)
 
 
 class BreachAction(StrEnum):
@@ -105,6 +107,10 @@ class EscalationRule(BaseModel):
 
 class WhistleRule(BaseModel):
     acknowledge_within: LimitField = Limit(amount=30, unit="minutes")  # 吹哨报到: summoned units must report
+    on_breach: list[BreachStep] = [
+        BreachStep(action=BreachAction.reminder),
+        BreachStep(action=BreachAction.supervision, after=Limit(amount=30, unit="minutes")),
+    ]
 
 
 class ExtensionRule(BaseModel):
@@ -180,10 +186,18 @@ class PolicyPack(BaseModel):
         rule = self.clocks.get(ClockName.completion)
         if rule is None:
             raise ValueError("a pack must define clocks.completion")
+        if ClockName.report in self.clocks:
+            raise ValueError("the report clock is set under [whistle], not [clocks]")
         missing = [u.value for u in Urgency if u not in rule.by_urgency and not rule.by_kind]
         if missing:
             raise ValueError(f"clocks.completion.by_urgency has no limit for: {', '.join(missing)}")
         return self
+
+    def rule_for(self, clock: ClockName) -> ClockRule:
+        """The rule a clock runs under; a unit's report clock follows the whistle rule."""
+        if clock == ClockName.report:
+            return ClockRule(on_breach=self.whistle.on_breach)
+        return self.clocks[clock]
 
     @property
     def ref(self) -> PolicyRef:
@@ -197,14 +211,14 @@ class PolicyPack(BaseModel):
         return limit
 
 
-def available_packs() -> list[str]:
-    return sorted(p.stem for p in POLICIES_DIR.glob("*.toml"))
+def available_packs(directory: Path = POLICIES_DIR) -> list[str]:
+    return sorted(p.stem for p in directory.glob("*.toml"))
 
 
 def load_pack(name: str, directory: Path = POLICIES_DIR) -> PolicyPack:
     path = directory / f"{name}.toml"
     if not path.is_file():
-        raise ValueError(f"unknown policy pack {name!r}; available: {', '.join(available_packs())}")
+        raise ValueError(f"unknown policy pack {name!r}; available: {', '.join(available_packs(directory))}")
     raw = path.read_bytes()
     try:
         data = tomllib.loads(raw.decode("utf-8"))

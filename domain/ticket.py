@@ -4,7 +4,7 @@ import re
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import BaseModel, Field, computed_field, field_validator, model_validator
 
 from domain.policy import ClockName, PolicyRef
 from domain.privacy import mask_name, mask_phone
@@ -91,6 +91,7 @@ class Clock(BaseModel):
     there is never a second clock of the same name."""
 
     name: ClockName
+    unit: str | None = None  # for per-unit clocks (a summoned department's report)
     limit: str
     started_at: datetime
     due_at: datetime
@@ -105,6 +106,40 @@ class Clock(BaseModel):
     @property
     def running(self) -> bool:
         return self.met_at is None and self.paused_at is None
+
+
+def clock_key(name: ClockName, unit: str | None = None) -> str:
+    """Where a clock lives in TicketState.clocks: one per name, one per unit for report clocks."""
+    return f"{name.value}:{unit}" if unit else name.value
+
+
+class Cooperation(BaseModel):
+    """A cooperating unit (协办): summoned by the street's whistle, named by a ruling or a
+    consultation. It signs for its part and reports it to the lead."""
+
+    unit: str
+    via: str  # whistle | consultation | ruling | center
+    since: datetime
+    acknowledged_at: datetime | None = None
+    report: str | None = None
+    reported_at: datetime | None = None
+
+
+class ExtensionRequest(BaseModel):
+    unit: str
+    by: str  # a policy Limit, e.g. "3d"
+    reason: str
+    at: datetime
+    decision: str | None = None  # approved | rejected
+    decided_by: str | None = None
+    decided_at: datetime | None = None
+    note: str = ""
+
+
+class Urge(BaseModel):
+    by: str
+    note: str
+    at: datetime
 
 
 class Routing(BaseModel):
@@ -179,7 +214,10 @@ class TicketState(BaseModel):
     completion: Completion | None = None
     rehandle_round: int = 0
     callbacks: list[CallbackRecord] = []
-    clocks: dict[ClockName, Clock] = {}
+    clocks: dict[str, Clock] = {}  # by clock_key(): at most one clock per deadline
+    cooperating: dict[str, Cooperation] = {}
+    extensions: list[ExtensionRequest] = []
+    urges: list[Urge] = []
     flags: list[str] = []
     deliveries: int = 0  # sequence of outbound deliveries: the idempotency key of each
     outcome: Outcome | None = None
@@ -206,14 +244,28 @@ class TicketState(BaseModel):
         self.deliveries += 1
         return self.deliveries
 
+    @computed_field
     @property
     def deadline(self) -> datetime | None:
+        """When the result is due: the running completion clock."""
         clock = self.clocks.get(ClockName.completion)
         return clock.due_at if clock and clock.met_at is None else None
 
+    @computed_field
     @property
     def overdue(self) -> bool:
-        return any(c.breached_at and c.met_at is None for c in self.clocks.values())
+        """A running clock is past its deadline."""
+        return any(c.breached_at and c.running for c in self.clocks.values())
+
+    @computed_field
+    @property
+    def warned(self) -> bool:
+        """A running clock is past its warning share and not yet overdue."""
+        return any(c.warned_at and not c.breached_at and c.running for c in self.clocks.values())
+
+    @property
+    def pending_extension(self) -> ExtensionRequest | None:
+        return next((e for e in self.extensions if e.decision is None), None)
 
     def masked(self) -> "TicketState":
         """The state without the citizen's identity: for the read model and for views that

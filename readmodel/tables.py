@@ -52,6 +52,9 @@ class TicketRow(SQLModel, table=True):
     deadline: datetime | None = _ts()
     deadline_estimated: bool = False
     overdue: bool = Field(default=False, index=True)
+    warned: bool = False
+    urge_count: int = 0  # 督办: counted for the assessment of the units
+    extension_count: int = 0
     flags: str = Field(default="", max_length=400)  # space-separated
     policy_pack: str | None = Field(default=None, max_length=40)
     policy_version: str | None = Field(default=None, max_length=60)

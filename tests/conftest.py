@@ -1,9 +1,12 @@
 """Shared fixtures: a migrated read model, the time-skipping Temporal test server and the real
 dev server (both from PyPI packages: nothing is downloaded), and workers on fresh task queues."""
 
+import os
 import sys
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -59,12 +62,37 @@ def settings(tmp_path, postgres) -> Settings:
     return s
 
 
-@pytest_asyncio.fixture(scope="session")
+@pytest_asyncio.fixture(scope="module")
 async def time_env() -> AsyncIterator[WorkflowEnvironment]:
+    """One time-skipping server per test module: its clock (and its lock on skipping) never
+    leaks from one module's tickets into another's."""
     env = await WorkflowEnvironment.start_time_skipping(
         data_converter=pydantic_data_converter,
         test_server_existing_path=str(BIN / "temporal-test-server"),
     )
+    await register_search_attributes(env.client, "default")
+    async with env:
+        yield env
+
+
+@asynccontextmanager
+async def time_env_at(when: datetime) -> AsyncIterator[WorkflowEnvironment]:
+    """A time-skipping server whose clock starts at `when` (UTC): libfaketime, preloaded into the
+    server process only, so a test can dispatch a ticket on the afternoon before Spring Festival."""
+    import libfaketime
+
+    _, preload = libfaketime.get_reload_information()
+    saved = dict(os.environ)
+    os.environ.update(preload)
+    os.environ.update({"FAKETIME": when.strftime("@%Y-%m-%d %H:%M:%S"), "TZ": "UTC"})
+    try:
+        env = await WorkflowEnvironment.start_time_skipping(
+            data_converter=pydantic_data_converter,
+            test_server_existing_path=str(BIN / "temporal-test-server"),
+        )
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
     await register_search_attributes(env.client, "default")
     async with env:
         yield env

@@ -3,8 +3,6 @@
 import json
 import logging
 
-import structlog
-
 from core.logging import configure_logging, get_logger
 
 
@@ -22,5 +20,4 @@ def test_json_lines_are_bound_and_scrubbed(capsys):
     assert first["ticket"] == "20261122000001" and first["unit"] == "qd.shinan.badaxia"
     assert first["phone"] == "***" and "13912345678" not in first["note"]
     assert second["ticket"] == "20261122000002" and second["workflow_id"] == "ticket-20261122000002"
-    configure_logging(json=False)
-    structlog.reset_defaults()
+    configure_logging(json=False)  # back to the suite's console logging

@@ -14,7 +14,7 @@ from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from domain.calendar import WorkCalendar
-    from domain.contracts import Delivery, DeliveryKind, DeliveryReceipt, Projection, WorkOrder
+    from domain.contracts import CitizenNotice, Delivery, DeliveryKind, DeliveryReceipt, Projection, WorkOrder
     from domain.errors import Refusal
     from domain.policy import PolicyPack
     from domain.ticket import TicketInput, TicketState, TicketSummary
@@ -104,8 +104,8 @@ class TicketBase:
         }
 
     def _extra_units(self) -> list[str]:
-        """Units beyond lead, supervisor and coordinator (cooperating units...): stages extend."""
-        return []
+        """Units beyond lead, supervisor and coordinator: the cooperating ones."""
+        return list(self.state.cooperating)
 
     async def _project_forever(self) -> None:
         """Keep the read model one step behind the state, never two: one local activity per
@@ -157,7 +157,33 @@ class TicketBase:
             message=note,
             work_order=self.work_order(),
         )
-        task = asyncio.create_task(self._deliver(delivery))
+        return self._background(self._deliver(delivery))
+
+    def notify_citizen(self, template: str, **params: str) -> None:
+        """An SMS to the citizen (if there is a phone to send it to), in the background."""
+        phone = self.state.request.citizen.phone
+        if not phone:
+            return
+        notice = CitizenNotice(
+            ticket=self.state.number,
+            workflow_id=self.state.workflow_id,
+            sequence=self.state.next_delivery(),
+            phone=phone,
+            template=template,
+            params={"number": self.state.number, **params},
+        )
+        self._background(self._notify(notice))
+        self.record("system", "citizen_notified", template, template=template)
+
+    async def _notify(self, notice: CitizenNotice) -> None:
+        try:
+            await workflow.execute_activity(acts.NOTIFY_CITIZEN, notice, result_type=DeliveryReceipt, **acts.DELIVERY)
+        except ActivityError as e:
+            self.record("system", "delivery_failed", f"citizen notice {notice.template}: {e.cause or e}")
+            self._changed()
+
+    def _background(self, coro) -> asyncio.Task:
+        task = asyncio.create_task(coro)
         self._pending_deliveries.add(task)
         task.add_done_callback(self._pending_deliveries.discard)
         return task

@@ -19,7 +19,7 @@ class Health(BaseModel):
 
 @router.get("/health", response_model=Health)
 async def health(directory: DirectoryDep, settings: SettingsDep) -> Health:
-    return Health(status="ok", city=directory.city, policy_pack=settings.policy_pack, policy_packs=available_packs())
+    return Health(status="ok", city=directory.city, policy_pack=settings.policy_pack, policy_packs=available_packs(settings.policy_dir))
 
 
 @router.get("/categories", response_model=list[Category], summary="The responsibility list (权责清单)")

@@ -1,18 +1,23 @@
 import asyncio
+import contextlib
 import socket
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 import httpx
 import pytest
 import pytest_asyncio
 import uvicorn
+from sqlmodel import select
 from temporalio.client import Client
+from temporalio.service import RPCError
 
 from api.auth import mint
 from api.main import create_app
 from core.settings import Settings
 from domain.vocabulary import Role
 from readmodel import db
+from readmodel.tables import IntakeRequestRow
 from tests.conftest import new_database, task_queue
 from worker import build_worker
 
@@ -41,13 +46,12 @@ def api_database(tmp_path_factory, postgres) -> str:
     return url
 
 
-@pytest_asyncio.fixture
-async def api(dev_env, settings, api_database):
-    """The API served over real HTTP on a free port, a worker, and the real dev server."""
+@asynccontextmanager
+async def serve(env, settings: Settings):
     q = task_queue()
-    settings = settings.model_copy(update={"task_queue": q, "database_url": api_database})
-    async with build_worker(dev_env.client, settings, q):
-        app = create_app(settings, client=dev_env.client, reconcile=False)
+    settings = settings.model_copy(update={"task_queue": q})
+    async with build_worker(env.client, settings, q):
+        app = create_app(settings, client=env.client, reconcile=False)
         server = uvicorn.Server(
             uvicorn.Config(app, host="127.0.0.1", port=free_port(), log_config=None, access_log=False)
         )
@@ -56,6 +60,33 @@ async def api(dev_env, settings, api_database):
             await asyncio.sleep(0.02)
         port = server.servers[0].sockets[0].getsockname()[1]
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as http:
-            yield Api(http, settings, dev_env.client)
+            yield Api(http, settings, env.client)
         server.should_exit = True
         await serving
+
+
+@pytest_asyncio.fixture
+async def api(dev_env, settings, api_database):
+    """The API served over real HTTP on a free port, a worker, and the real dev server."""
+    async with serve(dev_env, settings.model_copy(update={"database_url": api_database})) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def skipped_time_database(tmp_path_factory, postgres) -> str:
+    url = new_database(postgres, tmp_path_factory.mktemp("api-time"))
+    db.migrate(url)
+    return url
+
+
+@pytest_asyncio.fixture
+async def api_in_skipped_time(time_env, settings, skipped_time_database):
+    """The same over the time-skipping server, for what deadlines do as seen through the API."""
+    async with serve(time_env, settings.model_copy(update={"database_url": skipped_time_database})) as running:
+        yield running
+        # Open tickets whose worker is gone would hold the time-skipping clock for later tests.
+        with db.session(skipped_time_database) as session:
+            numbers = session.exec(select(IntakeRequestRow.number)).all()
+        for number in numbers:
+            with contextlib.suppress(RPCError):
+                await time_env.client.get_workflow_handle(f"ticket-{number}").terminate("test finished")

@@ -7,7 +7,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from domain.callback import RecordCallback
 from domain.handling import Acknowledge, Complete, ProgressNote
-from domain.ticket import Actor, CallbackAnswer, TicketInput, TicketState
+from domain.ticket import Actor, CallbackAnswer, TicketInput, TicketState, TicketSummary
 from domain.vocabulary import HandlingResult, Role, Satisfaction
 from workflows.ticket import TicketWorkflow
 
@@ -70,4 +70,34 @@ async def search_attribute(handle: WorkflowHandle, name: str):
         DescribeWorkflowExecutionRequest(namespace=client.namespace, execution=WorkflowExecution(workflow_id=handle.id))
     )
     fields = raw.workflow_execution_info.search_attributes.indexed_fields
-    return json.loads(fields[name].data) if name in fields else None
+    return json.loads(fields[name].data) if name in fields and fields[name].data else None
+
+
+async def whistle(handle: WorkflowHandle, unit_id: str, units: dict[str, str], reason: str = "需要相关部门联合执法"):
+    from domain.escalation import Whistle
+
+    return await handle.execute_update("whistle", Whistle(actor=unit(unit_id), units=units, reason=reason), result_type=TicketSummary)
+
+
+async def request_escalation(handle: WorkflowHandle, actor: Actor, reason: str = "涉及多个部门，街道无法协调"):
+    from domain.escalation import EscalationRequest
+
+    return await handle.execute_update("request_escalation", EscalationRequest(actor=actor, reason=reason), result_type=TicketSummary)
+
+
+async def urge(handle: WorkflowHandle, actor: Actor, note: str = "请尽快办理并反馈"):
+    from domain.escalation import UrgeAction
+
+    return await handle.execute_update("urge", UrgeAction(actor=actor, note=note), result_type=TicketSummary)
+
+
+async def ask_extension(handle: WorkflowHandle, unit_id: str, by: str, reason: str = "需协调产权单位，工期较长"):
+    from domain.extension import AskExtension
+
+    return await handle.execute_update("request_extension", AskExtension(actor=unit(unit_id), by=by, reason=reason), result_type=TicketSummary)
+
+
+async def decide_extension(handle: WorkflowHandle, approve: bool, note: str = ""):
+    from domain.extension import DecideExtension
+
+    return await handle.execute_update("decide_extension", DecideExtension(actor=CENTER, approve=approve, note=note), result_type=TicketSummary)

@@ -26,12 +26,18 @@ LEAD = "qd.shinan.badaxia"
 
 
 async def full_lifecycle(env: WorkflowEnvironment, queue: str) -> str:
-    """Intake, dispatch, a missed deadline and escalation, progress, completion, an unsatisfied
-    callback, rehandle, a satisfied callback, close."""
+    """Intake, dispatch, an urge, the whistle and a department reporting, an extension, a missed
+    deadline and escalation, progress, completion, an unsatisfied callback, rehandle, a satisfied
+    callback, close."""
     inp = ticket_input()
     h = await drive.start(env, queue, inp)
+    await drive.urge(h, drive.unit("qd.dept.urban"))
     await drive.acknowledge(h, LEAD)
-    await env.sleep(timedelta(days=7, hours=2))  # escalated to the district
+    await drive.whistle(h, LEAD, {"qd.dept.urban": "青岛市城市管理局"})
+    await drive.acknowledge(h, "qd.dept.urban")
+    await drive.ask_extension(h, LEAD, "2d")
+    await drive.decide_extension(h, approve=True)
+    await env.sleep(timedelta(days=9, hours=2))  # escalated to the district
     await drive.progress(h, LEAD, "已联系诉求人", contacted=True)
     await drive.complete(h, LEAD, reply="已劝导")
     await env.sleep(timedelta(seconds=1))
