@@ -17,9 +17,9 @@ from temporalio.exceptions import ApplicationError
 from activities.gateway import DepartmentApi, Failure, Http, SmsGateway
 from core.logging import get_logger
 from core.settings import Settings
+from domain import templates
 from domain.calendar import CHINA_TZ
 from domain.contracts import Delivery, DeliveryReceipt
-from domain import templates
 from domain.directory import load_directory
 from readmodel import units
 from readmodel.deliveries import record_delivery
