@@ -184,6 +184,10 @@ def up(settings: Settings, with_simulator: bool = True) -> int:
         log.error("could not start", error=str(e))
         stack.stop()
         return 1
+    except KeyboardInterrupt:  # Ctrl-C while starting: the parts already running must stop too
+        print("\n  stopping...", flush=True)
+        stack.stop()
+        return 0
     print(stack.banner(), flush=True)
     try:
         code = stack.watch()

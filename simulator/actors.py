@@ -153,5 +153,7 @@ class Actors:
             satisfaction = "satisfied" if self.rng.random() < 0.8 else "basically_satisfied"
             answer = {"reached": True, "resolved": True, "satisfaction": satisfaction, "comment": self.rng.choice(COMMENTS)}
         r = await self.api.post(f"/tickets/{survey.ticket}/callback", answer)
-        log.info("citizen answered the callback", ticket=survey.ticket, attempt=survey.attempt,
-                 reached=answer["reached"], recorded=_ok(r), answer=None if _ok(r) else _why(r))  # fmt: skip
+        if _ok(r):
+            log.info("citizen answered the callback", ticket=survey.ticket, attempt=survey.attempt, reached=answer["reached"])
+        else:
+            log.warning("the callback answer was not taken", ticket=survey.ticket, answer=_why(r))
