@@ -21,7 +21,9 @@ class CallbackActivities:
 
     @activity.defn(name=REQUEST_CALLBACK)
     async def request_callback(self, request: CallbackRequest) -> DeliveryReceipt:
-        log = get_logger("callback", ticket=request.ticket, workflow_id=request.workflow_id).bind(attempt=request.attempt)
+        log = get_logger("callback", ticket=request.ticket, workflow_id=request.workflow_id).bind(
+            attempt=request.attempt
+        )
         automated = self.channel.automated and bool(request.phone)
         as_delivery = Delivery(
             ticket=request.ticket,

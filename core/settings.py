@@ -63,7 +63,8 @@ class Settings(BaseSettings):
     # credential here (JSON: {"dept-urban": "..."}); a name not listed gets a development
     # credential derived from the token secret, which is what the simulator expects.
     department_credentials: dict[str, str] = {}
-    # One delivery attempt (connect + answer), in seconds; Temporal's retry policy does the rest.
+    # One attempt of an outside call (department system, SMS provider, callback channel): connect +
+    # answer, in seconds; Temporal's retry policy does the rest.
     department_timeout: float = Field(default=10.0, gt=0, le=20)  # with connecting, below the activity's 30 s
     # `hotline seed`: replace scheme://host:port of every unit endpoint (a staging gateway, a
     # simulator on another port). `hotline up` points them at its simulator when it runs one.

@@ -56,7 +56,9 @@ class _Message(BaseModel):
 class WorkOrderDelivery(_Message):
     """A ticket for the unit to handle: acknowledge (签收), contact the citizen, complete (办结)."""
 
-    kind: Literal["work_order", "rehandle"] = Field(description="work_order: first dispatch; rehandle: sent back after an unsatisfied callback")
+    kind: Literal["work_order", "rehandle"] = Field(
+        description="work_order: first dispatch; rehandle: sent back after an unsatisfied callback"
+    )
     work_order: WorkOrder
 
 
@@ -84,7 +86,9 @@ class DeliveryAnswer(BaseModel):
     """A department system's 2xx answer."""
 
     reference: str | None = Field(default=None, description="The department system's own id for what it received")
-    duplicate: bool = Field(default=False, description="This Idempotency-Key was received before; nothing was done twice")
+    duplicate: bool = Field(
+        default=False, description="This Idempotency-Key was received before; nothing was done twice"
+    )
 
 
 Message = WorkOrderDelivery | Cancellation | Urge | Notice

@@ -108,12 +108,16 @@ class Actors:
             blog.warning("could not acknowledge; giving up on it", answer=_why(r))
             return
         await self.api.post(
-            f"/tickets/{number}/progress", {"note": "已电话联系诉求人，正在核实处理", "contacted_citizen": True}, unit=unit
+            f"/tickets/{number}/progress",
+            {"note": "已电话联系诉求人，正在核实处理", "contacted_citizen": True},
+            unit=unit,
         )
         await self._wait(self.settings.simulator_complete_delay)
         if self.rng.random() < self.settings.simulator_extension_rate:
             r = await self.api.post(
-                f"/tickets/{number}/extension-request", {"by": "3d", "reason": "需协调多个部门现场核查，申请延期"}, unit=unit
+                f"/tickets/{number}/extension-request",
+                {"by": "3d", "reason": "需协调多个部门现场核查，申请延期"},
+                unit=unit,
             )
             blog.info("asked for an extension", answer=_why(r))
             if _ok(r):
@@ -121,7 +125,9 @@ class Actors:
             # 4xx: not possible (not offered, or refused): finish in time instead.
         if self.rng.random() < self.settings.simulator_return_rate:
             r = await self.api.post(
-                f"/tickets/{number}/return-request", {"reason": "经核实不属于本单位职责范围", "suggested_unit": None}, unit=unit
+                f"/tickets/{number}/return-request",
+                {"reason": "经核实不属于本单位职责范围", "suggested_unit": None},
+                unit=unit,
             )
             blog.info("asked to return the ticket", answer=_why(r))
             if _ok(r):
@@ -151,9 +157,16 @@ class Actors:
             answer = {"reached": True, "resolved": False, "satisfaction": "unsatisfied", "comment": "问题还没有解决"}
         else:
             satisfaction = "satisfied" if self.rng.random() < 0.8 else "basically_satisfied"
-            answer = {"reached": True, "resolved": True, "satisfaction": satisfaction, "comment": self.rng.choice(COMMENTS)}
+            answer = {
+                "reached": True,
+                "resolved": True,
+                "satisfaction": satisfaction,
+                "comment": self.rng.choice(COMMENTS),
+            }
         r = await self.api.post(f"/tickets/{survey.ticket}/callback", answer)
         if _ok(r):
-            log.info("citizen answered the callback", ticket=survey.ticket, attempt=survey.attempt, reached=answer["reached"])
+            log.info(
+                "citizen answered the callback", ticket=survey.ticket, attempt=survey.attempt, reached=answer["reached"]
+            )
         else:
             log.warning("the callback answer was not taken", ticket=survey.ticket, answer=_why(r))

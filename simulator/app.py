@@ -61,7 +61,9 @@ channels = APIRouter(tags=["simulated citizen channel"])
 @channels.post("/citizen/callbacks", summary="Callback survey provider: reach the citizen, post the answer back")
 async def callback_survey(survey: CallbackSurvey, key: Key, sim: Sim) -> dict:
     reference, new = sim.ledger.once("citizen", key)
-    sim.ledger.note("citizen", "callbacks", key, survey.ticket, survey.channel, "accepted" if new else "duplicate", reference)
+    sim.ledger.note(
+        "citizen", "callbacks", key, survey.ticket, survey.channel, "accepted" if new else "duplicate", reference
+    )
     if new:
         sim.actors.callback_survey(survey)
     return {"id": reference, "duplicate": not new}
@@ -79,7 +81,15 @@ class SmsIn(BaseModel):
 async def sms(message: SmsIn, key: Key, sim: Sim) -> dict:
     reference, new = sim.ledger.once("sms", key)
     # The number is masked before it is kept: the ledger is listed by GET /admin/received.
-    sim.ledger.note(f"sms:{mask_phone(message.to)}", "sms", key, None, message.template, "accepted" if new else "duplicate", reference)
+    sim.ledger.note(
+        f"sms:{mask_phone(message.to)}",
+        "sms",
+        key,
+        None,
+        message.template,
+        "accepted" if new else "duplicate",
+        reference,
+    )
     return {"id": reference, "duplicate": not new}
 
 
@@ -108,7 +118,9 @@ async def clear_faults(sim: Sim) -> None:
 
 
 @admin.get("/received", response_model=list[Received], summary="What the simulator received, oldest first")
-async def received(sim: Sim, unit: str | None = None, ticket: str | None = None, key: str | None = None) -> list[Received]:
+async def received(
+    sim: Sim, unit: str | None = None, ticket: str | None = None, key: str | None = None
+) -> list[Received]:
     return [
         r for r in sim.ledger.received
         if (unit is None or r.unit == unit) and (ticket is None or r.ticket == ticket) and (key is None or r.key == key)
@@ -151,7 +163,12 @@ def create_app(settings: Settings | None = None, transport: httpx.AsyncBaseTrans
 
     @app.get("/health", tags=["admin"])
     async def health(sim: Sim) -> dict:
-        return {"status": "ok", "units": len(sim.units), "product_api": str(sim.api.http.base_url), "acting": settings.simulator_act}
+        return {
+            "status": "ok",
+            "units": len(sim.units),
+            "product_api": str(sim.api.http.base_url),
+            "acting": settings.simulator_act,
+        }
 
     return app
 

@@ -126,7 +126,11 @@ async def urges(body: Urge, key: IdempotencyKey, unit: Department, request: Requ
     return await _receive(request, unit, Route.urges, key, body)
 
 
-@router.post("/notices", response_model=DeliveryAnswer, summary="Receive a notice: copy, reminder, supervision, escalation, warning, whistle")
+@router.post(
+    "/notices",
+    response_model=DeliveryAnswer,
+    summary="Receive a notice: copy, reminder, supervision, escalation, warning, whistle",
+)
 async def notices(body: Notice, key: IdempotencyKey, unit: Department, request: Request):
     """Something the unit should know: the dual-dispatch copy to the sector supervisor (双派), a
     reminder or supervision (督办) when a deadline passed, an escalation it now coordinates, a

@@ -31,6 +31,7 @@ def test_up_runs_the_simulator_and_tickets_close_by_themselves(tmp_path):
         "HOTLINE_SIMULATOR_COMPLETE_DELAY": "[0.1, 0.3]",
         "HOTLINE_SIMULATOR_CALLBACK_DELAY": "[0.05, 0.2]",
         "HOTLINE_SIMULATOR_UNREACHED_RATE": "0",  # the next attempt would be 8 hours later
+        "HOTLINE_SIMULATOR_RETURN_RATE": "0",  # a return waits for the center
     }
     url = f"http://127.0.0.1:{ports['api']}"
     secret = Settings().token_secret
@@ -41,10 +42,6 @@ def test_up_runs_the_simulator_and_tickets_close_by_themselves(tmp_path):
     proc = subprocess.Popen([str(BIN / "hotline"), "up"], env=env, stdout=log.open("ab"), stderr=subprocess.STDOUT)
     try:
         _wait_healthy(url, proc, log)
-        for _ in range(100):  # the simulator starts once the API answers
-            if "12345 hotline is up" in log.read_text():
-                break
-            time.sleep(0.2)
         assert f"Simulator     http://127.0.0.1:{ports['simulator']}/docs" in log.read_text()
         assert httpx.get(f"http://127.0.0.1:{ports['simulator']}/health", timeout=5).json()["units"] > 0
         numbers = []
@@ -67,7 +64,9 @@ def test_up_runs_the_simulator_and_tickets_close_by_themselves(tmp_path):
         else:
             raise AssertionError(f"tickets did not close:\n{log.read_text()[-3000:]}")
 
-        deliveries = httpx.get(f"{url}/deliveries", params={"page_size": 200}, headers=center, timeout=30).json()["items"]
+        deliveries = httpx.get(f"{url}/deliveries", params={"page_size": 200}, headers=center, timeout=30).json()[
+            "items"
+        ]
         by_ticket = {n: [d for d in deliveries if d["ticket"] == n] for n in numbers}
         for items in by_ticket.values():
             assert {(d["kind"], d["channel"], d["status"]) for d in items} >= {

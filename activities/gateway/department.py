@@ -2,7 +2,7 @@
 
 from pydantic import ValidationError
 
-from activities.gateway.http import Http
+from activities.gateway.http import Failure, Http
 from core.settings import Settings
 from domain.contracts import Delivery
 from domain.department_api import DeliveryAnswer, message_of
@@ -16,7 +16,10 @@ class DepartmentApi:
 
     async def send(self, unit: UnitRow, delivery: Delivery) -> DeliveryAnswer:
         """One attempt; the same Idempotency-Key on every retry, so the department acts once."""
-        route, body = message_of(delivery)
+        try:
+            route, body = message_of(delivery)
+        except ValueError as e:  # a delivery the contract cannot carry: asking again will not help
+            raise Failure(str(e), retryable=False) from e
         headers = {"Idempotency-Key": delivery.idempotency_key}
         if unit.credential_ref:
             headers["Authorization"] = f"Bearer {self.settings.department_credential(unit.credential_ref)}"

@@ -1,10 +1,10 @@
 """The automated callback channel (回访): a voice or SMS survey provider (HOTLINE_CALLBACK_ENDPOINT)
 reaches the citizen and brings the answer back through POST /tickets/{number}/callback."""
 
-from activities.gateway.http import Http
+from activities.gateway.http import Failure, Http
 from core.settings import Settings
 from domain.contracts import CallbackRequest, CallbackSurvey
-from domain.templates import render
+from domain.templates import TemplateError, render
 
 
 class CallbackChannel:
@@ -17,6 +17,10 @@ class CallbackChannel:
         return bool(self.settings.callback_endpoint)
 
     async def send(self, request: CallbackRequest, key: str) -> None:
+        try:
+            text = render("callback_survey", {"number": request.ticket})
+        except TemplateError as e:
+            raise Failure(str(e), retryable=False) from e
         survey = CallbackSurvey(
             ticket=request.ticket,
             attempt=request.attempt,
@@ -24,7 +28,7 @@ class CallbackChannel:
             phone=request.phone or "",
             result=request.result,
             reply=request.reply,
-            text=render("callback_survey", {"number": request.ticket}),
+            text=text,
         )
         headers = {"Idempotency-Key": key}
         if self.settings.callback_api_key:

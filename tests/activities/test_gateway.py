@@ -86,7 +86,13 @@ async def test_a_2xx_is_delivered_with_the_key_the_credential_and_the_work_order
     assert req.headers["Authorization"] == f"Bearer {settings.department_credential('dept-urban')}"
     assert PHONE in req.content.decode()  # the handling unit must reach the citizen
     r = row(settings)
-    assert (r.status, r.channel, r.attempts, r.reference, r.last_error) == ("delivered", "department_api", 1, "URB-77", None)
+    assert (r.status, r.channel, r.attempts, r.reference, r.last_error) == (
+        "delivered",
+        "department_api",
+        1,
+        "URB-77",
+        None,
+    )
     assert r.delivered_at is not None
 
 
@@ -109,7 +115,9 @@ async def test_other_4xx_answers_are_refusals_and_not_retried(settings, status):
     assert r.status == "failed" and r.last_error.startswith(f"HTTP {status}: 拒收") and PHONE not in r.last_error
 
 
-@pytest.mark.parametrize("error", [httpx.ConnectError("refused"), httpx.ReadTimeout("slow"), httpx.RemoteProtocolError("gone")])
+@pytest.mark.parametrize(
+    "error", [httpx.ConnectError("refused"), httpx.ReadTimeout("slow"), httpx.RemoteProtocolError("gone")]
+)
 async def test_no_answer_at_all_is_retried(settings, error):
     with pytest.raises(ApplicationError) as raised:
         await deliver(settings, Recorder(error))
@@ -155,7 +163,9 @@ async def test_each_kind_goes_to_its_route(settings, kind, route):
     [req] = rec.requests
     assert req.url.path == f"/units/{DEPT}/{route}"
     # Only units that take part in the handling get the citizen's contact.
-    assert (PHONE in req.content.decode()) == (kind in (DeliveryKind.rehandle, DeliveryKind.escalation, DeliveryKind.whistle))
+    assert (PHONE in req.content.decode()) == (
+        kind in (DeliveryKind.rehandle, DeliveryKind.escalation, DeliveryKind.whistle)
+    )
 
 
 async def test_a_unit_without_endpoint_finds_it_in_its_inbox_and_on_its_duty_phone(settings):
@@ -217,7 +227,9 @@ def notice(template="reply_ready", **params) -> CitizenNotice:
 
 
 async def test_citizen_sms_is_rendered_from_the_template_and_sent_through_the_gateway(settings):
-    queued = await ActivityEnvironment().run(run(NotifyActivities, settings, Recorder()).notify_citizen, notice(reply="已处理"))
+    queued = await ActivityEnvironment().run(
+        run(NotifyActivities, settings, Recorder()).notify_citizen, notice(reply="已处理")
+    )
     assert queued.detail == "queued" and row(settings, "20261122000042-7").status == "queued"  # no provider configured
 
     s = settings.model_copy(update={"sms_endpoint": "http://sms.test/send"})
@@ -242,7 +254,9 @@ def callback_request() -> CallbackRequest:
 
 
 async def test_callback_requests_go_to_the_survey_channel_or_the_manual_queue(settings):
-    manual = await ActivityEnvironment().run(run(CallbackActivities, settings, Recorder()).request_callback, callback_request())
+    manual = await ActivityEnvironment().run(
+        run(CallbackActivities, settings, Recorder()).request_callback, callback_request()
+    )
     assert manual.channel == "queue"
 
     s = settings.model_copy(update={"callback_endpoint": "http://ivr.test/surveys"})
@@ -252,7 +266,9 @@ async def test_callback_requests_go_to_the_survey_channel_or_the_manual_queue(se
     assert '"channel":"voice"' in rec.requests[0].read().decode()
 
     with pytest.raises(ApplicationError) as raised:
-        await ActivityEnvironment().run(run(CallbackActivities, s, Recorder(httpx.Response(503))).request_callback, callback_request())
+        await ActivityEnvironment().run(
+            run(CallbackActivities, s, Recorder(httpx.Response(503))).request_callback, callback_request()
+        )
     assert not raised.value.non_retryable
 
     # A provider refusal must not stall the ticket: operators call back by hand.

@@ -114,6 +114,9 @@ async def test_a_batch_of_tickets_flows_to_closed_with_no_hand_driving(stack):
     r = await api.http.get("/deliveries", params={"status": "nonsense"}, headers=supervisor)
     assert r.status_code == 422 and "status" in r.json()["detail"]
     units = {u["id"]: u for u in (await api.http.get("/units")).json()}
-    assert units["qd.dept.transport"]["reached_by"] == "department_api" and "transport.taxi" in units["qd.dept.transport"]["supervises"]
+    assert (
+        units["qd.dept.transport"]["reached_by"] == "department_api"
+        and "transport.taxi" in units["qd.dept.transport"]["supervises"]
+    )
     assert units["qd.shinan.badaxia"]["reached_by"] == "own_client"
     assert (await api.http.get("/units/qd.nowhere")).status_code == 404

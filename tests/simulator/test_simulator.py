@@ -47,7 +47,9 @@ def work_order(sequence: int = 1, kind: str = "work_order") -> dict:
         street="qd.shinan.badaxia", citizen_name="王女士", citizen_phone="13800138000", lead_unit=UNIT,
         supervisor_unit=UNIT, deadline=datetime(2026, 11, 29, tzinfo=timezone.utc),
     )  # fmt: skip
-    return WorkOrderDelivery(ticket=NUMBER, sequence=sequence, unit=UNIT, kind=kind, work_order=wo).model_dump(mode="json")
+    return WorkOrderDelivery(ticket=NUMBER, sequence=sequence, unit=UNIT, kind=kind, work_order=wo).model_dump(
+        mode="json"
+    )
 
 
 def headers(sequence: int = 1, credential: str | None = None) -> dict[str, str]:
@@ -136,7 +138,9 @@ async def test_extension_and_return_not_offered_by_the_product_still_end_in_comp
         simulator_extension_rate=1.0, simulator_return_rate=1.0,
     )  # fmt: skip
     async with running_simulator(settings, transport=httpx.MockTransport(product)) as sim:
-        assert (await sim.http.post(f"/units/{UNIT}/work-orders", json=work_order(), headers=headers())).status_code == 200
+        assert (
+            await sim.http.post(f"/units/{UNIT}/work-orders", json=work_order(), headers=headers())
+        ).status_code == 200
         await until(lambda: "complete" in product.actions())
     assert product.actions() == ["acknowledge", "progress", "extension-request", "return-request", "complete"]
     assert product.calls[2][2] == {"by": "3d", "reason": "需协调多个部门现场核查，申请延期"}

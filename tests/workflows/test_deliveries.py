@@ -85,7 +85,9 @@ async def test_work_order_and_copy_reach_the_department_systems_over_http(time_e
     assert sorted(e.data["kind"] for e in s.timeline if e.event == "delivered") == ["copy", "work_order"]
 
 
-async def test_a_department_down_for_hours_gets_the_work_order_once_after_it_recovers(time_env, queue, settings, sim_port):
+async def test_a_department_down_for_hours_gets_the_work_order_once_after_it_recovers(
+    time_env, queue, settings, sim_port
+):
     # Nothing listens on the department's port: connection refused, attempt after attempt.
     inp = ticket_input(category=TAXI, urgency=Urgency.emergency, description="出租车拒载，司机态度恶劣")
     h = await drive.start(time_env, queue, inp)
