@@ -120,6 +120,9 @@ async def test_faults_are_injected_for_a_unit_and_a_number_of_requests(sim):
     assert (await sim.http.post(url, json=work_order(), headers=headers())).status_code == 503
     assert (await sim.http.post(url, json=work_order(), headers=headers())).status_code == 500
     assert (await sim.http.post(url, json=work_order(), headers=headers())).status_code == 200
+    await sim.fault("slow", unit=UNIT, count=1)  # simulator_slow_seconds: 0.2 here
+    r = await sim.http.post(url, json=work_order(), headers=headers())
+    assert r.status_code == 200 and r.elapsed.total_seconds() >= 0.2 and r.json()["duplicate"] is True
     await sim.fault("reject_4xx", unit=UNIT)
     assert (await sim.http.post(url, json=work_order(2), headers=headers(2))).status_code == 422
     assert (await sim.http.post(url, json=work_order(2), headers=headers(2))).status_code == 422
