@@ -103,6 +103,16 @@ class CallbackSurvey(BaseModel):
     text: str  # the survey message (template callback_survey)
 
 
+class SmsMessage(BaseModel):
+    """What the SMS provider receives from the notification gateway."""
+
+    to: str
+    sign: str  # registered signature (短信签名), added by the provider
+    template: str
+    text: str
+    reference: str  # our idempotency key: the provider sends a retried request once
+
+
 class CitizenNotice(BaseModel):
     """A message to the citizen (SMS): a template name from the notification templates and its
     parameters. The phone travels here and nowhere near a log."""

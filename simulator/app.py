@@ -9,11 +9,10 @@ from typing import Annotated
 import httpx
 import structlog
 from fastapi import APIRouter, Depends, FastAPI, Header, HTTPException, Path, Request
-from pydantic import BaseModel
 
 from core.logging import configure_logging
 from core.settings import Settings, get_settings
-from domain.contracts import CallbackSurvey
+from domain.contracts import CallbackSurvey, SmsMessage
 from domain.department_api import Route
 from domain.directory import Unit, load_directory
 from domain.privacy import mask_phone
@@ -69,16 +68,8 @@ async def callback_survey(survey: CallbackSurvey, key: Key, sim: Sim) -> dict:
     return {"id": reference, "duplicate": not new}
 
 
-class SmsIn(BaseModel):
-    to: str
-    sign: str = ""
-    template: str = ""
-    text: str
-    reference: str = ""
-
-
 @channels.post("/sms/messages", summary="SMS provider: take a message (kept masked, never sent)")
-async def sms(message: SmsIn, key: Key, sim: Sim) -> dict:
+async def sms(message: SmsMessage, key: Key, sim: Sim) -> dict:
     reference, new = sim.ledger.once("sms", key)
     # The number is masked before it is kept: the ledger is listed by GET /admin/received.
     sim.ledger.note(

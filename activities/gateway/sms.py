@@ -3,21 +3,10 @@
 
 from dataclasses import dataclass
 
-from pydantic import BaseModel
-
 from activities.gateway.http import Failure, Http
 from core.settings import Settings
+from domain.contracts import SmsMessage
 from domain.templates import TemplateError, render
-
-
-class SmsMessage(BaseModel):
-    """What the provider receives."""
-
-    to: str
-    sign: str  # registered signature (短信签名), added by the provider
-    template: str
-    text: str
-    reference: str  # our idempotency key: the provider sends a retried request once
 
 
 @dataclass(frozen=True)

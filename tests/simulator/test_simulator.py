@@ -173,7 +173,13 @@ async def test_the_simulated_citizen_answers_a_callback_with_a_center_token(sim,
     assert path == f"/tickets/{NUMBER}/callback" and who == Role.center.value
     assert body["reached"] is True and body["satisfaction"] in ("satisfied", "basically_satisfied")
 
-    sms = {"to": "13800138000", "text": "您的诉求已受理", "template": "ticket_received", "reference": "k"}
+    sms = {
+        "to": "13800138000",
+        "sign": "青岛12345",
+        "text": "您的诉求已受理",
+        "template": "ticket_received",
+        "reference": "k",
+    }
     assert (await sim.http.post("/sms/messages", json=sms, headers={"Idempotency-Key": "k"})).status_code == 200
     listed = json.dumps(await sim.received())
     assert "13800138000" not in listed and "138****8000" in listed
