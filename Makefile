@@ -14,10 +14,10 @@ up: $(VENV)/.installed
 # again on a real PostgreSQL server (its binaries come from the pgserver package).
 test: $(VENV)/.installed-dev
 	$(BIN)/pytest
-	$(BIN)/pytest --postgres tests/readmodel tests/api tests/workflows
+	$(BIN)/pytest --postgres tests/readmodel tests/activities tests/api tests/workflows
 
 test-postgres: $(VENV)/.installed-dev
-	$(BIN)/pytest --postgres tests/readmodel tests/api tests/workflows
+	$(BIN)/pytest --postgres tests/readmodel tests/activities tests/api tests/workflows
 
 bench: $(VENV)/.installed
 	HOTLINE_LOG_LEVEL=WARNING $(BIN)/hotline bench

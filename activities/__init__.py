@@ -7,15 +7,17 @@ from core.settings import Settings
 def all_activities(settings: Settings) -> list:
     from activities.callback import CallbackActivities
     from activities.delivery import DeliveryActivities
+    from activities.gateway import Http
     from activities.intake import IntakeActivities
     from activities.notify import NotifyActivities
     from activities.projection import ProjectionActivities
 
+    http = Http(settings.department_timeout)  # one connection pool for the worker's outside calls
     intake = IntakeActivities(settings)
-    delivery = DeliveryActivities(settings)
-    callback = CallbackActivities(settings)
+    delivery = DeliveryActivities(settings, http)
+    callback = CallbackActivities(settings, http)
     projection = ProjectionActivities(settings)
-    notify = NotifyActivities(settings)
+    notify = NotifyActivities(settings, http)
     return [
         intake.decide_intake,
         delivery.deliver,

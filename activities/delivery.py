@@ -1,58 +1,101 @@
-"""Deliveries to handling units: work orders, copies, reminders, escalations.
+"""Deliveries to handling units: work orders, copies, reminders, escalations, whistles.
 
-Each delivery is recorded in the read model under its idempotency key (ticket number and
-delivery sequence), so a retried activity never makes a second delivery."""
+How a unit is reached comes from the unit table: a department-system endpoint gets the delivery
+over HTTP (docs/department-api.md); a unit without one works in the product's own client, where
+the delivery is its inbox entry, and gets an SMS on its duty phone when it has one.
 
-from sqlalchemy.exc import IntegrityError
-from sqlmodel import select
+Each delivery is one row in the read model under its idempotency key (ticket number and delivery
+sequence); every retry carries the same key, so the department acts on it once. Temporal's retry
+policy (workflows/activities.py: DELIVERY) does the retrying; an attempt only says whether
+another may help."""
+
+import asyncio
+
 from temporalio import activity
+from temporalio.exceptions import ApplicationError
 
+from activities.gateway import DepartmentApi, Failure, Http, SmsGateway
 from core.logging import get_logger
 from core.settings import Settings
+from domain import templates
+from domain.calendar import CHINA_TZ
 from domain.contracts import Delivery, DeliveryReceipt
-from readmodel import db
-from readmodel.tables import DeliveryRow, utcnow
-from workflows.activities import DELIVER
+from domain.directory import load_directory
+from readmodel import units
+from readmodel.deliveries import record_delivery
+from readmodel.tables import UnitRow
+from workflows.activities import DELIVER, DELIVERY_REJECTED
 
 
 class DeliveryActivities:
-    def __init__(self, settings: Settings):
+    def __init__(self, settings: Settings, http: Http | None = None):
         self.settings = settings
+        self.http = http or Http(settings.department_timeout)
+        self.departments = DepartmentApi(self.http, settings)
+        self.sms = SmsGateway(self.http, settings)
 
     @activity.defn(name=DELIVER)
-    def deliver(self, delivery: Delivery) -> DeliveryReceipt:
+    async def deliver(self, delivery: Delivery) -> DeliveryReceipt:
         log = get_logger(
             "delivery", ticket=delivery.ticket, workflow_id=delivery.workflow_id, unit=delivery.unit,
-        ).bind(kind=delivery.kind.value, sequence=delivery.sequence)
-        # Units without a department system work in the product's own client: the delivery is
-        # their inbox entry (GET /tickets?unit=...), so recording it is delivering it.
-        record_delivery(self.settings.database_url, delivery, channel="queue", status="delivered")
+        ).bind(kind=delivery.kind.value, sequence=delivery.sequence, attempt=activity.info().attempt)  # fmt: skip
+        unit = await asyncio.to_thread(units.get, self.settings.database_url, delivery.unit)
+        if unit is None:
+            # Not in the unit table (not seeded yet): it still sees the ticket in its own list.
+            log.warning("unit not in the unit table (run `hotline seed`); left in its inbox")
+            await self._record(delivery, "queue", "delivered", detail="unit not in the unit table: inbox only")
+            return DeliveryReceipt(delivered=True, channel="queue")
+        if not unit.active:
+            reason = f"unit {unit.id} ({unit.name}) is no longer active in the directory"
+            await self._record(delivery, "queue", "failed", error=reason)
+            log.error("delivery refused", error=reason)
+            raise ApplicationError(reason, type=DELIVERY_REJECTED, non_retryable=True)
+        if unit.endpoint:
+            return await self._to_department(unit, delivery, log)
+        if unit.notify_phone:
+            return await self._by_sms(unit, delivery, log)
+        # Works in the product's own client: the delivery is its inbox entry (GET /tickets?unit=...).
+        await self._record(delivery, "queue", "delivered")
         log.info("delivered", channel="queue")
         return DeliveryReceipt(delivered=True, channel="queue")
 
-
-def record_delivery(url: str, delivery: Delivery, channel: str, status: str, detail: str = "") -> DeliveryRow:
-    """Insert or update the delivery's row; the idempotency key keeps it to one row."""
-    key = delivery.idempotency_key
-    with db.session(url) as session:
-        row = session.exec(select(DeliveryRow).where(DeliveryRow.idempotency_key == key)).first()
-        if row is None:
-            row = DeliveryRow(
-                idempotency_key=key,
-                ticket=delivery.ticket,
-                sequence=delivery.sequence,
-                unit=delivery.unit,
-                kind=delivery.kind.value,
-                channel=channel,
-                status=status,
-            )
-        row.status, row.detail, row.channel = status, detail[:500], channel
-        row.attempts += 1
-        row.updated_at = utcnow()
-        session.add(row)
+    async def _to_department(self, unit: UnitRow, delivery: Delivery, log) -> DeliveryReceipt:
+        channel = "department_api"
         try:
-            session.commit()
-        except IntegrityError:  # a concurrent retry inserted it first
-            session.rollback()
-            row = session.exec(select(DeliveryRow).where(DeliveryRow.idempotency_key == key)).one()
-        return row
+            answer = await self.departments.send(unit, delivery)
+        except Failure as f:
+            await self._record(delivery, channel, "retrying" if f.retryable else "failed", error=f.reason)
+            if f.retryable:
+                log.warning("department system unavailable; Temporal retries", error=f.reason)
+            else:
+                log.error("department system refused the delivery", error=f.reason)
+            raise f.as_activity_error() from None
+        detail = "duplicate: the department had it already" if answer.duplicate else ""
+        await self._record(delivery, channel, "delivered", detail=detail, reference=answer.reference)
+        log.info("delivered", channel=channel, reference=answer.reference, duplicate=answer.duplicate)
+        return DeliveryReceipt(delivered=True, channel=channel, detail=answer.reference or "")
+
+    async def _by_sms(self, unit: UnitRow, delivery: Delivery, log) -> DeliveryReceipt:
+        """The inbox entry is the delivery; the SMS tells the duty officer to look (no citizen data)."""
+        wo = delivery.work_order
+        category = load_directory(self.settings.city).categories.get(wo.category) if wo else None
+        params = {
+            "number": delivery.ticket,
+            "category": category.name if category else (wo.category if wo else ""),
+            "deadline": wo.deadline.astimezone(CHINA_TZ).strftime("%Y-%m-%d %H:%M") if wo and wo.deadline else "—",
+            "message": delivery.message or "请登录12345平台查看",
+        }
+        template = f"unit_{delivery.kind.value}"
+        template = template if template in templates.load() else "unit_notice"
+        try:
+            sent = await self.sms.send(unit.notify_phone, template, params, delivery.idempotency_key)
+        except Failure as f:
+            await self._record(delivery, "sms", "retrying" if f.retryable else "failed", error=f.reason)
+            log.warning("SMS to the unit did not go through", error=f.reason, retryable=f.retryable)
+            raise f.as_activity_error() from None
+        await self._record(delivery, "sms", sent.status, reference=sent.reference)
+        log.info("unit notified by SMS", channel="sms", status=sent.status)
+        return DeliveryReceipt(delivered=True, channel="sms")
+
+    async def _record(self, delivery: Delivery, channel: str, status: str, **kw) -> None:
+        await asyncio.to_thread(record_delivery, self.settings.database_url, delivery, channel, status, **kw)

@@ -1,9 +1,12 @@
 """`hotline`: the product's command line.
 
-    hotline up                       the embedded stack (Temporal dev server, worker, API)
+    hotline up                       the embedded stack (Temporal dev server, worker, API, simulator)
     hotline worker | api             one part on its own (e.g. against a real cluster)
+    hotline simulator                the department simulator on its own
     hotline token --role unit --unit qd.shinan.badaxia
     hotline migrate                  bring the read model to the newest schema
+    hotline seed                     load the city's units into the read model (idempotent)
+    hotline department-api           print the department-system API contract (OpenAPI JSON)
     hotline setup-temporal           register the search attributes on a real cluster
     hotline bench                    throughput of this machine, printed"""
 
@@ -66,6 +69,35 @@ def _migrate(_args) -> int:
     return 0
 
 
+def _seed(args) -> int:
+    from domain.directory import load_directory
+    from readmodel import db
+    from readmodel.units import seed
+
+    settings = get_settings()
+    db.migrate(settings.database_url)
+    result = seed(settings.database_url, load_directory(settings.city), origin=args.origin or settings.department_origin)
+    print(
+        f"units of {settings.city}: {result.added} added, {result.updated} updated, "
+        f"{result.deactivated} deactivated, {result.unchanged} unchanged"
+    )
+    return 0
+
+
+def _simulator(_args) -> int:
+    from simulator.app import main as simulator
+
+    simulator()
+    return 0
+
+
+def _department_api(_args) -> int:
+    from simulator.contract import main as contract
+
+    contract()
+    return 0
+
+
 def _setup_temporal(_args) -> int:
     from core.temporal import connect, register_search_attributes
 
@@ -96,6 +128,13 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("worker", help="run the Temporal worker").set_defaults(func=_worker)
     sub.add_parser("api", help="run the API").set_defaults(func=_api)
     sub.add_parser("migrate", help="migrate the read model").set_defaults(func=_migrate)
+    p = sub.add_parser("seed", help="load the city's units (units.toml) into the read model")
+    p.add_argument("--origin", help="replace scheme://host:port of every unit endpoint (default: HOTLINE_DEPARTMENT_ORIGIN)")
+    p.set_defaults(func=_seed)
+    sub.add_parser("simulator", help="run the department simulator").set_defaults(func=_simulator)
+    sub.add_parser("department-api", help="print the department-system API (OpenAPI JSON)").set_defaults(
+        func=_department_api
+    )
     sub.add_parser("setup-temporal", help="register search attributes on a cluster").set_defaults(func=_setup_temporal)
     p = sub.add_parser("bench", help="measure intake and lifecycle throughput on this machine")
     p.add_argument("--tickets", type=int, default=200)

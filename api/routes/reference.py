@@ -1,11 +1,18 @@
 """Reference data an intake desk needs: categories (the responsibility list) and units."""
 
+from typing import Literal
+
+from anyio import to_thread
 from fastapi import APIRouter
 from pydantic import BaseModel
 
 from api.deps import DirectoryDep, SettingsDep
-from domain.directory import Category, Unit
+from api.errors import not_found
+from domain.directory import Category
 from domain.policy import available_packs
+from domain.vocabulary import Tier, UnitKind
+from readmodel import units as unit_table
+from readmodel.tables import UnitRow
 
 router = APIRouter(tags=["reference"])
 
@@ -27,6 +34,39 @@ async def categories(directory: DirectoryDep) -> list[Category]:
     return list(directory.categories.values())
 
 
-@router.get("/units", response_model=list[Unit], summary="Handling units of the city")
-async def units(directory: DirectoryDep) -> list[Unit]:
-    return list(directory.units.values())
+class UnitView(BaseModel):
+    id: str
+    name: str
+    tier: Tier
+    kind: UnitKind
+    parent: str | None
+    aliases: list[str]
+    supervises: list[str]  # categories it is the sector supervisor of
+    reached_by: Literal["department_api", "sms", "own_client"]
+    endpoint: str | None
+    active: bool
+
+    @classmethod
+    def of(cls, row: UnitRow) -> "UnitView":
+        reached_by = "department_api" if row.endpoint else "sms" if row.notify_phone else "own_client"
+        return cls(**row.model_dump(exclude={"credential_ref", "notify_phone", "updated_at"}), reached_by=reached_by)
+
+
+@router.get("/units", response_model=list[UnitView], summary="Handling units of the city (seeded by `hotline seed`)")
+async def units(
+    settings: SettingsDep, tier: Tier | None = None, kind: UnitKind | None = None, include_inactive: bool = False
+) -> list[UnitView]:
+    rows = await to_thread.run_sync(unit_table.all_units, settings.database_url)
+    return [
+        UnitView.of(r)
+        for r in rows
+        if (include_inactive or r.active) and (tier is None or r.tier == tier) and (kind is None or r.kind == kind)
+    ]
+
+
+@router.get("/units/{unit_id}", response_model=UnitView, summary="One handling unit")
+async def unit(unit_id: str, settings: SettingsDep) -> UnitView:
+    row = await to_thread.run_sync(unit_table.get, settings.database_url, unit_id)
+    if row is None:
+        raise not_found(f"no unit {unit_id!r} (see GET /units)")
+    return UnitView.of(row)

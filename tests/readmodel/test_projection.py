@@ -5,7 +5,7 @@ from datetime import datetime, timezone
 from sqlalchemy import inspect
 from sqlmodel import select
 
-from activities.delivery import record_delivery
+from readmodel.deliveries import record_delivery
 from activities.projection import ProjectionActivities
 from domain.contracts import Delivery, DeliveryKind, Projection
 from domain.ticket import TicketState

@@ -1,0 +1,94 @@
+"""Deliveries as the center sees them: every work order, copy, reminder, escalation and callback
+request with its status (delivered, queued, retrying, failed), attempts and last error."""
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from anyio import to_thread
+from fastapi import APIRouter, Query
+from pydantic import BaseModel
+from sqlalchemy import func
+from sqlmodel import select
+
+from api.deps import ActorDep, SettingsDep
+from api.errors import ApiError
+from domain.contracts import DeliveryKind
+from domain.vocabulary import Role
+from readmodel import db
+from readmodel.db import aware
+from readmodel.tables import DeliveryRow
+
+router = APIRouter(tags=["deliveries"])
+
+DeliveryStatus = Literal["delivered", "queued", "retrying", "failed"]
+
+
+class DeliveryView(BaseModel):
+    idempotency_key: str
+    ticket: str
+    sequence: int
+    unit: str
+    kind: str
+    channel: str
+    status: str
+    attempts: int
+    detail: str
+    last_error: str | None
+    reference: str | None
+    created_at: datetime
+    updated_at: datetime | None
+    delivered_at: datetime | None
+
+    @classmethod
+    def of(cls, row: DeliveryRow) -> "DeliveryView":
+        data = row.model_dump(exclude={"id", "created_at", "updated_at", "delivered_at"})
+        return cls(
+            **data,
+            created_at=aware(row.created_at),
+            updated_at=aware(row.updated_at),
+            delivered_at=aware(row.delivered_at),
+        )
+
+
+class DeliveryPage(BaseModel):
+    items: list[DeliveryView]
+    total: int
+    page: int
+    page_size: int
+
+
+@router.get("/deliveries", response_model=DeliveryPage, summary="Deliveries and their status, from the read model")
+async def list_deliveries(
+    actor: ActorDep,
+    settings: SettingsDep,
+    ticket: str | None = None,
+    unit: Annotated[str | None, Query(description="receiving unit id")] = None,
+    status: DeliveryStatus | None = None,
+    kind: DeliveryKind | None = None,
+    page: Annotated[int, Query(ge=1)] = 1,
+    page_size: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> DeliveryPage:
+    if actor.role == Role.intake:
+        raise ApiError(403, "role intake may not list deliveries (allowed: supervisor, center, leader, unit)")
+    if actor.role == Role.unit:
+        if unit and unit != actor.unit:
+            raise ApiError(403, f"your unit {actor.unit} may only list its own deliveries")
+        unit = actor.unit
+
+    def run() -> DeliveryPage:
+        query = select(DeliveryRow)
+        for column, value in ((DeliveryRow.ticket, ticket), (DeliveryRow.unit, unit), (DeliveryRow.status, status)):
+            if value:
+                query = query.where(column == value)
+        if kind:
+            query = query.where(DeliveryRow.kind == kind.value)
+        with db.session(settings.database_url) as session:
+            total = session.exec(select(func.count()).select_from(query.subquery())).one()
+            rows = session.exec(
+                query.order_by(DeliveryRow.created_at.desc(), DeliveryRow.id.desc())
+                .offset((page - 1) * page_size)
+                .limit(page_size)
+            ).all()
+        return DeliveryPage(items=[DeliveryView.of(r) for r in rows], total=total, page=page, page_size=page_size)
+
+    return await to_thread.run_sync(run)

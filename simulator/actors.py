@@ -1,0 +1,172 @@
+"""The people behind the simulated systems: department staff who handle work orders and citizens
+who answer callback surveys, both through the product's own API after random delays."""
+
+import asyncio
+import random
+
+import httpx
+import structlog
+
+from api.auth import mint
+from core.settings import Settings
+from domain.contracts import CallbackSurvey
+from domain.department_api import WorkOrderDelivery
+from domain.vocabulary import Role
+
+log = structlog.get_logger("simulator")  # a lazy proxy: configured by build() after this import
+
+REPLIES = [
+    "已到现场核实处理，问题已解决，并向诉求人反馈。",
+    "已约谈相关经营者，责令限期整改，整改情况已复查。",
+    "经核查情况属实，已安排专人处理完毕。",
+]
+COMMENTS = ["处理及时，态度很好", "问题已经解决了", "还可以", ""]
+
+
+class ProductApi:
+    """The product's API as a department system or a callback provider uses it: with tokens
+    minted from the shared token secret (a unit token per unit, a center token for answers)."""
+
+    def __init__(self, settings: Settings, transport: httpx.AsyncBaseTransport | None = None):
+        self.settings = settings
+        # Connection errors are retried by the transport; an answer is taken as it is.
+        self.http = httpx.AsyncClient(
+            base_url=settings.simulator_api_url or settings.api_url,
+            timeout=30,
+            transport=transport or httpx.AsyncHTTPTransport(retries=3),
+        )
+
+    async def aclose(self) -> None:
+        await self.http.aclose()
+
+    async def post(self, path: str, body: dict | None, *, unit: str | None = None) -> httpx.Response | None:
+        role = Role.unit if unit else Role.center
+        token = mint(self.settings.token_secret, role, f"simulator:{unit or 'citizen-channel'}", unit, hours=1)
+        try:
+            return await self.http.post(path, json=body, headers={"Authorization": f"Bearer {token}"})
+        except httpx.HTTPError as e:
+            log.warning("product API unreachable", path=path, unit=unit, error=type(e).__name__)
+            return None
+
+
+def _ok(r: httpx.Response | None) -> bool:
+    return r is not None and r.is_success
+
+
+def _why(r: httpx.Response | None) -> str:
+    if r is None:
+        return "unreachable"
+    try:
+        return f"{r.status_code} {r.json().get('detail', '')}"
+    except ValueError:
+        return str(r.status_code)
+
+
+class Actors:
+    def __init__(self, settings: Settings, api: ProductApi):
+        self.settings = settings
+        self.api = api
+        self.rng = random.Random(settings.simulator_random_seed)
+        self.handling: dict[tuple[str, str], asyncio.Task] = {}  # (unit, ticket) -> its staff at work
+        self.tasks: set[asyncio.Task] = set()
+
+    def _spawn(self, coro) -> asyncio.Task:
+        task = asyncio.create_task(coro)
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+        return task
+
+    async def _wait(self, delay: tuple[float, float]) -> None:
+        await asyncio.sleep(self.rng.uniform(*delay))
+
+    async def stop(self) -> None:
+        for task in list(self.tasks):
+            task.cancel()
+        await asyncio.gather(*self.tasks, return_exceptions=True)
+
+    # -- department staff --------------------------------------------------------------------
+
+    def work_order(self, unit: str, order: WorkOrderDelivery) -> None:
+        if not self.settings.simulator_act:
+            return
+        key = (unit, order.ticket)
+        task = self._spawn(self._handle(unit, order.ticket))
+        self.handling[key] = task
+        task.add_done_callback(lambda t: self.handling.pop(key, None) if self.handling.get(key) is t else None)
+
+    def cancellation(self, unit: str, ticket: str) -> None:
+        task = self.handling.pop((unit, ticket), None)
+        if task:
+            task.cancel()
+            log.info("stopped handling: the ticket was taken away", ticket=ticket, unit=unit)
+
+    async def _handle(self, unit: str, number: str) -> None:
+        blog = log.bind(ticket=number, unit=unit)
+        await self._wait(self.settings.simulator_ack_delay)
+        r = await self.api.post(f"/tickets/{number}/acknowledge", None, unit=unit)
+        if not _ok(r):
+            blog.warning("could not acknowledge; giving up on it", answer=_why(r))
+            return
+        await self.api.post(
+            f"/tickets/{number}/progress",
+            {"note": "已电话联系诉求人，正在核实处理", "contacted_citizen": True},
+            unit=unit,
+        )
+        await self._wait(self.settings.simulator_complete_delay)
+        if self.rng.random() < self.settings.simulator_extension_rate:
+            r = await self.api.post(
+                f"/tickets/{number}/extension-request",
+                {"by": "3d", "reason": "需协调多个部门现场核查，申请延期"},
+                unit=unit,
+            )
+            blog.info("asked for an extension", answer=_why(r))
+            if _ok(r):
+                await self._wait(self.settings.simulator_complete_delay)
+            # 4xx: not possible (not offered, or refused): finish in time instead.
+        if self.rng.random() < self.settings.simulator_return_rate:
+            r = await self.api.post(
+                f"/tickets/{number}/return-request",
+                {"reason": "经核实不属于本单位职责范围", "suggested_unit": None},
+                unit=unit,
+            )
+            blog.info("asked to return the ticket", answer=_why(r))
+            if _ok(r):
+                # Wait for the center: an approved return arrives as a cancellation and ends this task.
+                await self._wait(self.settings.simulator_complete_delay)
+        r = await self.api.post(
+            f"/tickets/{number}/complete", {"result": "resolved", "reply": self.rng.choice(REPLIES)}, unit=unit
+        )
+        if _ok(r):
+            blog.info("completed")
+        else:
+            blog.warning("could not complete", answer=_why(r))
+
+    # -- citizens ----------------------------------------------------------------------------
+
+    def callback_survey(self, survey: CallbackSurvey) -> None:
+        if self.settings.simulator_act:
+            self._spawn(self._answer(survey))
+
+    async def _answer(self, survey: CallbackSurvey) -> None:
+        await self._wait(self.settings.simulator_callback_delay)
+        s = self.settings
+        draw = self.rng.random()
+        if draw < s.simulator_unreached_rate:
+            answer = {"reached": False}
+        elif draw < s.simulator_unreached_rate + s.simulator_unsatisfied_rate:
+            answer = {"reached": True, "resolved": False, "satisfaction": "unsatisfied", "comment": "问题还没有解决"}
+        else:
+            satisfaction = "satisfied" if self.rng.random() < 0.8 else "basically_satisfied"
+            answer = {
+                "reached": True,
+                "resolved": True,
+                "satisfaction": satisfaction,
+                "comment": self.rng.choice(COMMENTS),
+            }
+        r = await self.api.post(f"/tickets/{survey.ticket}/callback", answer)
+        if _ok(r):
+            log.info(
+                "citizen answered the callback", ticket=survey.ticket, attempt=survey.attempt, reached=answer["reached"]
+            )
+        else:
+            log.warning("the callback answer was not taken", ticket=survey.ticket, answer=_why(r))

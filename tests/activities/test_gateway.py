@@ -1,0 +1,281 @@
+"""The delivery, notification and callback activities against httpx.MockTransport: what each
+answer of the other side means for Temporal (retry or not), what the read model records, what
+goes over the wire, and what never reaches a log."""
+
+from datetime import datetime, timedelta, timezone
+
+import httpx
+import pytest
+import structlog
+from sqlmodel import select
+from temporalio.exceptions import ApplicationError
+from temporalio.testing import ActivityEnvironment
+
+from activities.callback import CallbackActivities
+from activities.delivery import DeliveryActivities
+from activities.gateway import Http
+from activities.notify import NotifyActivities
+from domain.contracts import CallbackRequest, CitizenNotice, Delivery, DeliveryKind, WorkOrder
+from domain.directory import load_directory
+from domain.vocabulary import Kind, Urgency
+from readmodel import db
+from readmodel.tables import DeliveryRow, UnitRow
+from readmodel.units import seed
+
+PHONE = "13800138000"
+DEPT = "qd.dept.urban"
+STREET = "qd.shinan.badaxia"
+
+
+class Recorder:
+    """A MockTransport handler: records requests, answers with the next prepared response."""
+
+    def __init__(self, *answers: httpx.Response | Exception):
+        self.answers = list(answers) or [httpx.Response(200, json={"reference": "D-1"})]
+        self.requests: list[httpx.Request] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        answer = self.answers.pop(0) if len(self.answers) > 1 else self.answers[0]
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+
+def delivery(kind=DeliveryKind.work_order, unit=DEPT, sequence=1) -> Delivery:
+    wo = WorkOrder(
+        number="20261122000042", category="urban.street_vendor", kind=Kind.complaint, urgency=Urgency.normal,
+        enterprise=False, description="烧烤摊占道经营", address="团岛二路12号", district="qd.shinan", street=STREET,
+        citizen_name="王女士", citizen_phone=PHONE, lead_unit=STREET, supervisor_unit=DEPT,
+        deadline=datetime(2026, 11, 29, 3, 0, tzinfo=timezone.utc),
+    )  # fmt: skip
+    return Delivery(
+        ticket="20261122000042", workflow_id="ticket-20261122000042", sequence=sequence, unit=unit, kind=kind,
+        message="催办：请尽快办理", work_order=wo,
+    )  # fmt: skip
+
+
+@pytest.fixture
+def settings(settings):
+    seed(settings.database_url, load_directory(settings.city), origin="http://dept.test")
+    return settings
+
+
+def run(activities_cls, settings, recorder: Recorder):
+    acts = activities_cls(settings, Http(settings.department_timeout, httpx.MockTransport(recorder)))
+    return acts
+
+
+def row(settings, key="20261122000042-1") -> DeliveryRow:
+    with db.session(settings.database_url) as session:
+        return session.exec(select(DeliveryRow).where(DeliveryRow.idempotency_key == key)).one()
+
+
+async def deliver(settings, recorder: Recorder, d: Delivery | None = None):
+    acts = run(DeliveryActivities, settings, recorder)
+    return await ActivityEnvironment().run(acts.deliver, d or delivery())
+
+
+async def test_a_2xx_is_delivered_with_the_key_the_credential_and_the_work_order(settings):
+    rec = Recorder(httpx.Response(201, json={"reference": "URB-77", "duplicate": False}))
+    receipt = await deliver(settings, rec)
+    assert (receipt.delivered, receipt.channel, receipt.detail) == (True, "department_api", "URB-77")
+    [req] = rec.requests
+    assert str(req.url) == f"http://dept.test/units/{DEPT}/work-orders"
+    assert req.headers["Idempotency-Key"] == "20261122000042-1"
+    assert req.headers["Authorization"] == f"Bearer {settings.department_credential('dept-urban')}"
+    assert PHONE in req.content.decode()  # the handling unit must reach the citizen
+    r = row(settings)
+    assert (r.status, r.channel, r.attempts, r.reference, r.last_error) == (
+        "delivered",
+        "department_api",
+        1,
+        "URB-77",
+        None,
+    )
+    assert r.delivered_at is not None
+
+
+@pytest.mark.parametrize("status", [408, 429, 500, 502, 503, 504])
+async def test_unavailable_answers_are_retried_by_temporal(settings, status):
+    with pytest.raises(ApplicationError) as raised:
+        await deliver(settings, Recorder(httpx.Response(status, json={"detail": "busy"})))
+    assert raised.value.type == "DeliveryUnavailable" and not raised.value.non_retryable
+    r = row(settings)
+    assert r.status == "retrying" and r.last_error == f"HTTP {status}: busy"
+
+
+@pytest.mark.parametrize("status", [400, 401, 403, 404, 409, 422])
+async def test_other_4xx_answers_are_refusals_and_not_retried(settings, status):
+    with pytest.raises(ApplicationError) as raised:
+        await deliver(settings, Recorder(httpx.Response(status, json={"detail": f"拒收，联系电话{PHONE}"})))
+    assert raised.value.type == "DeliveryRejected" and raised.value.non_retryable
+    assert PHONE not in raised.value.message  # an echoed phone number is masked before it is kept
+    r = row(settings)
+    assert r.status == "failed" and r.last_error.startswith(f"HTTP {status}: 拒收") and PHONE not in r.last_error
+
+
+@pytest.mark.parametrize(
+    "error", [httpx.ConnectError("refused"), httpx.ReadTimeout("slow"), httpx.RemoteProtocolError("gone")]
+)
+async def test_no_answer_at_all_is_retried(settings, error):
+    with pytest.raises(ApplicationError) as raised:
+        await deliver(settings, Recorder(error))
+    assert raised.value.type == "DeliveryUnavailable" and not raised.value.non_retryable
+    assert row(settings).status == "retrying"
+
+
+async def test_retry_after_is_honoured_up_to_the_maximum_interval(settings):
+    with pytest.raises(ApplicationError) as soon:
+        await deliver(settings, Recorder(httpx.Response(429, headers={"Retry-After": "30"})))
+    assert soon.value.next_retry_delay == timedelta(seconds=30)
+    with pytest.raises(ApplicationError) as late:
+        await deliver(settings, Recorder(httpx.Response(503, headers={"Retry-After": "86400"})))
+    assert late.value.next_retry_delay == timedelta(minutes=10)
+
+
+async def test_every_attempt_carries_the_same_key_and_is_one_row(settings):
+    rec = Recorder(httpx.Response(503), httpx.Response(200, json={"reference": "R", "duplicate": True}))
+    with pytest.raises(ApplicationError):
+        await deliver(settings, rec)
+    await deliver(settings, rec)
+    assert [r.headers["Idempotency-Key"] for r in rec.requests] == ["20261122000042-1"] * 2
+    r = row(settings)
+    assert (r.status, r.attempts, r.last_error) == ("delivered", 2, "HTTP 503: Service Unavailable")
+    assert "duplicate" in r.detail
+
+
+@pytest.mark.parametrize(
+    "kind, route",
+    [
+        (DeliveryKind.rehandle, "work-orders"),
+        (DeliveryKind.copy, "notices"),
+        (DeliveryKind.reminder, "notices"),
+        (DeliveryKind.escalation, "notices"),
+        (DeliveryKind.whistle, "notices"),
+        (DeliveryKind.urge, "urges"),
+        (DeliveryKind.cancellation, "cancellations"),
+    ],
+)
+async def test_each_kind_goes_to_its_route(settings, kind, route):
+    rec = Recorder()
+    await deliver(settings, rec, delivery(kind))
+    [req] = rec.requests
+    assert req.url.path == f"/units/{DEPT}/{route}"
+    # Only units that take part in the handling get the citizen's contact.
+    assert (PHONE in req.content.decode()) == (
+        kind in (DeliveryKind.rehandle, DeliveryKind.escalation, DeliveryKind.whistle)
+    )
+
+
+async def test_a_unit_without_endpoint_finds_it_in_its_inbox_and_on_its_duty_phone(settings):
+    rec = Recorder()
+    receipt = await deliver(settings, rec, delivery(unit=STREET))
+    assert (receipt.channel, rec.requests) == ("queue", [])
+    assert row(settings).status == "delivered"
+
+    with db.session(settings.database_url) as session:
+        unit = session.get(UnitRow, STREET)
+        unit.notify_phone = "0532-88886666"
+        session.add(unit)
+        session.commit()
+    s = settings.model_copy(update={"sms_endpoint": "http://sms.test/send", "sms_api_key": "k"})
+    rec = Recorder(httpx.Response(200, json={"id": "SMS-1"}))
+    with structlog.testing.capture_logs() as logs:
+        receipt = await deliver(s, rec, delivery(unit=STREET, sequence=2))
+    assert receipt.channel == "sms"
+    [req] = rec.requests
+    sent = req.read().decode()
+    assert str(req.url) == "http://sms.test/send" and req.headers["Authorization"] == "Bearer k"
+    assert "0532-88886666" in sent and "【派单】工单20261122000042（占道经营）" in sent
+    assert PHONE not in sent and "王女士" not in sent  # no citizen data in a unit's SMS
+    assert "0532-88886666" not in str(logs) and logs  # logged, without the number
+    r = row(settings, "20261122000042-2")
+    assert (r.channel, r.status, r.reference) == ("sms", "delivered", "SMS-1")
+
+
+async def test_an_unseeded_unit_falls_back_to_its_inbox_and_an_inactive_one_is_refused(settings):
+    receipt = await deliver(settings, Recorder(), delivery(unit="qd.not.seeded"))
+    assert receipt.channel == "queue"
+    with db.session(settings.database_url) as session:
+        unit = session.get(UnitRow, DEPT)
+        unit.active = False
+        session.add(unit)
+        session.commit()
+    with pytest.raises(ApplicationError) as raised:
+        await deliver(settings, Recorder(), delivery(sequence=2))
+    assert raised.value.non_retryable and "no longer active" in raised.value.message
+
+
+async def test_delivery_logs_never_carry_the_citizen(settings):
+    with structlog.testing.capture_logs() as logs:
+        await deliver(settings, Recorder())
+        with pytest.raises(ApplicationError):
+            await deliver(settings, Recorder(httpx.Response(500)), delivery(sequence=2))
+    assert logs and PHONE not in str(logs) and "王女士" not in str(logs)
+    assert {entry["ticket"] for entry in logs} == {"20261122000042"} and {entry["unit"] for entry in logs} == {DEPT}
+
+
+# -- citizens: SMS notices and the callback channel ----------------------------------------------
+
+
+def notice(template="reply_ready", **params) -> CitizenNotice:
+    return CitizenNotice(
+        ticket="20261122000042", workflow_id="ticket-20261122000042", sequence=7, phone=PHONE, template=template,
+        params=params,
+    )  # fmt: skip
+
+
+async def test_citizen_sms_is_rendered_from_the_template_and_sent_through_the_gateway(settings):
+    queued = await ActivityEnvironment().run(
+        run(NotifyActivities, settings, Recorder()).notify_citizen, notice(reply="已处理")
+    )
+    assert queued.detail == "queued" and row(settings, "20261122000042-7").status == "queued"  # no provider configured
+
+    s = settings.model_copy(update={"sms_endpoint": "http://sms.test/send"})
+    rec = Recorder(httpx.Response(200, json={"id": "M-9"}))
+    with structlog.testing.capture_logs() as logs:
+        sent = await ActivityEnvironment().run(run(NotifyActivities, s, rec).notify_citizen, notice(reply="摊点已取缔"))
+    assert sent.detail == "delivered"
+    body = rec.requests[0].read().decode()
+    assert PHONE in body and "您反映的诉求（工单号20261122000042）已办结，承办单位答复：摊点已取缔" in body
+    assert PHONE not in str(logs)
+
+    with pytest.raises(ApplicationError) as raised:
+        await ActivityEnvironment().run(run(NotifyActivities, s, rec).notify_citizen, notice())  # no reply param
+    assert raised.value.non_retryable and "needs reply" in raised.value.message
+
+
+def callback_request() -> CallbackRequest:
+    return CallbackRequest(
+        ticket="20261122000042", workflow_id="ticket-20261122000042", sequence=9, attempt=1, phone=PHONE,
+        result="resolved", reply="已处理",
+    )  # fmt: skip
+
+
+async def test_callback_requests_go_to_the_survey_channel_or_the_manual_queue(settings):
+    manual = await ActivityEnvironment().run(
+        run(CallbackActivities, settings, Recorder()).request_callback, callback_request()
+    )
+    assert manual.channel == "queue"
+
+    s = settings.model_copy(update={"callback_endpoint": "http://ivr.test/surveys"})
+    rec = Recorder(httpx.Response(202, json={}))
+    automated = await ActivityEnvironment().run(run(CallbackActivities, s, rec).request_callback, callback_request())
+    assert automated.channel == "voice" and rec.requests[0].headers["Idempotency-Key"] == "20261122000042-9"
+    assert '"channel":"voice"' in rec.requests[0].read().decode()
+
+    with pytest.raises(ApplicationError) as raised:
+        await ActivityEnvironment().run(
+            run(CallbackActivities, s, Recorder(httpx.Response(503))).request_callback, callback_request()
+        )
+    assert not raised.value.non_retryable
+
+    # A provider refusal must not stall the ticket: operators call back by hand.
+    refused = await ActivityEnvironment().run(
+        run(CallbackActivities, s, Recorder(httpx.Response(400, json={"detail": "号码格式错误"}))).request_callback,
+        callback_request(),
+    )
+    assert refused.channel == "queue"
+    r = row(settings, "20261122000042-9")
+    assert (r.channel, r.status) == ("queue", "delivered") and "号码格式错误" in r.last_error
