@@ -14,9 +14,10 @@ from activities import all_activities
 from core.logging import configure_logging, get_logger
 from core.settings import Settings, get_settings
 from core.temporal import connect
+from workflows.consultation import ConsultationWorkflow
 from workflows.ticket import TicketWorkflow
 
-WORKFLOWS = [TicketWorkflow]
+WORKFLOWS = [TicketWorkflow, ConsultationWorkflow]
 
 
 def build_worker(client: Client, settings: Settings, task_queue: str | None = None, **options) -> Worker:

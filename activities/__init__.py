@@ -11,6 +11,7 @@ def all_activities(settings: Settings) -> list:
     from activities.intake import IntakeActivities
     from activities.notify import NotifyActivities
     from activities.projection import ProjectionActivities
+    from activities.responsibility import ResponsibilityActivities
 
     http = Http(settings.department_timeout)  # one connection pool for the worker's outside calls
     intake = IntakeActivities(settings)
@@ -18,10 +19,13 @@ def all_activities(settings: Settings) -> list:
     callback = CallbackActivities(settings, http)
     projection = ProjectionActivities(settings)
     notify = NotifyActivities(settings, http)
+    responsibility = ResponsibilityActivities(settings)
     return [
         intake.decide_intake,
         delivery.deliver,
         callback.request_callback,
         notify.notify_citizen,
         projection.project_ticket,
+        responsibility.resolve_units,
+        responsibility.save_responsibility_rule,
     ]

@@ -13,6 +13,7 @@ from domain.policy import load_pack
 from domain.privacy import phone_hash
 from domain.routing import route
 from domain.ticket import Routing, TicketInput
+from readmodel import rules as readmodel_rules
 from workflows.activities import DECIDE_INTAKE
 
 # A ticket may live long (rehandles, extensions): give it the calendar of this year and the next two.
@@ -29,7 +30,8 @@ class IntakeActivities:
         directory = load_directory(self.settings.city)
         req = input.request
         try:
-            routing = route(req.category, req.address, directory)
+            rules = readmodel_rules.for_category(self.settings.database_url, req.category)
+            routing = route(req.category, req.address, directory, rules)
         except Refusal as r:
             # The API validates before starting, so this means the data changed underneath:
             # the center triages by hand rather than the ticket being lost.

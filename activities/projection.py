@@ -7,7 +7,7 @@ from core.settings import Settings
 from domain.contracts import Projection
 from domain.policy import ClockName
 from readmodel import db
-from readmodel.tables import TicketRow, TicketUnitRow, utcnow
+from readmodel.tables import TicketReturnRow, TicketRow, TicketUnitRow, utcnow
 from workflows.activities import PROJECT_TICKET
 
 
@@ -76,4 +76,10 @@ class ProjectionActivities:
                     session.delete(r)
             for unit, role in wanted - existing.keys():
                 session.add(TicketUnitRow(number=s.number, unit=unit, role=role))
+            for seq, ret in enumerate(s.returns):
+                row_ret = session.get(TicketReturnRow, (s.number, seq)) or TicketReturnRow(
+                    ticket=s.number, seq=seq, unit=ret.unit, status=ret.status, reason=ret.reason[:1000], at=ret.at
+                )
+                row_ret.status = ret.status
+                session.add(row_ret)
             session.commit()

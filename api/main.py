@@ -10,7 +10,7 @@ from temporalio.client import Client
 
 from api import errors, intake
 from api.deps import TemporalConnection
-from api.routes import callback, deliveries, escalation, handling, reference, tickets
+from api.routes import callback, deliveries, escalation, handling, ownership, reference, tickets
 from core.logging import configure_logging
 from core.settings import Settings, get_settings
 from readmodel import db
@@ -40,8 +40,9 @@ def create_app(settings: Settings | None = None, client: Client | None = None, r
     app.state.settings = settings
     app.state.temporal = TemporalConnection(settings, client)
     errors.install(app)
-    for module in (tickets, handling, escalation, callback, deliveries, reference):
+    for module in (tickets, handling, escalation, ownership, callback, deliveries, reference):
         app.include_router(module.router)
+    app.include_router(ownership.rules_router)
     return app
 
 

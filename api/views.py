@@ -55,7 +55,10 @@ class TicketPage(BaseModel):
 
 
 def involved_units(s: TicketState) -> set[str]:
-    return {u for u in (s.lead_unit, s.supervisor_unit, s.coordinator_unit, *s.cooperating) if u}
+    """Units that see the ticket: who handles, supervises, coordinates or cooperates, and the
+    candidates of an open consultation (they must read it to answer)."""
+    consulted = s.open_consultation.candidates if s.open_consultation else {}
+    return {u for u in (s.lead_unit, s.supervisor_unit, s.coordinator_unit, *s.cooperating, *consulted) if u}
 
 
 def check_can_view(actor: Actor, s: TicketState) -> None:

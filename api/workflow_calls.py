@@ -8,7 +8,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.errors import ApiError, not_found, unavailable
-from core.temporal import workflow_id
+from core.temporal import workflow_id as ticket_workflow_id
 from domain.errors import RefusalKind
 from domain.ticket import TicketState, TicketSummary
 from workflows.ticket import TicketWorkflow
@@ -25,7 +25,7 @@ def _rpc_error(number: str, e: RPCError) -> ApiError:
 
 
 async def query_state(client: Client, number: str) -> TicketState:
-    handle = client.get_workflow_handle(workflow_id(number))
+    handle = client.get_workflow_handle(ticket_workflow_id(number))
     try:
         return await handle.query(TicketWorkflow.live_state)
     except RPCError as e:
@@ -41,10 +41,13 @@ async def _closed(handle) -> bool:
     return described.status != WorkflowExecutionStatus.RUNNING
 
 
-async def update(client: Client, number: str, name: str, arg: Any) -> TicketSummary:
-    handle = client.get_workflow_handle(workflow_id(number))
+async def update(
+    client: Client, number: str, name: str, arg: Any, workflow_id: str | None = None, result_type: type | None = TicketSummary
+) -> Any:
+    """Run an update on the ticket's workflow (or on one of its children, by id)."""
+    handle = client.get_workflow_handle(workflow_id or ticket_workflow_id(number))
     try:
-        return await handle.execute_update(name, arg, result_type=TicketSummary)
+        return await handle.execute_update(name, arg, result_type=result_type)
     except WorkflowUpdateFailedError as e:
         cause = e.cause
         if isinstance(cause, ApplicationError) and cause.type in _REFUSAL_STATUS:

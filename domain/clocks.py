@@ -182,3 +182,24 @@ def start_report_clock(s: TicketState, unit: str, pack: PolicyPack, calendar: Wo
     s.clocks[clock_key(ClockName.report, unit)] = start_clock(
         ClockName.report, pack.whistle.acknowledge_within, at, pack, calendar, unit=unit
     )
+
+
+def on_reassigned(s: TicketState, pack: PolicyPack, calendar: WorkCalendar, at: datetime) -> None:
+    """A new lead signs for the ticket on a fresh sign-for clock; the completion clock restarts or
+    keeps its due time, as the pack says."""
+    for name in (ClockName.acknowledge, ClockName.completion):
+        if name == ClockName.completion and pack.returns.clocks_on_reassign == "keep" and clock_key(name) in s.clocks:
+            continue
+        limit = limit_of(name, s, pack)
+        if limit is not None and pack.clocks.get(name) and pack.clocks[name].starts != "acknowledge":
+            s.clocks[clock_key(name)] = start_clock(name, limit, at, pack, calendar)
+
+
+def pause_all(s: TicketState, at: datetime) -> None:
+    for key, clock in s.clocks.items():
+        s.clocks[key] = pause_clock(clock, at)
+
+
+def resume_all(s: TicketState, at: datetime) -> None:
+    for key, clock in s.clocks.items():
+        s.clocks[key] = resume_clock(clock, at)

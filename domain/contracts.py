@@ -10,7 +10,7 @@ from pydantic import BaseModel
 
 from domain.calendar import WorkCalendar
 from domain.policy import PolicyPack
-from domain.ticket import Routing, TicketInput, TicketState
+from domain.ticket import Routing, TicketState
 from domain.vocabulary import Kind, Urgency
 
 
@@ -25,6 +25,8 @@ class IntakeDecision(BaseModel):
 
 class DeliveryKind(StrEnum):
     work_order = "work_order"  # first-responsible dispatch to the lead unit (派单)
+    cooperation = "cooperation"  # a cooperating unit's own dispatch (协办)
+    consultation = "consultation"  # an invitation to a consultation round (会商)
     copy = "copy"  # dual dispatch: copy to the sector supervisor (双派)
     rehandle = "rehandle"  # sent back after an unsatisfied callback (重办)
     reminder = "reminder"  # 催办
@@ -66,10 +68,11 @@ class Delivery(BaseModel):
     kind: DeliveryKind
     message: str  # Chinese text for the unit
     work_order: WorkOrder | None = None
+    key: str | None = None  # for deliveries a child workflow makes (no share of the ticket's sequence)
 
     @property
     def idempotency_key(self) -> str:
-        return f"{self.ticket}-{self.sequence}"
+        return self.key or f"{self.ticket}-{self.sequence}"
 
 
 class DeliveryReceipt(BaseModel):

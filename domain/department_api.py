@@ -34,15 +34,21 @@ class Route(StrEnum):
 ROUTE_OF = {
     DeliveryKind.work_order: Route.work_orders,
     DeliveryKind.rehandle: Route.work_orders,
+    DeliveryKind.cooperation: Route.work_orders,
     DeliveryKind.cancellation: Route.cancellations,
     DeliveryKind.urge: Route.urges,
 }
 
 # Who takes part in the handling gets the citizen's contact; units that supervise or are only told
 # (a copy, a reminder) get the work order without it.
-_WITH_CONTACT = {DeliveryKind.work_order, DeliveryKind.rehandle, DeliveryKind.escalation, DeliveryKind.whistle}
+_WITH_CONTACT = {
+    DeliveryKind.work_order, DeliveryKind.rehandle, DeliveryKind.cooperation, DeliveryKind.escalation,
+    DeliveryKind.whistle,
+}  # fmt: skip
 
-NoticeKind = Literal["copy", "reminder", "supervision", "escalation", "warning", "whistle", "notice"]
+NoticeKind = Literal[
+    "copy", "reminder", "supervision", "escalation", "warning", "whistle", "consultation", "notice"
+]
 _NOTICE_KINDS = set(get_args(NoticeKind))
 
 
@@ -56,8 +62,9 @@ class _Message(BaseModel):
 class WorkOrderDelivery(_Message):
     """A ticket for the unit to handle: acknowledge (签收), contact the citizen, complete (办结)."""
 
-    kind: Literal["work_order", "rehandle"] = Field(
-        description="work_order: first dispatch; rehandle: sent back after an unsatisfied callback"
+    kind: Literal["work_order", "rehandle", "cooperation"] = Field(
+        description="work_order: first dispatch; rehandle: sent back after an unsatisfied callback; "
+        "cooperation: the unit's own part as a cooperating unit (协办), reported to the lead"
     )
     work_order: WorkOrder
 

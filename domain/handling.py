@@ -5,7 +5,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
-from domain.errors import conflict, forbidden
+from domain.errors import conflict, forbidden, invalid
 from domain.policy import ClockName
 from domain.ticket import Actor, Completion, TicketState, clock_key
 from domain.vocabulary import HandlingResult, Role, Stage
@@ -27,6 +27,16 @@ class Complete(BaseModel):
     actor: Actor
     result: HandlingResult
     reply: str = Field(min_length=2, max_length=4000, description="The reply the citizen is given")
+    parts_done: list[str] | None = Field(
+        default=None, description="cooperating units whose part is done; default: those that reported"
+    )
+
+
+class ReportPart(BaseModel):
+    """A cooperating unit reports its part to the lead (协办反馈)."""
+
+    actor: Actor
+    report: str = Field(min_length=2, max_length=4000)
 
 
 def check_open(s: TicketState) -> None:
@@ -87,9 +97,16 @@ def progress(s: TicketState, note: ProgressNote, now: datetime) -> None:
     s.record(now, note.actor.label, "progress", note.note, contacted_citizen=note.contacted_citizen)
 
 
-def check_complete(s: TicketState, actor: Actor) -> None:
+def check_complete(s: TicketState, actor: Actor, parts_done: list[str] | None = None) -> None:
     check_open(s)
     check_unit(s, actor, handlers(s), "complete a ticket")
+    if s.open_consultation is not None:
+        raise conflict("who owns this ticket is being settled in a consultation; complete it after")
+    if s.pending_return is not None:
+        raise conflict("a return request is waiting for the center's review")
+    unknown = sorted(set(parts_done or []) - set(s.cooperating))
+    if unknown:
+        raise invalid(f"not cooperating units of this ticket: {', '.join(unknown)}")
     if s.completion is not None or s.stage == Stage.callback:
         raise conflict(f"ticket {s.number} is already completed")
     if s.stage not in HANDLING_STAGES or s.acknowledged_at is None:
@@ -97,10 +114,27 @@ def check_complete(s: TicketState, actor: Actor) -> None:
 
 
 def complete(s: TicketState, c: Complete, now: datetime) -> None:
-    s.completion = Completion(unit=c.actor.unit or "", result=c.result, reply=c.reply, at=now)
+    parts = c.parts_done if c.parts_done is not None else [u for u, co in s.cooperating.items() if co.report]
+    s.completion = Completion(unit=c.actor.unit or "", result=c.result, reply=c.reply, at=now, parts_done=parts)
     for key in list(s.clocks):
         meet(s, key, now)
     s.record(now, c.actor.label, "completed", c.reply, result=c.result.value)
+
+
+def check_report(s: TicketState, r: ReportPart) -> None:
+    check_open(s)
+    if r.actor.role != Role.unit or r.actor.unit not in s.cooperating:
+        raise forbidden(f"only cooperating units of ticket {s.number} report a part")
+    if s.cooperating[r.actor.unit].acknowledged_at is None:
+        raise conflict("acknowledge (report for duty) before reporting your part")
+    if s.stage not in HANDLING_STAGES + (Stage.dispatch,):
+        raise conflict(f"ticket {s.number} is in stage {s.stage}: the handling is over")
+
+
+def report(s: TicketState, r: ReportPart, now: datetime) -> None:
+    co = s.cooperating[r.actor.unit]
+    co.report, co.reported_at = r.report, now
+    s.record(now, r.actor.label, "part_reported", r.report, unit=r.actor.unit)
 
 
 def meet(s: TicketState, key: str, now: datetime) -> None:

@@ -5,7 +5,8 @@ category; the sector supervisor of the category always gets a copy at the same m
 
 from domain.directory import Directory
 from domain.errors import invalid
-from domain.ticket import Address, Routing
+from domain.ruling import ResponsibilityRule
+from domain.ticket import Address, Routing, UnitInfo
 from domain.vocabulary import Tier
 
 
@@ -28,29 +29,56 @@ def check_category(category: str, directory: Directory) -> None:
         raise invalid(f"unknown category {category!r}; see GET /categories")
 
 
-def route(category: str, address: Address, directory: Directory, rules: dict[str, str] | None = None) -> Routing:
-    """`rules` are saved rulings (category and area -> lead), which win over the list."""
+def route(
+    category: str, address: Address, directory: Directory, rules: list[ResponsibilityRule] | None = None
+) -> Routing:
+    """`rules` are saved rulings for the category; one for the street, else for the district,
+    wins over the list and brings its cooperating units along."""
     check_category(category, directory)
     address = resolve_address(address, directory)
     cat = directory.categories[category]
     street = address.street
-    saved = (rules or {}).get(street) or (rules or {}).get(address.district)
+    by_area = {r.area: r for r in rules or [] if r.category == category and r.lead in directory.units}
+    saved = by_area.get(street) or by_area.get(address.district)
+    cooperating: list[str] = []
     if saved:
-        lead, reason = saved, f"saved ruling for {cat.name} in this area"
+        lead, reason = saved.lead, f"saved ruling (ticket {saved.ticket}): {saved.reason}"
+        cooperating = [u for u in saved.cooperating if u in directory.units and u != lead]
     elif cat.lead == "street":
         lead, reason = street, "first-responsible: the street office of the address"
     else:
         lead, reason = cat.lead, f"responsibility list: {cat.name} is led by {directory.units[cat.lead].name}"
-    # street -> district -> city for a street lead (three rings); a department goes to the city.
-    chain = directory.escalation_chain(lead)
-    involved = {lead, cat.supervisor, street, address.district, *chain}
+    info = unit_info(lead, directory)
+    # Who else could own it, for "the next candidate" of an approved return: locality and sector.
+    listed = cat.lead if cat.lead != "street" else street
+    candidates = [u for u in dict.fromkeys([street, listed, cat.supervisor, address.district]) if u != lead]
+    involved = {cat.supervisor, street, address.district, *cooperating, *candidates}
     return Routing(
         lead_unit=lead,
         supervisor_unit=cat.supervisor,
         street_unit=street,
         district_unit=address.district,
+        escalation_chain=info.escalation_chain,
+        escalation_tiers=info.escalation_tiers,
+        unit_names={**info.unit_names, **{u: directory.units[u].name for u in involved}},
+        reason=reason,
+        cooperating=cooperating,
+        candidates=candidates,
+    )
+
+
+def unit_info(unit_id: str, directory: Directory) -> UnitInfo:
+    """A unit with its escalation chain: street -> district -> city for a street (three rings);
+    a city department or utility goes straight to the city center."""
+    unit = directory.units.get(unit_id)
+    if unit is None:
+        raise invalid(f"unknown unit {unit_id!r}; see GET /units")
+    chain = directory.escalation_chain(unit_id)
+    return UnitInfo(
+        id=unit.id,
+        name=unit.name,
+        tier=unit.tier,
         escalation_chain=chain,
         escalation_tiers=[directory.units[u].tier for u in chain],
-        unit_names={u: directory.units[u].name for u in involved},
-        reason=reason,
+        unit_names={u: directory.units[u].name for u in chain},
     )

@@ -136,14 +136,77 @@ class ExtensionRequest(BaseModel):
     note: str = ""
 
 
+class ReturnRequest(BaseModel):
+    """退单: the lead says the ticket is not its own."""
+
+    unit: str
+    reason: str
+    suggested_unit: str | None = None
+    at: datetime
+    status: str = "pending"  # pending | approved | rejected | disputed | to_consultation
+    decided_by: str | None = None
+    decided_at: datetime | None = None
+    reassigned_to: str | None = None
+    note: str = ""
+
+
+class ConsultationAnswer(BaseModel):
+    answer: str  # lead | cooperating | decline | silent
+    reason: str = ""
+    at: datetime | None = None
+
+
+class ConsultationRound(BaseModel):
+    number: int
+    deadline: datetime
+    answers: dict[str, ConsultationAnswer] = {}
+
+
+class ConsultationView(BaseModel):
+    """会商: the parent ticket's mirror of its consultation (the child workflow owns the truth)."""
+
+    number: int
+    workflow_id: str
+    reason: str
+    opened_by: str
+    opened_at: datetime
+    candidates: dict[str, str]  # unit id -> name
+    status: str = "open"  # open | consensus | needs_ruling | ruled | cancelled
+    rounds: list[ConsultationRound] = []
+    lead: str | None = None
+    cooperating: list[str] = []
+
+
+class Ruling(BaseModel):
+    """领导坐诊 / 终诊: binding; no ruled unit may return the ticket afterwards."""
+
+    by: str
+    at: datetime
+    lead: str
+    cooperating: list[str]
+    reason: str
+    saved_as_rule: bool = False
+
+
 class Urge(BaseModel):
     by: str
     note: str
     at: datetime
 
 
+class UnitInfo(BaseModel):
+    """What a ticket needs to know of a unit to hand it the ticket."""
+
+    id: str
+    name: str
+    tier: Tier
+    escalation_chain: list[str]  # the unit, then each tier above it up to the city
+    escalation_tiers: list[Tier]
+    unit_names: dict[str, str]  # names of everyone in the chain
+
+
 class Routing(BaseModel):
-    """Who owns the ticket, from the responsibility list and the address."""
+    """Who owns the ticket, from the responsibility list (or a saved ruling) and the address."""
 
     lead_unit: str
     supervisor_unit: str
@@ -153,6 +216,8 @@ class Routing(BaseModel):
     escalation_tiers: list[Tier]  # the tier of each unit of the chain
     unit_names: dict[str, str]
     reason: str
+    cooperating: list[str] = []  # named by a saved ruling (Longkou: settle it once for the kind)
+    candidates: list[str] = []  # who else could own it, in order: for "the next candidate"
 
 
 class Completion(BaseModel):
@@ -160,6 +225,7 @@ class Completion(BaseModel):
     result: HandlingResult
     reply: str
     at: datetime
+    parts_done: list[str] = []  # cooperating units whose part the lead confirms done
 
 
 class CallbackAnswer(BaseModel):
@@ -210,6 +276,13 @@ class TicketState(BaseModel):
     escalation_tiers: list[Tier] = []
     escalation_level: int = 0  # 0: the lead handles alone; 1: district coordinates; 2: city
     unit_names: dict[str, str] = {}
+    first_responsible_unit: str | None = None  # 首派: the first unit dispatched to
+    previous_leads: list[str] = []
+    candidates: list[str] = []
+    dispatched_at: datetime | None = None  # to the current lead
+    returns: list[ReturnRequest] = []
+    consultations: list[ConsultationView] = []
+    ruling: Ruling | None = None
     acknowledged_at: datetime | None = None
     completion: Completion | None = None
     rehandle_round: int = 0
@@ -262,6 +335,14 @@ class TicketState(BaseModel):
     def warned(self) -> bool:
         """A running clock is past its warning share and not yet overdue."""
         return any(c.warned_at and not c.breached_at and c.running for c in self.clocks.values())
+
+    @property
+    def pending_return(self) -> ReturnRequest | None:
+        return next((r for r in self.returns if r.status == "pending"), None)
+
+    @property
+    def open_consultation(self) -> ConsultationView | None:
+        return next((c for c in self.consultations if c.status in ("open", "needs_ruling")), None)
 
     @property
     def pending_extension(self) -> ExtensionRequest | None:

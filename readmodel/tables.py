@@ -119,3 +119,34 @@ class DeliveryRow(SQLModel, table=True):
     delivered_at: datetime | None = _ts()
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
     updated_at: datetime | None = _ts()
+
+
+class ResponsibilityRuleRow(SQLModel, table=True):
+    """A saved ruling (终诊): tickets of `category` in `area` go to `lead` with `cooperating`.
+    One rule per category and area; a newer ruling replaces it."""
+
+    __tablename__ = "responsibility_rule"
+    __table_args__ = (UniqueConstraint("category", "area"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    category: str = Field(max_length=80, index=True)
+    area: str = Field(max_length=80)
+    lead: str = Field(max_length=80)
+    cooperating: str = Field(default="", max_length=800)  # space-separated unit ids
+    ticket: str = Field(max_length=32)
+    ruled_by: str = Field(max_length=120)
+    reason: str = Field(default="", max_length=2000)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class TicketReturnRow(SQLModel, table=True):
+    """Every return (退单) a unit asked for: counted per unit for assessment."""
+
+    __tablename__ = "ticket_return"
+
+    ticket: str = Field(primary_key=True, max_length=32)
+    seq: int = Field(primary_key=True)
+    unit: str = Field(max_length=80, index=True)
+    status: str = Field(max_length=20)
+    reason: str = Field(default="", max_length=1000)
+    at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))

@@ -9,6 +9,8 @@ DECIDE_INTAKE = "decide_intake"
 DELIVER = "deliver"
 REQUEST_CALLBACK = "request_callback"
 NOTIFY_CITIZEN = "notify_citizen"
+RESOLVE_UNITS = "resolve_units"
+SAVE_RESPONSIBILITY_RULE = "save_responsibility_rule"
 PROJECT_TICKET = "project_ticket"
 
 # Error types of deliveries: a definite refusal is not retried; an unreachable system is.

@@ -41,6 +41,11 @@ class TicketBase:
         self._projected_version = -1
         self._last_search_attributes: dict[str, object] = {}
         self._pending_deliveries: set[asyncio.Task] = set()
+        # Changes of ownership (return decisions, consultation outcomes, rulings) wait on
+        # activities: one at a time.
+        self._ownership = asyncio.Lock()
+        self._consultations: dict[int, workflow.ChildWorkflowHandle] = {}
+        self._routed_cooperating: list[str] = []  # a saved ruling's cooperating units, for dispatch
 
     # -- time and the timeline ---------------------------------------------------------------
 

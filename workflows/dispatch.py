@@ -10,14 +10,15 @@ with workflow.unsafe.imports_passed_through():
     from domain.contracts import DeliveryKind
     from domain.vocabulary import Stage
 
-from workflows.base import TicketBase
+from workflows.ownership import OwnershipStage
 
 
-class DispatchStage(TicketBase):
+class DispatchStage(OwnershipStage):
     async def dispatch(self) -> None:
         s = self.state
         now = self.now()
         s.stage = Stage.dispatch
+        s.dispatched_at = now
         clocks.open_clocks(s, self.policy, self.calendar, now)
         deadline = s.deadline
         self.record(
@@ -34,3 +35,7 @@ class DispatchStage(TicketBase):
         self.deliver(s.lead_unit, DeliveryKind.work_order)
         if s.supervisor_unit and s.supervisor_unit != s.lead_unit:
             self.deliver(s.supervisor_unit, DeliveryKind.copy)
+        # A saved ruling sends its cooperating units along from the start.
+        if self._routed_cooperating:
+            self.add_cooperating({u: s.name_of(u) for u in self._routed_cooperating}, via="saved ruling")
+            self._changed()

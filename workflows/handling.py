@@ -5,7 +5,7 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from domain import clocks, handling
-    from domain.handling import Acknowledge, Complete, ProgressNote
+    from domain.handling import Acknowledge, Complete, ProgressNote, ReportPart
     from domain.ticket import TicketSummary
 
 from workflows.escalation import EscalationStage
@@ -45,4 +45,15 @@ class HandlingStage(EscalationStage):
 
     @complete.validator
     def _check_complete(self, action: Complete) -> None:
-        self.guard(handling.check_complete, self.state, action.actor)
+        self.guard(handling.check_complete, self.state, action.actor, action.parts_done)
+
+    @workflow.update
+    def report_part(self, r: ReportPart) -> TicketSummary:
+        """A cooperating unit reports its part to the lead (协办反馈)."""
+        handling.report(self.state, r, self.now())
+        self._changed()
+        return self.summary()
+
+    @report_part.validator
+    def _check_report_part(self, r: ReportPart) -> None:
+        self.guard(handling.check_report, self.state, r)

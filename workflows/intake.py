@@ -39,6 +39,9 @@ class IntakeStage(TicketBase):
         s.escalation_tiers = r.escalation_tiers
         s.unit_names = dict(r.unit_names)
         s.tier = r.escalation_tiers[0]
+        s.first_responsible_unit = r.lead_unit
+        s.candidates = list(r.candidates)
+        self._routed_cooperating = list(r.cooperating)
         self.record(
             "system", "triaged", f"lead {s.name_of(r.lead_unit)} ({r.reason}); rules {s.policy.name} {s.policy.version}",
             lead_unit=r.lead_unit, supervisor_unit=r.supervisor_unit, policy=s.policy.name,

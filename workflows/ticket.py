@@ -14,10 +14,11 @@ from workflows.callback import CallbackStage
 from workflows.dispatch import DispatchStage
 from workflows.handling import HandlingStage
 from workflows.intake import IntakeStage
+from workflows.returns import ReturnStage
 
 
 @workflow.defn
-class TicketWorkflow(IntakeStage, DispatchStage, HandlingStage, CallbackStage):
+class TicketWorkflow(IntakeStage, DispatchStage, HandlingStage, ReturnStage, CallbackStage):
     @workflow.init
     def __init__(self, input: TicketInput) -> None:
         self._init_base(input)

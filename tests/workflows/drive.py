@@ -101,3 +101,60 @@ async def decide_extension(handle: WorkflowHandle, approve: bool, note: str = ""
     from domain.extension import DecideExtension
 
     return await handle.execute_update("decide_extension", DecideExtension(actor=CENTER, approve=approve, note=note), result_type=TicketSummary)
+
+
+async def ask_return(handle: WorkflowHandle, unit_id: str, reason: str = "非本单位职责", suggested: str | None = None):
+    from domain.returns import AskReturn
+
+    return await handle.execute_update(
+        "request_return", AskReturn(actor=unit(unit_id), reason=reason, suggested_unit=suggested), result_type=TicketSummary
+    )
+
+
+async def decide_return(handle: WorkflowHandle, approve: bool, to: str | None = None, note: str = ""):
+    from domain.returns import DecideReturn
+
+    return await handle.execute_update(
+        "decide_return", DecideReturn(actor=CENTER, approve=approve, reassign_to=to, note=note), result_type=TicketSummary
+    )
+
+
+async def dispute(handle: WorkflowHandle, unit_id: str, reason: str = "确非我单位职责，申请会商"):
+    from domain.returns import DisputeReturn
+
+    return await handle.execute_update("dispute_return", DisputeReturn(actor=unit(unit_id), reason=reason), result_type=TicketSummary)
+
+
+async def open_consultation(handle: WorkflowHandle, candidates: list[str], reason: str = "职责不清，一键会商"):
+    from domain.consultation import OpenConsultation
+
+    return await handle.execute_update(
+        "open_consultation_now", OpenConsultation(actor=CENTER, candidates=candidates, reason=reason), result_type=TicketSummary
+    )
+
+
+async def answer_consultation(env, handle: WorkflowHandle, unit_id: str, answer: str, reason: str = ""):
+    from domain.consultation import Answer
+
+    s = await state(handle)
+    child = env.client.get_workflow_handle(s.open_consultation.workflow_id)
+    return await child.execute_update("answer", Answer(actor=unit(unit_id), answer=answer, reason=reason))
+
+
+LEADER = Actor(role=Role.leader, user="分管副主任")
+
+
+async def rule(handle: WorkflowHandle, lead: str, cooperating: list[str], save: bool = False, reason: str = "按属地和行业职责确定"):
+    from domain.ruling import IssueRuling
+
+    return await handle.execute_update(
+        "issue_ruling",
+        IssueRuling(actor=LEADER, lead=lead, cooperating=cooperating, reason=reason, save_as_rule=save),
+        result_type=TicketSummary,
+    )
+
+
+async def report_part(handle: WorkflowHandle, unit_id: str, text: str = "已完成本单位负责部分"):
+    from domain.handling import ReportPart
+
+    return await handle.execute_update("report_part", ReportPart(actor=unit(unit_id), report=text), result_type=TicketSummary)

@@ -29,7 +29,7 @@ async def full_lifecycle(env: WorkflowEnvironment, queue: str) -> str:
     """Intake, dispatch, an urge, the whistle and a department reporting, an extension, a missed
     deadline and escalation, progress, completion, an unsatisfied callback, rehandle, a satisfied
     callback, close."""
-    inp = ticket_input()
+    inp = ticket_input().model_copy(update={"number": "full_lifecycle"})  # replayed as ticket-<file name>
     h = await drive.start(env, queue, inp)
     await drive.urge(h, drive.unit("qd.dept.urban"))
     await drive.acknowledge(h, LEAD)
@@ -51,6 +51,29 @@ async def full_lifecycle(env: WorkflowEnvironment, queue: str) -> str:
     return (await h.fetch_history()).to_json()
 
 
+async def dispute(env: WorkflowEnvironment, queue: str) -> tuple[str, str]:
+    """A return refused and disputed, a consultation without consensus, a ruling saved as a rule,
+    cooperating units reporting, close. Returns the ticket's and the consultation's histories."""
+    inp = ticket_input(category="housing.property_management").model_copy(update={"number": "dispute_ruling"})
+    h = await drive.start(env, queue, inp)
+    await drive.ask_return(h, LEAD)
+    await drive.decide_return(h, approve=False)
+    await drive.dispute(h, LEAD)
+    await env.sleep(timedelta(seconds=1))
+    child = (await drive.state(h)).open_consultation.workflow_id
+    await drive.answer_consultation(env, h, LEAD, "decline", "非街道职责")
+    await env.sleep(timedelta(hours=9))  # two rounds pass; 住建局 stays silent
+    await drive.rule(h, lead="qd.dept.housing", cooperating=[LEAD], save=True)
+    await drive.acknowledge(h, "qd.dept.housing")
+    await drive.acknowledge(h, LEAD)
+    await drive.report_part(h, LEAD)
+    await drive.complete(h, "qd.dept.housing", reply="已约谈物业")
+    await env.sleep(timedelta(seconds=1))
+    await drive.answer(h)
+    await h.result()
+    return (await h.fetch_history()).to_json(), (await env.client.get_workflow_handle(child).fetch_history()).to_json()
+
+
 async def main() -> None:
     import tempfile
 
@@ -64,7 +87,10 @@ async def main() -> None:
         async with env, build_worker(env.client, settings, "record"):
             HERE.mkdir(exist_ok=True)
             (HERE / "full_lifecycle.json").write_text(await full_lifecycle(env, "record"))
-    print(f"recorded {HERE / 'full_lifecycle.json'}")
+            ticket, consultation = await dispute(env, "record")
+            (HERE / "dispute_ruling.json").write_text(ticket)
+            (HERE / "consultation_no_consensus.json").write_text(consultation)
+    print(f"recorded {', '.join(p.name for p in sorted(HERE.glob('*.json')))}")
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 """What units, supervisors and the center do about deadlines: extensions, the street's whistle,
 escalation on request, urging — and a worker outage across a deadline."""
 
+import asyncio
 from datetime import timedelta
 
 import pytest
@@ -81,9 +82,15 @@ async def test_the_whistle_summons_departments_who_must_report_in_time(time_env,
     late = [e.event for e in s.timeline if e.data.get("unit") == "qd.dept.environment" and e.data.get("clock") == "report"]
     assert late == ["deadline_warning", "deadline_breached", "reminder", "supervision"]
     assert not [e for e in s.timeline if e.data.get("unit") == "qd.dept.urban" and e.data.get("clock") == "report"]
-    with db.session(settings.database_url) as session:
-        whistled = {d.unit for d in session.exec(select(DeliveryRow).where(DeliveryRow.ticket == inp.number, DeliveryRow.kind == "whistle"))}
-        reminded = {d.unit for d in session.exec(select(DeliveryRow).where(DeliveryRow.ticket == inp.number, DeliveryRow.kind == "reminder"))}
+    # Deliveries run in the background: give the last ones a moment to land.
+    for _ in range(50):
+        with db.session(settings.database_url) as session:
+            rows = session.exec(select(DeliveryRow).where(DeliveryRow.ticket == inp.number)).all()
+        whistled = {d.unit for d in rows if d.kind == "whistle"}
+        reminded = {d.unit for d in rows if d.kind == "reminder"}
+        if "qd.dept.environment" in reminded and len(whistled) == 2:
+            break
+        await asyncio.sleep(0.1)
     assert whistled == {"qd.dept.urban", "qd.dept.environment"}
     assert "qd.dept.environment" in reminded
 
