@@ -23,6 +23,7 @@ def all_activities(settings: Settings) -> list:
     return [
         intake.decide_intake,
         delivery.deliver,
+        delivery.give_up_delivery,
         callback.request_callback,
         notify.notify_citizen,
         projection.project_ticket,

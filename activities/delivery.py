@@ -22,9 +22,9 @@ from domain.calendar import CHINA_TZ
 from domain.contracts import Delivery, DeliveryReceipt
 from domain.directory import load_directory
 from readmodel import units
-from readmodel.deliveries import record_delivery
+from readmodel.deliveries import give_up, record_delivery
 from readmodel.tables import UnitRow
-from workflows.activities import DELIVER, DELIVERY_REJECTED
+from workflows.activities import DELIVER, DELIVERY_REJECTED, GIVE_UP_DELIVERY
 
 
 class DeliveryActivities:
@@ -58,6 +58,10 @@ class DeliveryActivities:
         await self._record(delivery, "queue", "delivered")
         log.info("delivered", channel="queue")
         return DeliveryReceipt(delivered=True, channel="queue")
+
+    @activity.defn(name=GIVE_UP_DELIVERY)
+    async def give_up_delivery(self, delivery: Delivery, reason: str) -> None:
+        await asyncio.to_thread(give_up, self.settings.database_url, delivery, reason)
 
     async def _to_department(self, unit: UnitRow, delivery: Delivery, log) -> DeliveryReceipt:
         channel = "department_api"

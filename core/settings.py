@@ -89,7 +89,8 @@ class Settings(BaseSettings):
     simulator_complete_delay: Delay = (5.0, 30.0)
     simulator_callback_delay: Delay = (2.0, 10.0)
     simulator_extension_rate: float = Field(default=0.1, ge=0, le=1)
-    simulator_return_rate: float = Field(default=0.05, ge=0, le=1)
+    # Returns need the center's review (a person): off by default so a demo batch closes by itself.
+    simulator_return_rate: float = Field(default=0.0, ge=0, le=1)
     simulator_unsatisfied_rate: float = Field(default=0.1, ge=0, le=1)
     simulator_unreached_rate: float = Field(default=0.05, ge=0, le=1)
     simulator_slow_seconds: float = Field(default=5.0, ge=0)  # the "slow" fault

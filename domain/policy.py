@@ -148,6 +148,13 @@ class MergeRule(BaseModel):
     supervise_at_repeat: int = 3
 
 
+class DeliveryRule(BaseModel):
+    """How long the center keeps retrying a department system that is down before the delivery is
+    shown as failed (Temporal's retry policy does the retrying)."""
+
+    give_up_after: LimitField = Limit(amount=7, unit="days")
+
+
 class AssessmentRule(BaseModel):
     """三率: the monthly scoring of each unit."""
 
@@ -179,6 +186,7 @@ class PolicyPack(BaseModel):
     callback: CallbackRule = CallbackRule()
     rehandle: RehandleRule = RehandleRule()
     merge: MergeRule = MergeRule()
+    delivery: DeliveryRule = DeliveryRule()
     assessment: AssessmentRule = AssessmentRule()
 
     @model_validator(mode="after")

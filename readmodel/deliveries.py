@@ -50,3 +50,14 @@ def record_delivery(
             session.rollback()
             row = session.exec(select(DeliveryRow).where(DeliveryRow.idempotency_key == key)).one()
         return row
+
+
+def give_up(url: str, delivery: Delivery, reason: str) -> None:
+    """Temporal has stopped retrying (its schedule-to-close ran out): the row says failed, with why."""
+    with db.session(url) as session:
+        row = session.exec(select(DeliveryRow).where(DeliveryRow.idempotency_key == delivery.idempotency_key)).first()
+        if row is None or row.status in ("delivered", "failed"):
+            return
+        row.status, row.last_error, row.updated_at = "failed", reason[:500], utcnow()
+        session.add(row)
+        session.commit()

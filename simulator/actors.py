@@ -23,6 +23,9 @@ REPLIES = [
 COMMENTS = ["处理及时，态度很好", "问题已经解决了", "还可以", ""]
 
 
+COMPLETION_TRIES = 5
+
+
 class ProductApi:
     """The product's API as a department system or a callback provider uses it: with tokens
     minted from the shared token secret (a unit token per unit, a center token for answers)."""
@@ -133,13 +136,19 @@ class Actors:
             if _ok(r):
                 # Wait for the center: an approved return arrives as a cancellation and ends this task.
                 await self._wait(self.settings.simulator_complete_delay)
-        r = await self.api.post(
-            f"/tickets/{number}/complete", {"result": "resolved", "reply": self.rng.choice(REPLIES)}, unit=unit
-        )
-        if _ok(r):
-            blog.info("completed")
-        else:
-            blog.warning("could not complete", answer=_why(r))
+        # A return waiting for the center's review (or a consultation) holds completion back: a
+        # department keeps checking for a while, as its staff would.
+        for _ in range(COMPLETION_TRIES):
+            r = await self.api.post(
+                f"/tickets/{number}/complete", {"result": "resolved", "reply": self.rng.choice(REPLIES)}, unit=unit
+            )
+            if _ok(r):
+                blog.info("completed")
+                return
+            if getattr(r, "status_code", None) != 409:
+                break
+            await self._wait(self.settings.simulator_complete_delay)
+        blog.warning("could not complete", answer=_why(r))
 
     # -- citizens ----------------------------------------------------------------------------
 

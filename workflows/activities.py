@@ -10,6 +10,7 @@ DELIVER = "deliver"
 REQUEST_CALLBACK = "request_callback"
 NOTIFY_CITIZEN = "notify_citizen"
 RESOLVE_UNITS = "resolve_units"
+GIVE_UP_DELIVERY = "give_up_delivery"
 SAVE_RESPONSIBILITY_RULE = "save_responsibility_rule"
 PROJECT_TICKET = "project_ticket"
 
@@ -29,7 +30,7 @@ INTAKE = dict(
 # a definite refusal (non-retryable error) surfaces at once as a delivery failure.
 DELIVERY = dict(
     start_to_close_timeout=timedelta(seconds=30),
-    schedule_to_close_timeout=timedelta(days=7),
+    schedule_to_close_timeout=timedelta(days=7),  # the pack's [delivery] give_up_after overrides
     retry_policy=RetryPolicy(
         initial_interval=timedelta(seconds=2),
         backoff_coefficient=2.0,

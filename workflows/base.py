@@ -6,11 +6,11 @@ The stages (intake, dispatch, handling, escalation, callback) are mixins over th
 
 import asyncio
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from temporalio import workflow
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError, RetryState
 
 with workflow.unsafe.imports_passed_through():
     from domain.calendar import WorkCalendar
@@ -21,6 +21,10 @@ with workflow.unsafe.imports_passed_through():
 
 from workflows import activities as acts
 from workflows import search_attributes as sa
+
+
+# How long a closed ticket waits for deliveries still retrying (a department system that is down).
+SETTLE_GRACE = timedelta(minutes=10)
 
 
 class TicketBase:
@@ -122,9 +126,15 @@ class TicketBase:
             self._projected_version = snapshot.state.version
 
     async def _settle(self) -> None:
-        """Before the workflow ends: deliveries finished, read model up to date."""
+        """Before the workflow ends: deliveries finished (a department that is still down gets a
+        grace period, not a veto over closing), read model up to date."""
         if self._pending_deliveries:
-            await asyncio.gather(*self._pending_deliveries)
+            try:
+                await workflow.wait_condition(lambda: not self._pending_deliveries, timeout=SETTLE_GRACE)
+            except asyncio.TimeoutError:
+                n = len(self._pending_deliveries)
+                self.record("system", "deliveries_abandoned", f"{n} delivery(ies) still retrying when the ticket closed")
+                self._changed()
         await workflow.wait_condition(lambda: self._projected_version == self.state.version)
         await workflow.wait_condition(workflow.all_handlers_finished)
 
@@ -164,6 +174,9 @@ class TicketBase:
         )
         return self._background(self._deliver(delivery))
 
+    def _give_up_after(self) -> timedelta:
+        return timedelta(seconds=self.policy.delivery.give_up_after.seconds())
+
     def notify_citizen(self, template: str, **params: str) -> None:
         """An SMS to the citizen (if there is a phone to send it to), in the background."""
         phone = self.state.request.citizen.phone
@@ -196,8 +209,9 @@ class TicketBase:
     async def _deliver(self, delivery: Delivery) -> None:
         try:
             receipt = await workflow.execute_activity(
-                acts.DELIVER, delivery, result_type=DeliveryReceipt, **acts.DELIVERY
-            )
+                acts.DELIVER, delivery, result_type=DeliveryReceipt,
+                **{**acts.DELIVERY, "schedule_to_close_timeout": self._give_up_after()},
+            )  # fmt: skip
         except ActivityError as e:
             cause = e.cause.message if isinstance(e.cause, ApplicationError) else str(e.cause or e)
             self.state.flag("delivery_failed")
@@ -206,6 +220,10 @@ class TicketBase:
                 unit=delivery.unit, kind=delivery.kind.value, sequence=delivery.sequence,
             )  # fmt: skip
             self._changed()
+            if e.retry_state != RetryState.NON_RETRYABLE_FAILURE:  # retries ran out, not a refusal
+                await workflow.execute_local_activity(
+                    acts.GIVE_UP_DELIVERY, args=[delivery, f"gave up: {cause}"], **acts.PROJECTION
+                )
             return
         if receipt.channel != "department_api" or not receipt.delivered:
             return  # units on our own client see it in their list; nothing worth a timeline line

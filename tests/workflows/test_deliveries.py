@@ -3,6 +3,7 @@ simulator runs in-process on a real port; a department that is down, failing, re
 slow to answer is what Temporal's retry policy and the idempotency key are for."""
 
 import asyncio
+import shutil
 from datetime import timedelta
 
 import pytest
@@ -10,13 +11,16 @@ import pytest_asyncio
 from sqlmodel import select
 
 from domain.directory import load_directory
+from domain.policy import POLICIES_DIR
 from domain.vocabulary import Urgency
 from readmodel import db
 from readmodel.tables import DeliveryRow
 from readmodel.units import seed
+from tests.conftest import task_queue
 from tests.factories import ticket_input
 from tests.simulated import free_port, running_simulator, simulator_settings
 from tests.workflows import drive
+from worker import build_worker
 
 TAXI = "transport.taxi"  # led and supervised by the transport department: one work order, no copy
 TRANSPORT = "qd.dept.transport"
@@ -159,3 +163,29 @@ async def test_an_answer_lost_in_a_timeout_is_retried_under_the_same_key_and_don
     assert [r["outcome"] for r in seen] == ["accepted", "duplicate"]
     assert seen[0]["reference"] == seen[1]["reference"] == row.reference
     assert row.attempts == 2 and "no answer within 0.5 s" in row.last_error and "duplicate" in row.detail
+
+
+async def test_a_department_down_for_good_ends_as_a_failed_delivery_and_does_not_hold_the_ticket(
+    time_env, settings, tmp_path
+):
+    # A city that stops retrying after an hour (the pack's [delivery] give_up_after); nothing
+    # listens on the simulator's port meanwhile.
+    packs = tmp_path / "packs"
+    shutil.copytree(POLICIES_DIR, packs)
+    (packs / "patient.toml").write_text((POLICIES_DIR / "qingdao.toml").read_text().replace('name = "qingdao"', 'name = "patient"') + '\n[delivery]\ngive_up_after = "1h"\n')
+    settings = settings.model_copy(update={"policy_dir": packs})
+    q = task_queue()
+    async with build_worker(time_env.client, settings, q):
+        inp = ticket_input(category=TAXI, description="出租车拒载，态度恶劣", urgency=Urgency.urgent, policy_pack="patient")
+        h = await drive.start(time_env, q, inp)
+        await drive.acknowledge(h, TRANSPORT)
+        await time_env.sleep(timedelta(hours=1, minutes=5))
+        failed = await row_when(settings, inp.number, 1, "failed")
+        assert failed.last_error.startswith("gave up")
+        s = await drive.state(h)
+        assert "delivery_failed" in s.flags
+        # The department answered through its own unit credentials meanwhile: the ticket closes.
+        await drive.complete(h, TRANSPORT, reply="已对驾驶员批评教育并处罚")
+        await time_env.sleep(timedelta(seconds=1))
+        await drive.answer(h)
+        assert (await h.result()).stage.value == "closed"
