@@ -7,6 +7,7 @@ from core.settings import Settings
 def all_activities(settings: Settings) -> list:
     from activities.callback import CallbackActivities
     from activities.delivery import DeliveryActivities
+    from activities.emergency import EmergencyActivities
     from activities.gateway import Http
     from activities.intake import IntakeActivities
     from activities.notify import NotifyActivities
@@ -20,6 +21,7 @@ def all_activities(settings: Settings) -> list:
     projection = ProjectionActivities(settings)
     notify = NotifyActivities(settings, http)
     responsibility = ResponsibilityActivities(settings)
+    emergency = EmergencyActivities(settings, http)
     return [
         intake.decide_intake,
         delivery.deliver,
@@ -29,4 +31,5 @@ def all_activities(settings: Settings) -> list:
         projection.project_ticket,
         responsibility.resolve_units,
         responsibility.save_responsibility_rule,
+        emergency.transfer_emergency,
     ]

@@ -13,6 +13,8 @@ from domain.policy import load_pack
 from domain.privacy import phone_hash
 from domain.routing import route
 from domain.ticket import Routing, TicketInput
+from domain.triage import TriageDecision, apply_override, load_lists, suggest
+from readmodel import knowledge
 from readmodel import rules as readmodel_rules
 from workflows.activities import DECIDE_INTAKE
 
@@ -23,6 +25,11 @@ CALENDAR_YEARS = 3
 class IntakeActivities:
     def __init__(self, settings: Settings):
         self.settings = settings
+        # Segmentation dictionary and the city's list indexes are built once, at start-up, not on
+        # the first citizen's request (jieba takes about a second to load).
+        lists = load_lists(settings.city)
+        lists.out_of_scope_index()
+        lists.legal_index()
 
     @activity.defn(name=DECIDE_INTAKE)
     def decide_intake(self, input: TicketInput) -> IntakeDecision:
@@ -49,12 +56,32 @@ class IntakeActivities:
         pack = load_pack(input.policy_pack or self.settings.policy_pack, self.settings.policy_dir)
         year = input.received_at.astimezone(CHINA_TZ).year
         calendar = build_calendar(range(year, year + CALENDAR_YEARS))
-        log.info("routed", unit=routing.lead_unit, supervisor=routing.supervisor_unit, policy=pack.name)
+        decision = triage(self.settings, input)
+        log.info(
+            "triaged", path=decision.path.value, unit=routing.lead_unit, supervisor=routing.supervisor_unit,
+            policy=pack.name, overridden=bool(decision.overridden_by),
+        )  # fmt: skip
         return IntakeDecision(
             routing=routing,
             policy=pack,
             calendar=calendar,
             citizen_key=phone_hash(req.citizen.phone, self.settings.phone_hash_salt),
+            triage=decision,
         )
+
+
+def triage(settings: Settings, input: TicketInput) -> TriageDecision:
+    """The five paths: the suggestion from the lists and the knowledge base, or the operator's
+    override. A stale override (an article deleted since) falls back to the suggestion."""
+    req = input.request
+    lists = load_lists(settings.city)
+    index, articles = knowledge.index(settings.database_url)
+    suggested = suggest(req.description, req.kind, req.emergency_service, lists, index, articles)
+    if input.triage_override is None:
+        return suggested
+    try:
+        return apply_override(suggested, input.triage_override, input.received_by, lists, articles)
+    except ValueError as e:
+        return suggested.model_copy(update={"reason": f"{suggested.reason} (override not applied: {e})"})
 
 

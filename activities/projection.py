@@ -5,6 +5,7 @@ from temporalio import activity
 
 from core.settings import Settings
 from domain.contracts import Projection
+from domain.merge import address_key
 from domain.policy import ClockName
 from readmodel import db
 from readmodel.tables import TicketReturnRow, TicketRow, TicketUnitRow, utcnow
@@ -47,8 +48,14 @@ class ProjectionActivities:
                 policy_pack=s.policy.name if s.policy else None,
                 policy_version=s.policy.version if s.policy else None,
                 citizen_key=projection.citizen_key,
+                address_key=address_key(s.street_unit, s.request.address.text),
                 outcome=s.outcome.value if s.outcome else None,
                 rehandle_round=s.rehandle_round,
+                intake_path=s.triage.path.value if s.triage else None,
+                repeat_count=len(s.appeals),
+                callback_attempt=s.callback_attempts,
+                resolved=last.resolved if (last := next((c for c in reversed(s.callbacks) if c.reached), None)) else None,
+                satisfaction=s.assessed_satisfaction or (last.satisfaction.value if last else None),
                 received_at=s.received_at,
                 closed_at=s.closed_at,
                 updated_at=utcnow(),

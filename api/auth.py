@@ -42,4 +42,6 @@ def verify(secret: str, token: str) -> Actor:
         raise TokenError(f"invalid token: {e}") from e
     if claims.role == Role.unit and not claims.unit:
         raise TokenError("a unit token must name its unit")
+    if claims.role == Role.citizen:
+        raise TokenError("citizens use the self-service pages (ticket number and phone), not tokens")
     return Actor(role=claims.role, unit=claims.unit, user=claims.sub)

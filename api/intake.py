@@ -1,9 +1,10 @@
-"""Taking a ticket in exactly once.
+"""Taking a request in exactly once: as a new ticket, or as a repeat that joins an open one (并单).
 
-The intake request is written to the read model under its Idempotency-Key (which also allocates
-the ticket number) before the workflow starts; the workflow id is `ticket-<number>`, started
-with "use existing" so a retry never makes a second workflow. If the API dies between the two,
-the retry — or the reconciler at the next start — finishes the job."""
+The intake is written to the read model under its Idempotency-Key before anything else happens:
+for a new ticket that row allocates the number, and the workflow `ticket-<number>` is started
+after it; for a repeat the row names the open ticket and the appeal is merged into it by an
+update that counts the key once. If the API dies in between, the retry — or the reconciler at
+the next start — finishes the job; nothing is lost and nothing happens twice."""
 
 import asyncio
 import hashlib
@@ -20,18 +21,30 @@ from temporalio.common import SearchAttributePair, TypedSearchAttributes, Workfl
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from api.errors import ApiError
+from api.workflow_calls import update
 from core.logging import get_logger
 from core.settings import Settings
 from core.temporal import workflow_id
 from domain.calendar import CHINA_TZ
 from domain.errors import invalid
-from domain.ticket import TicketInput, TicketRequest
+from domain.merge import MergeAppeal, address_key
+from domain.policy import load_pack
+from domain.privacy import phone_hash
+from domain.ticket import Actor, TicketInput, TicketRequest
+from domain.triage import TriageOverride
 from readmodel import db
 from readmodel.tables import IntakeRequestRow, utcnow
+from readmodel.tickets import find_open_repeat
 from workflows import search_attributes as sa
 from workflows.ticket import TicketWorkflow
 
 log = get_logger("intake")
+
+
+class IntakeBody(TicketRequest):
+    """The intake form, plus the operator's triage decision when it differs from the suggestion."""
+
+    triage_override: TriageOverride | None = None
 
 
 class TicketCreated(BaseModel):
@@ -39,10 +52,16 @@ class TicketCreated(BaseModel):
     workflow_id: str
     received_at: datetime
     started: bool  # False: recorded, the workflow starts as soon as Temporal is reachable
+    merged: bool = False  # True: a repeat, joined to this open ticket instead of a new one
 
 
-def request_hash(request: TicketRequest) -> str:
-    canonical = json.dumps(request.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
+class NumberCollision(Exception):
+    """A workflow with this ticket's id exists for another request: the read model was reset or
+    two read models serve one Temporal namespace. Never merge two citizens' requests."""
+
+
+def request_hash(body: IntakeBody) -> str:
+    canonical = json.dumps(body.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
@@ -51,43 +70,75 @@ def ticket_number(row_id: int, received_at: datetime) -> str:
     return f"{received_at.astimezone(CHINA_TZ):%Y%m%d}{row_id:06d}"
 
 
-def _reserve(url: str, key: str, request: TicketRequest, received_by: str) -> tuple[IntakeRequestRow, TicketInput, bool]:
-    digest = request_hash(request)
+def _by_key(session, key: str) -> IntakeRequestRow | None:
+    return session.exec(select(IntakeRequestRow).where(IntakeRequestRow.idempotency_key == key)).first()
+
+
+def _request_of(body: IntakeBody) -> TicketRequest:
+    return TicketRequest.model_validate(body.model_dump(exclude={"triage_override"}))
+
+
+def _allocate(session, row: IntakeRequestRow, body: IntakeBody, received_by: str) -> TicketInput:
+    row.number = ticket_number(row.id, row.created_at)
+    row.merged_into = None
+    inp = TicketInput(
+        number=row.number,
+        request=_request_of(body),
+        received_at=row.created_at,
+        received_by=received_by,
+        triage_override=body.triage_override,
+    )
+    row.payload_json = inp.model_dump_json()
+    return inp
+
+
+def _reserve(url: str, key: str, body: IntakeBody, received_by: str, repeat_of) -> tuple[IntakeRequestRow, TicketInput | None, bool]:
+    """The intake row for this key: new (a number, or the open ticket it repeats) or the one a
+    previous try wrote. Returns (row, input to start or merge, created)."""
+    digest = request_hash(body)
     with db.session(url) as session:
-        row = session.exec(select(IntakeRequestRow).where(IntakeRequestRow.idempotency_key == key)).first()
+        row = _by_key(session, key)
         if row is None:
-            received_at = utcnow()
-            row = IntakeRequestRow(idempotency_key=key, request_hash=digest, created_at=received_at)
+            row = IntakeRequestRow(idempotency_key=key, request_hash=digest, created_at=utcnow())
             session.add(row)
             try:
                 session.flush()
-                row.number = ticket_number(row.id, received_at)
-                inp = TicketInput(number=row.number, request=request, received_at=received_at, received_by=received_by)
-                row.payload_json = inp.model_dump_json()
+                target = repeat_of() if body.triage_override is None else None  # an override means "this one"
+                if target:
+                    row.merged_into = target
+                    inp = TicketInput(number=target, request=_request_of(body), received_at=row.created_at, received_by=received_by)
+                    row.payload_json = inp.model_dump_json()
+                else:
+                    inp = _allocate(session, row, body, received_by)
                 session.commit()
                 return row, inp, True
             except IntegrityError:  # the same key, concurrently: the other request won
                 session.rollback()
-                row = session.exec(select(IntakeRequestRow).where(IntakeRequestRow.idempotency_key == key)).one()
+                row = _by_key(session, key)
         if row.request_hash != digest:
             raise invalid(f"Idempotency-Key {key!r} was already used for a different request")
         inp = TicketInput.model_validate_json(row.payload_json) if row.payload_json else None
         return row, inp, False
 
 
+def _unmerge(url: str, key: str, body: IntakeBody, received_by: str) -> TicketInput:
+    """The open ticket closed before the repeat could join it: the repeat becomes a ticket."""
+    with db.session(url) as session:
+        row = _by_key(session, key)
+        inp = _allocate(session, row, body, received_by)
+        session.add(row)
+        session.commit()
+        return inp
+
+
 def _mark_started(url: str, key: str) -> None:
     with db.session(url) as session:
-        row = session.exec(select(IntakeRequestRow).where(IntakeRequestRow.idempotency_key == key)).one()
+        row = _by_key(session, key)
         if row.started_at is None:
             row.started_at = utcnow()
             row.payload_json = None  # the citizen's details now live in the workflow only
             session.add(row)
             session.commit()
-
-
-class NumberCollision(Exception):
-    """A workflow with this ticket's id exists for another request: the read model was reset or
-    two read models serve one Temporal namespace. Never merge two citizens' requests."""
 
 
 async def start(client: Client, settings: Settings, inp: TicketInput, key: str) -> None:
@@ -122,47 +173,102 @@ async def start(client: Client, settings: Settings, inp: TicketInput, key: str) 
             ) from None
 
 
+async def merge_into(client: Client, inp: TicketInput, key: str) -> bool:
+    """Join the repeat to its open ticket; False when that ticket closed meanwhile."""
+    req = inp.request
+    appeal = MergeAppeal(
+        actor=Actor(role="intake", user=inp.received_by), key=key, channel=req.channel, citizen=req.citizen,
+        description=req.description,
+    )  # fmt: skip
+    try:
+        await update(client, inp.number, "merge_appeal", appeal)
+        return True
+    except ApiError as e:
+        if e.status in (404, 409):
+            return False
+        if e.status == 503:  # no worker right now: deferred, the reconciler merges it later
+            raise ConnectionError(e.reason) from e
+        raise
+
+
+def repeat_finder(settings: Settings, body: IntakeBody):
+    """A function the reservation calls (inside its transaction) to find the open ticket this
+    request repeats, within the merge window of the pack new tickets get."""
+
+    def find() -> str | None:
+        window = load_pack(settings.policy_pack, settings.policy_dir).merge.window
+        since = utcnow() - timedelta(seconds=window.seconds())
+        return find_open_repeat(
+            settings.database_url, body.category, phone_hash(body.citizen.phone, settings.phone_hash_salt),
+            address_key(body.address.street, body.address.text), since,
+        )  # fmt: skip
+
+    return find
+
+
 async def take_in(
-    client_getter, settings: Settings, request: TicketRequest, idempotency_key: str | None, received_by: str
+    client_getter, settings: Settings, body: IntakeBody, idempotency_key: str | None, received_by: str
 ) -> tuple[TicketCreated, bool]:
-    """Returns the ticket and whether this call created it (False: an idempotent replay)."""
+    """Returns the ticket and whether this call created or merged it (False: an idempotent replay)."""
     key = idempotency_key or f"auto-{uuid.uuid4()}"
-    row, inp, created = await to_thread.run_sync(_reserve, settings.database_url, key, request, received_by)
+    url = settings.database_url
+    row, inp, created = await to_thread.run_sync(_reserve, url, key, body, received_by, repeat_finder(settings, body))
     started = row.started_at is not None
     if not started and inp is not None:
         try:
             client = await client_getter()
-            await start(client, settings, inp, key)
-            await to_thread.run_sync(_mark_started, settings.database_url, key)
+            if row.merged_into and not await merge_into(client, inp, key):
+                inp = await to_thread.run_sync(_unmerge, url, key, body, received_by)
+                row.number, row.merged_into = inp.number, None
+            if not row.merged_into:
+                await start(client, settings, inp, key)
+            await to_thread.run_sync(_mark_started, url, key)
             started = True
         except NumberCollision as e:
             log.error("ticket number collision", ticket=row.number, error=str(e))
             raise ApiError(503, str(e)) from e
-        except Exception as e:  # Temporal down: the reconciler starts it; the caller may retry
-            log.warning("workflow start deferred", ticket=row.number, error=str(e))
+        except ApiError:
+            raise
+        except Exception as e:  # Temporal down: the reconciler finishes it; the caller may retry
+            log.warning("intake deferred", ticket=row.number or row.merged_into, error=str(e))
+    number = row.merged_into or row.number
     received_at = row.created_at if row.created_at.tzinfo else row.created_at.replace(tzinfo=timezone.utc)
-    assert row.number is not None
     if started:
-        log.info("ticket taken in" if created else "ticket intake replayed", ticket=row.number, workflow_id=workflow_id(row.number))
-    return TicketCreated(number=row.number, workflow_id=workflow_id(row.number), received_at=received_at, started=started), created
+        what = "repeat merged" if row.merged_into else "ticket taken in"
+        log.info(what if created else "intake replayed", ticket=number, workflow_id=workflow_id(number))
+    result = TicketCreated(
+        number=number, workflow_id=workflow_id(number), received_at=received_at, started=started,
+        merged=bool(row.merged_into),
+    )  # fmt: skip
+    return result, created
 
 
-def _unstarted(url: str, older_than: timedelta) -> list[tuple[str, TicketInput]]:
+def _unfinished(url: str, older_than: timedelta) -> list[tuple[str, TicketInput, bool]]:
     cutoff = utcnow() - older_than
     with db.session(url) as session:
         rows = session.exec(
             select(IntakeRequestRow).where(IntakeRequestRow.started_at.is_(None)).where(IntakeRequestRow.created_at < cutoff)
         ).all()
-        return [(r.idempotency_key, TicketInput.model_validate_json(r.payload_json)) for r in rows if r.payload_json]
+        return [
+            (r.idempotency_key, TicketInput.model_validate_json(r.payload_json), bool(r.merged_into))
+            for r in rows
+            if r.payload_json
+        ]
 
 
 async def reconcile(client: Client, settings: Settings, older_than: timedelta = timedelta(seconds=5)) -> int:
-    """Start every recorded ticket whose workflow never started (the API died in between)."""
-    pending = await to_thread.run_sync(_unstarted, settings.database_url, older_than)
-    for key, inp in pending:
-        await start(client, settings, inp, key)
+    """Finish every recorded intake whose workflow never started, or whose merge never reached the
+    open ticket (the API died in between)."""
+    pending = await to_thread.run_sync(_unfinished, settings.database_url, older_than)
+    for key, inp, merged in pending:
+        if merged and not await merge_into(client, inp, key):
+            body = IntakeBody.model_validate(inp.request.model_dump())
+            inp = await to_thread.run_sync(_unmerge, settings.database_url, key, body, inp.received_by)
+            merged = False
+        if not merged:
+            await start(client, settings, inp, key)
         await to_thread.run_sync(_mark_started, settings.database_url, key)
-        log.info("ticket start recovered", ticket=inp.number, workflow_id=workflow_id(inp.number))
+        log.info("intake recovered", ticket=inp.number, workflow_id=workflow_id(inp.number))
     return len(pending)
 
 

@@ -10,7 +10,9 @@ from temporalio.client import Client
 
 from api import errors, intake
 from api.deps import TemporalConnection
-from api.routes import callback, deliveries, escalation, handling, ownership, reference, tickets
+from api.routes import (
+    callback, deliveries, escalation, handling, knowledge, ownership, public, reference, reports, tickets, triage,
+)  # fmt: skip
 from core.logging import configure_logging
 from core.settings import Settings, get_settings
 from readmodel import db
@@ -22,6 +24,7 @@ escalation street → district → city → callback → close.
 
 Authenticate with `Authorization: Bearer <token>`; mint a local token with
 `hotline token --role intake` (roles: intake, unit --unit <id>, supervisor, center, leader).
+Citizens use `/public/...` without a token: the ticket number and the phone it was filed with.
 """
 
 
@@ -40,7 +43,7 @@ def create_app(settings: Settings | None = None, client: Client | None = None, r
     app.state.settings = settings
     app.state.temporal = TemporalConnection(settings, client)
     errors.install(app)
-    for module in (tickets, handling, escalation, ownership, callback, deliveries, reference):
+    for module in (tickets, triage, handling, escalation, ownership, callback, reports, knowledge, public, deliveries, reference):
         app.include_router(module.router)
     app.include_router(ownership.rules_router)
     return app

@@ -32,6 +32,12 @@ class TicketListItem(BaseModel):
     urge_count: int
     flags: list[str]
     outcome: str | None
+    intake_path: str | None
+    repeat_count: int
+    rehandle_round: int
+    callback_attempt: int
+    resolved: bool | None
+    satisfaction: str | None
     received_at: datetime | None
     closed_at: datetime | None
 

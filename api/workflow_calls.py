@@ -1,6 +1,7 @@
 """Talking to a ticket's workflow: queries and updates, with Temporal's errors turned into
 answers a caller understands."""
 
+import asyncio
 from typing import Any
 
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowUpdateFailedError
@@ -12,6 +13,10 @@ from core.temporal import workflow_id as ticket_workflow_id
 from domain.errors import RefusalKind
 from domain.ticket import TicketState, TicketSummary
 from workflows.ticket import TicketWorkflow
+
+# An update waits for a worker to run it; when none polls (worker down), the caller gets a 503 to
+# retry instead of a request that hangs. Updates are idempotent where a retry could double them.
+UPDATE_TIMEOUT_SECONDS = 20.0
 
 _REFUSAL_STATUS = {RefusalKind.forbidden.value: 403, RefusalKind.conflict.value: 409, RefusalKind.invalid.value: 422}
 
@@ -47,7 +52,13 @@ async def update(
     """Run an update on the ticket's workflow (or on one of its children, by id)."""
     handle = client.get_workflow_handle(workflow_id or ticket_workflow_id(number))
     try:
-        return await handle.execute_update(name, arg, result_type=result_type)
+        return await asyncio.wait_for(
+            handle.execute_update(name, arg, result_type=result_type), timeout=UPDATE_TIMEOUT_SECONDS
+        )
+    except asyncio.TimeoutError as e:
+        raise unavailable(
+            f"ticket {number}: no worker answered within {UPDATE_TIMEOUT_SECONDS:.0f} s; retry shortly"
+        ) from e
     except WorkflowUpdateFailedError as e:
         cause = e.cause
         if isinstance(cause, ApplicationError) and cause.type in _REFUSAL_STATUS:

@@ -71,15 +71,17 @@ def _migrate(_args) -> int:
 
 def _seed(args) -> int:
     from domain.directory import load_directory
-    from readmodel import db
+    from readmodel import db, knowledge
     from readmodel.units import seed
 
     settings = get_settings()
     db.migrate(settings.database_url)
     result = seed(settings.database_url, load_directory(settings.city), origin=args.origin or settings.department_origin)
+    articles = knowledge.seed(settings.database_url, settings.city)
     print(
         f"units of {settings.city}: {result.added} added, {result.updated} updated, "
-        f"{result.deactivated} deactivated, {result.unchanged} unchanged"
+        f"{result.deactivated} deactivated, {result.unchanged} unchanged; "
+        f"knowledge base: {articles} starter article(s) added"
     )
     return 0
 
@@ -141,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--concurrency", type=int, default=20)
     p.set_defaults(func=_bench)
     p = sub.add_parser("token", help="mint a bearer token for local use")
-    p.add_argument("--role", required=True, choices=[r.value for r in Role])
+    p.add_argument("--role", required=True, choices=[r.value for r in Role if r != Role.citizen])
     p.add_argument("--unit", help="unit id, for --role unit")
     p.add_argument("--user", help="who the token is for (default: the role)")
     p.add_argument("--hours", type=int, default=12)

@@ -18,7 +18,7 @@ from core.logging import get_logger
 from core.settings import Settings
 from core.temporal import search_attribute_flags
 from domain.directory import load_directory
-from readmodel import db
+from readmodel import db, knowledge
 from readmodel.units import seed
 
 log = get_logger("up")
@@ -103,6 +103,7 @@ class Stack:
         origin = s.department_origin or (s.simulator_url if self.with_simulator else None)
         seeded = seed(s.database_url, load_directory(s.city), origin)
         log.info("units seeded", city=s.city, added=seeded.added, updated=seeded.updated, endpoints=origin or "as in the file")
+        knowledge.seed(s.database_url, s.city)  # starter articles the center has not got yet
         env = {"HOTLINE_DATA_DIR": str(data)}
         if self.with_simulator:
             env |= self._simulated_channels()
@@ -114,13 +115,15 @@ class Stack:
             _wait_for_port(s.simulator_host, s.simulator_port, 30, sim, "the department simulator")
 
     def _simulated_channels(self) -> dict[str, str]:
-        """The simulator also plays the SMS provider and the callback survey channel (the citizens),
-        unless real ones are configured."""
+        """The simulator also plays the SMS provider, the callback survey channel (the citizens) and
+        the emergency linkage platform, unless real ones are configured."""
         s, env = self.settings, {}
         if not s.sms_endpoint:
             env["HOTLINE_SMS_ENDPOINT"] = f"{s.simulator_url}/sms/messages"
         if not s.callback_endpoint:
             env["HOTLINE_CALLBACK_ENDPOINT"] = f"{s.simulator_url}/citizen/callbacks"
+        if not s.emergency_endpoint:
+            env["HOTLINE_EMERGENCY_ENDPOINT"] = f"{s.simulator_url}/emergency/transfers"
         return env
 
     def banner(self) -> str:

@@ -79,6 +79,9 @@ class Settings(BaseSettings):
     callback_endpoint: str | None = None
     callback_api_key: str | None = None
     callback_channel: Literal["voice", "sms"] = "voice"
+    # The linkage platform of 110 / 119 / 120 / 122 (12345与110联动): emergency transfers are posted
+    # there; none: recorded for the operator, who transfers the call by phone.
+    emergency_endpoint: str | None = None
 
     # Department simulator (`hotline simulator`, started by `hotline up`).
     simulator_host: str = "127.0.0.1"

@@ -17,6 +17,12 @@ class RecordCallback(BaseModel):
     answer: CallbackAnswer
 
 
+class OnlineRating(BaseModel):
+    """The citizen's own rating in self-service (checked against the phone by the API)."""
+
+    answer: CallbackAnswer
+
+
 def check_record(s: TicketState, actor: Actor) -> None:
     check_open(s)
     if actor.role not in CALLBACK_ROLES:
@@ -25,8 +31,18 @@ def check_record(s: TicketState, actor: Actor) -> None:
         raise conflict(f"ticket {s.number} is not waiting for a callback (stage {s.stage})")
 
 
-def record(s: TicketState, actor: str, answer: CallbackAnswer, attempt: int, now: datetime) -> CallbackRecord:
-    rec = CallbackRecord(**answer.model_dump(), attempt=attempt, round=s.rehandle_round, at=now, by=actor)
+def check_online(s: TicketState) -> None:
+    check_open(s)
+    if s.stage != Stage.callback:
+        raise conflict(f"ticket {s.number} can be rated once it has been answered (stage {s.stage})")
+    if answer_of_round(s) is not None:
+        raise conflict(f"ticket {s.number} has already been rated")
+
+
+def record(
+    s: TicketState, actor: str, answer: CallbackAnswer, attempt: int, now: datetime, online: bool = False
+) -> CallbackRecord:
+    rec = CallbackRecord(**answer.model_dump(), attempt=attempt, round=s.rehandle_round, at=now, by=actor, online=online)
     s.callbacks.append(rec)
     if not answer.reached:
         s.record(now, actor, "callback_unreached", f"attempt {attempt}: citizen not reached", attempt=attempt)
@@ -35,7 +51,7 @@ def record(s: TicketState, actor: str, answer: CallbackAnswer, attempt: int, now
         if answer.comment:
             detail += f": {answer.comment}"
         s.record(
-            now, actor, "callback_answered", detail,
+            now, actor, "rated_online" if online else "callback_answered", detail,
             attempt=attempt, resolved=answer.resolved, satisfaction=answer.satisfaction.value,
         )  # fmt: skip
     return rec

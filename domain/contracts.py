@@ -11,6 +11,7 @@ from pydantic import BaseModel
 from domain.calendar import WorkCalendar
 from domain.policy import PolicyPack
 from domain.ticket import Routing, TicketState
+from domain.triage import TriageDecision
 from domain.vocabulary import Kind, Urgency
 
 
@@ -21,6 +22,7 @@ class IntakeDecision(BaseModel):
     policy: PolicyPack
     calendar: WorkCalendar
     citizen_key: str | None  # salted hash of the phone: finds repeats without storing the number
+    triage: TriageDecision  # which of the five intake paths the request takes
 
 
 class DeliveryKind(StrEnum):
@@ -37,6 +39,7 @@ class DeliveryKind(StrEnum):
     urge = "urge"
     cancellation = "cancellation"  # the unit no longer owns the ticket (reassigned)
     notice = "notice"  # anything else a unit should know
+    transfer = "transfer"  # to an emergency service (转紧急热线)
     callback = "callback"  # a callback request (回访) to the callback channel, not to a unit
 
 
@@ -130,6 +133,18 @@ class CitizenNotice(BaseModel):
     @property
     def idempotency_key(self) -> str:
         return f"{self.ticket}-{self.sequence}"
+
+
+class EmergencyTransfer(BaseModel):
+    """A request handed to 110 / 119 / 120 / 122 at once (转紧急热线)."""
+
+    ticket: str
+    workflow_id: str
+    service: str
+    description: str
+    address: str
+    district: str | None
+    citizen_phone: str | None
 
 
 class Projection(BaseModel):

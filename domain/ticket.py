@@ -8,6 +8,7 @@ from pydantic import BaseModel, Field, computed_field, field_validator, model_va
 
 from domain.policy import ClockName, PolicyRef
 from domain.privacy import mask_name, mask_phone
+from domain.triage import EmergencyService, TriageDecision, TriageOverride
 from domain.vocabulary import Channel, HandlingResult, Kind, Outcome, Role, Satisfaction, Stage, Tier, Urgency
 
 
@@ -47,6 +48,9 @@ class TicketRequest(BaseModel):
     address: Address
     enterprise: bool = False
     urgency: Urgency = Urgency.normal
+    emergency_service: EmergencyService | None = Field(
+        default=None, description="flagged by the operator: transfer at once to 110 / 119 / 120 / 122"
+    )
 
     @field_validator("description")
     @classmethod
@@ -64,6 +68,7 @@ class TicketInput(BaseModel):
     received_at: datetime
     received_by: str = "intake"
     policy_pack: str | None = None  # None: the pack the worker is configured with
+    triage_override: TriageOverride | None = None  # the operator's path instead of the suggestion
 
 
 class Actor(BaseModel):
@@ -188,6 +193,17 @@ class Ruling(BaseModel):
     saved_as_rule: bool = False
 
 
+class Appeal(BaseModel):
+    """A repeat of an open ticket that joined it (并单) instead of starting a new lifecycle."""
+
+    key: str  # the intake's idempotency key: a retried merge counts once
+    at: datetime
+    channel: Channel
+    citizen: Citizen
+    description: str
+    by: str
+
+
 class Urge(BaseModel):
     by: str
     note: str
@@ -253,6 +269,7 @@ class CallbackAnswer(BaseModel):
 class CallbackRecord(CallbackAnswer):
     attempt: int
     round: int = 0  # the rehandle round it answers for
+    online: bool = False  # the citizen's own rating in self-service
     at: datetime
     by: str
 
@@ -283,10 +300,15 @@ class TicketState(BaseModel):
     returns: list[ReturnRequest] = []
     consultations: list[ConsultationView] = []
     ruling: Ruling | None = None
+    triage: TriageDecision | None = None
+    appeals: list[Appeal] = []
+    transfer_reference: str | None = None  # the emergency service's reference for a transfer
     acknowledged_at: datetime | None = None
     completion: Completion | None = None
     rehandle_round: int = 0
     callbacks: list[CallbackRecord] = []
+    callback_attempts: int = 0
+    assessed_satisfaction: str | None = None  # what the assessment counts (unreachable: as the pack says)
     clocks: dict[str, Clock] = {}  # by clock_key(): at most one clock per deadline
     cooperating: dict[str, Cooperation] = {}
     extensions: list[ExtensionRequest] = []

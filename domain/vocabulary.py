@@ -85,6 +85,7 @@ class Role(StrEnum):
     supervisor = "supervisor"  # center supervisor: sees everything, urges
     center = "center"  # the 12345 center: reviews, callbacks, decisions
     leader = "leader"  # center leader: binding rulings
+    citizen = "citizen"  # self-service: no token, checked by number and phone
 
 
 class UnitKind(StrEnum):

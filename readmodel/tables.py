@@ -24,6 +24,7 @@ class IntakeRequestRow(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     idempotency_key: str = Field(max_length=200, unique=True)
     number: str | None = Field(default=None, max_length=32, unique=True)
+    merged_into: str | None = Field(default=None, max_length=32)  # a repeat that joined this open ticket
     request_hash: str = Field(max_length=64)
     payload_json: str | None = Field(default=None, sa_column=Column(Text))  # cleared once started (PII)
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
@@ -59,8 +60,14 @@ class TicketRow(SQLModel, table=True):
     policy_pack: str | None = Field(default=None, max_length=40)
     policy_version: str | None = Field(default=None, max_length=60)
     citizen_key: str | None = Field(default=None, max_length=64, index=True)
+    address_key: str | None = Field(default=None, max_length=200, index=True)  # street + normalized address text
     outcome: str | None = Field(default=None, max_length=32)
     rehandle_round: int = 0
+    intake_path: str | None = Field(default=None, max_length=24, index=True)  # the triage path taken
+    repeat_count: int = 0  # merged repeats (并单)
+    callback_attempt: int = 0
+    resolved: bool | None = None  # the citizen's word at the callback
+    satisfaction: str | None = Field(default=None, max_length=24)
     received_at: datetime | None = _ts(index=True)
     closed_at: datetime | None = _ts()
     updated_at: datetime | None = _ts()
@@ -150,3 +157,20 @@ class TicketReturnRow(SQLModel, table=True):
     status: str = Field(max_length=20)
     reason: str = Field(default="", max_length=1000)
     at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class KnowledgeArticleRow(SQLModel, table=True):
+    """A knowledge-base article (知识库): what the desk answers consultations with."""
+
+    __tablename__ = "knowledge_article"
+
+    id: str = Field(primary_key=True, max_length=80)
+    title: str = Field(max_length=200)
+    question: str = Field(default="", max_length=500)
+    keywords: str = Field(default="", max_length=500)  # space-separated
+    answer: str = Field(sa_column=Column(Text, nullable=False))
+    category: str | None = Field(default=None, max_length=80)
+    active: bool = True
+    version: int = 1
+    updated_by: str = Field(default="seed", max_length=120)
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))

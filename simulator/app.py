@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, FastAPI, Header, HTTPException, Path, Re
 
 from core.logging import configure_logging
 from core.settings import Settings, get_settings
-from domain.contracts import CallbackSurvey, SmsMessage
+from domain.contracts import CallbackSurvey, EmergencyTransfer, SmsMessage
 from domain.department_api import Route
 from domain.directory import Unit, load_directory
 from domain.privacy import mask_phone
@@ -82,6 +82,18 @@ async def sms(message: SmsMessage, key: Key, sim: Sim) -> dict:
         reference,
     )
     return {"id": reference, "duplicate": not new}
+
+
+@channels.post(
+    "/emergency/transfers", summary="Emergency linkage platform (110 / 119 / 120 / 122): take a transfer, give a reference"
+)  # fmt: skip
+async def emergency_transfer(transfer: EmergencyTransfer, key: Key, sim: Sim) -> dict:
+    reference, new = sim.ledger.once(f"emergency-{transfer.service}", key)
+    sim.ledger.note(
+        f"emergency-{transfer.service}", "transfers", key, transfer.ticket, "transfer",
+        "accepted" if new else "duplicate", reference,
+    )  # fmt: skip
+    return {"reference": f"{transfer.service}-{reference}", "duplicate": not new}
 
 
 # -- admin: faults on demand, what came in ----------------------------------------------------

@@ -4,7 +4,7 @@ dev server (both from PyPI packages: nothing is downloaded), and workers on fres
 import os
 import sys
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from datetime import datetime
 from pathlib import Path
@@ -55,11 +55,21 @@ def new_database(postgres, folder: Path) -> str:
     return f"postgresql+psycopg://postgres@/{name}?host={socket_dir}"
 
 
+def drop_database(postgres, url: str) -> None:
+    db.dispose(url)
+    if postgres is not None:
+        name = url.split("/")[-1].split("?")[0]
+        postgres.psql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE);")
+
+
 @pytest.fixture
-def settings(tmp_path, postgres) -> Settings:
+def settings(tmp_path, postgres) -> Iterator[Settings]:
     s = Settings(database_url=new_database(postgres, tmp_path), data_dir=tmp_path, policy_pack="qingdao", city="qingdao")
     db.migrate(s.database_url)
-    return s
+    yield s
+    # Each test's pool closed and its database dropped: a long PostgreSQL pass must not run the
+    # server out of connections.
+    drop_database(postgres, s.database_url)
 
 
 @pytest_asyncio.fixture(scope="module")
@@ -115,3 +125,10 @@ def task_queue() -> str:
 
 def client_of(env: WorkflowEnvironment) -> Client:
     return env.client
+
+
+def pytest_runtest_logreport(report):
+    """Print a failure the moment it happens: if a teardown then hangs, the reason is not lost."""
+    if report.failed and report.when == "call":
+        sys.stderr.write(f"\n--- FAILED {report.nodeid}\n{report.longreprtext}\n")
+        sys.stderr.flush()

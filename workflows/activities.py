@@ -11,6 +11,7 @@ REQUEST_CALLBACK = "request_callback"
 NOTIFY_CITIZEN = "notify_citizen"
 RESOLVE_UNITS = "resolve_units"
 GIVE_UP_DELIVERY = "give_up_delivery"
+TRANSFER_EMERGENCY = "transfer_emergency"
 SAVE_RESPONSIBILITY_RULE = "save_responsibility_rule"
 PROJECT_TICKET = "project_ticket"
 

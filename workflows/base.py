@@ -177,9 +177,9 @@ class TicketBase:
     def _give_up_after(self) -> timedelta:
         return timedelta(seconds=self.policy.delivery.give_up_after.seconds())
 
-    def notify_citizen(self, template: str, **params: str) -> None:
-        """An SMS to the citizen (if there is a phone to send it to), in the background."""
-        phone = self.state.request.citizen.phone
+    def notify_citizen(self, template: str, phone: str | None = None, **params: str) -> None:
+        """An SMS to the citizen (or to the given phone), in the background; none without a phone."""
+        phone = phone or self.state.request.citizen.phone
         if not phone:
             return
         notice = CitizenNotice(

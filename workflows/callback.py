@@ -5,10 +5,11 @@ import asyncio
 from datetime import timedelta
 
 from temporalio import workflow
+from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
     from domain import callback, clocks
-    from domain.callback import RecordCallback
+    from domain.callback import OnlineRating, RecordCallback
     from domain.contracts import CallbackRequest, DeliveryKind, DeliveryReceipt
     from domain.ticket import TicketSummary
     from domain.vocabulary import Outcome, Stage
@@ -18,8 +19,6 @@ from workflows.base import TicketBase
 
 
 class CallbackStage(TicketBase):
-    _callback_attempt: int = 0
-
     async def callback(self) -> Outcome | None:
         """The outcome to close with, or None when the citizen was not satisfied (rehandle)."""
         s = self.state
@@ -33,29 +32,43 @@ class CallbackStage(TicketBase):
         self._changed()
 
         rule = self.policy.callback
+        answered = lambda: callback.answer_of_round(s) is not None  # noqa: E731
         if rule.when == "at_deadline" and s.clocks.get(clocks.ClockName.completion):
-            # Beijing: the citizen is asked when the handling period has run out.
+            # Beijing: the citizen is asked when the handling period has run out (an online rating
+            # meanwhile makes the call unnecessary).
             due = s.clocks[clocks.ClockName.completion].due_at
             if due > self.now():
                 self.record("system", "callback_scheduled", f"callback at deadline expiry {due.isoformat()}")
                 self._changed()
-                await workflow.sleep(due - self.now())
+                await self._wait(answered, due - self.now())
 
         spacing = timedelta(seconds=rule.spacing.seconds())
         for attempt in range(1, rule.attempts + 1):
-            self._callback_attempt = attempt
-            await self._request_callback(attempt)
-            try:
-                await workflow.wait_condition(lambda: callback.answer_of_round(s) is not None, timeout=spacing)
-            except asyncio.TimeoutError:
+            if answered():
+                break
+            s.callback_attempts = attempt
+            await self._request_callback(attempt, spacing)
+            if not await self._wait(answered, spacing):
                 self.record("system", "callback_no_answer", f"attempt {attempt} of {rule.attempts} got no answer")
                 self._changed()
-                continue
-            answer = callback.answer_of_round(s)
-            return Outcome.confirmed if answer.confirms else None
-        return Outcome.unreachable
+        answer = callback.answer_of_round(s)
+        if answer is None:
+            s.assessed_satisfaction = {"satisfied": "satisfied", "unsatisfied": "unsatisfied"}.get(rule.unreachable_counts_as)
+            return Outcome.unreachable
+        if not answer.confirms:
+            return None
+        s.assessed_satisfaction = answer.satisfaction.value
+        return Outcome.rated_online if answer.online else Outcome.confirmed
 
-    async def _request_callback(self, attempt: int) -> None:
+    @staticmethod
+    async def _wait(condition, timeout: timedelta) -> bool:
+        try:
+            await workflow.wait_condition(condition, timeout=timeout)
+            return True
+        except asyncio.TimeoutError:
+            return False
+
+    async def _request_callback(self, attempt: int, spacing: timedelta) -> None:
         s = self.state
         completion = s.completion
         request = CallbackRequest(
@@ -69,9 +82,16 @@ class CallbackStage(TicketBase):
         )
         self.record("system", "callback_requested", f"attempt {attempt}", attempt=attempt)
         self._changed()
-        await workflow.execute_activity(
-            acts.REQUEST_CALLBACK, request, result_type=DeliveryReceipt, **acts.DELIVERY
-        )
+        try:
+            # A callback channel that stays down for the whole attempt only costs that attempt:
+            # the ticket is still on the manual callback queue.
+            await workflow.execute_activity(
+                acts.REQUEST_CALLBACK, request, result_type=DeliveryReceipt,
+                **{**acts.DELIVERY, "schedule_to_close_timeout": spacing},
+            )  # fmt: skip
+        except ActivityError as e:
+            self.record("system", "callback_channel_failed", f"attempt {attempt}: {e.cause or e}", attempt=attempt)
+            self._changed()
 
     def can_rehandle(self) -> bool:
         return self.state.rehandle_round < self.policy.rehandle.max_rounds
@@ -92,10 +112,21 @@ class CallbackStage(TicketBase):
 
     @workflow.update
     def record_callback(self, action: RecordCallback) -> TicketSummary:
-        callback.record(self.state, action.actor.label, action.answer, self._callback_attempt, self.now())
+        callback.record(self.state, action.actor.label, action.answer, self.state.callback_attempts, self.now())
         self._changed()
         return self.summary()
 
     @record_callback.validator
     def _check_record_callback(self, action: RecordCallback) -> None:
         self.guard(callback.check_record, self.state, action.actor)
+
+    @workflow.update
+    def rate_online(self, rating: OnlineRating) -> TicketSummary:
+        """The citizen rated the reply in self-service: no callback needed."""
+        callback.record(self.state, "citizen (online)", rating.answer, self.state.callback_attempts, self.now(), online=True)
+        self._changed()
+        return self.summary()
+
+    @rate_online.validator
+    def _check_rate_online(self, rating: OnlineRating) -> None:
+        self.guard(callback.check_online, self.state)

@@ -1,17 +1,23 @@
-"""Stage 1 — intake (受理): the request is recorded, its owners found, its rules fixed for life."""
+"""Stage 1 — intake (受理): the request is recorded, triaged onto one of the five paths, its owners
+found and its rules fixed for life. Four paths end here: a direct answer from the knowledge base,
+out of scope, an emergency transfer, or the legal channel. Repeats of an open ticket join it."""
 
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from domain.contracts import IntakeDecision
-    from domain.ticket import TicketInput
+    from domain import merge
+    from domain.contracts import DeliveryKind, EmergencyTransfer, IntakeDecision
+    from domain.merge import MergeAppeal
+    from domain.ticket import TicketInput, TicketSummary
+    from domain.triage import TriageDecision, TriagePath
+    from domain.vocabulary import Outcome
 
 from workflows import activities as acts
 from workflows.base import TicketBase
 
 
 class IntakeStage(TicketBase):
-    async def intake(self, input: TicketInput) -> None:
+    async def intake(self, input: TicketInput) -> TriageDecision:
         s = self.state
         req = s.request
         self.record(
@@ -42,9 +48,64 @@ class IntakeStage(TicketBase):
         s.first_responsible_unit = r.lead_unit
         s.candidates = list(r.candidates)
         self._routed_cooperating = list(r.cooperating)
+        t = s.triage = decision.triage
         self.record(
-            "system", "triaged", f"lead {s.name_of(r.lead_unit)} ({r.reason}); rules {s.policy.name} {s.policy.version}",
-            lead_unit=r.lead_unit, supervisor_unit=r.supervisor_unit, policy=s.policy.name,
-            policy_version=s.policy.version,
+            t.overridden_by or "system", "triaged", f"{t.path.value}: {t.reason}",
+            path=t.path.value, confidence=round(t.confidence, 2), overridden=bool(t.overridden_by),
+            **({"suggested": t.suggested.value} if t.suggested else {}),
         )  # fmt: skip
+        if t.path == TriagePath.dispatch:
+            self.record(
+                "system", "routed", f"lead {s.name_of(r.lead_unit)} ({r.reason}); rules {s.policy.name} {s.policy.version}",
+                lead_unit=r.lead_unit, supervisor_unit=r.supervisor_unit, policy=s.policy.name,
+                policy_version=s.policy.version,
+            )  # fmt: skip
         self._changed()
+        return t
+
+    async def close_at_intake(self, t: TriageDecision) -> Outcome:
+        """The four paths that end at the desk, each leaving its answer in the timeline."""
+        s = self.state
+        if t.path == TriagePath.direct_answer:
+            self.record("system", "answered", t.article.answer, article=t.article.id, title=t.article.title)
+            self.notify_citizen("direct_answer", answer=t.article.answer)
+            return Outcome.direct_answer
+        if t.path == TriagePath.out_of_scope:
+            self.record("system", "explained", t.out_of_scope.explanation, category=t.out_of_scope.id)
+            self.notify_citizen("out_of_scope", explanation=t.out_of_scope.explanation)
+            return Outcome.out_of_scope
+        if t.path == TriagePath.legal_channel:
+            ch = t.legal_channel
+            self.record("system", "guided", f"{ch.name}: {ch.guidance}", channel=ch.id)
+            self.notify_citizen("legal_channel", channel=ch.name, guidance=ch.guidance)
+            return Outcome.legal_channel
+        em = t.emergency
+        transfer = EmergencyTransfer(
+            ticket=s.number, workflow_id=s.workflow_id, service=em.number.value, description=s.request.description,
+            address=s.request.address.text, district=s.request.address.district, citizen_phone=s.request.citizen.phone,
+        )  # fmt: skip
+        s.transfer_reference = await workflow.execute_activity(acts.TRANSFER_EMERGENCY, transfer, result_type=str, **acts.DELIVERY)
+        s.flag("follow_up")  # the center checks with the emergency service that it was handled
+        self.record("system", "transferred", f"to {em.number.value} {em.name}: {em.transfer_script}",
+                    service=em.number.value, reference=s.transfer_reference)  # fmt: skip
+        return Outcome.emergency_transfer
+
+    # -- repeats join the open ticket (并单) -----------------------------------------------------
+
+    @workflow.update
+    def merge_appeal(self, m: MergeAppeal) -> TicketSummary:
+        s = self.state
+        if merge.already_merged(s, m.key):
+            return self.summary()  # a retried merge counts once
+        supervised = merge.merge(s, m, self.now(), self.policy.merge.supervise_at_repeat)
+        if supervised and s.supervisor_unit:
+            self.deliver(s.supervisor_unit, DeliveryKind.supervision, f"群众重复反映{len(s.appeals)}次，已列入督办")
+        self.deliver(s.coordinator_unit or s.lead_unit, DeliveryKind.notice, f"群众再次反映：{m.description[:100]}")
+        if m.citizen.phone:
+            self.notify_citizen("merged", phone=m.citizen.phone)
+        self._changed()
+        return self.summary()
+
+    @merge_appeal.validator
+    def _check_merge(self, m: MergeAppeal) -> None:
+        self.guard(merge.check_merge, self.state)

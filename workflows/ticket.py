@@ -8,6 +8,7 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from domain.ticket import TicketInput, TicketState, TicketSummary
+    from domain.triage import TriagePath
     from domain.vocabulary import Outcome, Stage
 
 from workflows.callback import CallbackStage
@@ -36,20 +37,25 @@ class TicketWorkflow(IntakeStage, DispatchStage, HandlingStage, ReturnStage, Cal
         return lifecycle.result()
 
     async def lifecycle(self, input: TicketInput) -> TicketSummary:
-        await self.intake(input)  # 受理: owners, rules and calendar fixed for life
-        await self.dispatch()  # 首派 + 双派
-        while True:
-            await self.handle()  # 办理 under the clocks; escalation on missed deadlines
-            outcome = await self.callback()  # 回访
-            if outcome is not None:
-                break
-            if not self.can_rehandle():
-                outcome = Outcome.hard_case  # on the monthly clearing list (动态清零)
-                break
-            self.rehandle()  # 重办
+        triage = await self.intake(input)  # 受理: the five paths; owners, rules and calendar for life
+        if triage.path == TriagePath.dispatch:
+            await self.dispatch()  # 首派 + 双派
+            outcome = await self.handle_to_the_citizens_word()
+        else:
+            outcome = await self.close_at_intake(triage)  # 直接答复 / 超范围 / 转紧急 / 涉法涉诉
         self.close(outcome)
         await self._settle()
         return self.summary()
+
+    async def handle_to_the_citizens_word(self) -> Outcome:
+        while True:
+            await self.handle()  # 办理 under the clocks; escalation, returns and consultation meanwhile
+            outcome = await self.callback()  # 回访
+            if outcome is not None:
+                return outcome
+            if not self.can_rehandle():
+                return Outcome.hard_case  # on the monthly clearing list (动态清零)
+            self.rehandle()  # 重办
 
     def close(self, outcome: Outcome) -> None:
         s = self.state

@@ -13,7 +13,7 @@ from api.errors import ApiError
 from api.views import TicketListItem, TicketPage, check_can_view
 from api.workflow_calls import query_state
 from domain.routing import check_category, resolve_address
-from domain.ticket import TicketRequest, TicketState
+from domain.ticket import TicketState
 from domain.vocabulary import Role, Stage, Tier, Urgency
 from readmodel import db
 from readmodel.tables import TicketRow, TicketUnitRow
@@ -26,10 +26,13 @@ router = APIRouter(prefix="/tickets", tags=["tickets"])
     status_code=status.HTTP_201_CREATED,
     response_model=intake.TicketCreated,
     summary="Take in a citizen request (受理)",
-    responses={202: {"description": "Recorded; the workflow starts as soon as Temporal is reachable"}},
+    responses={
+        200: {"description": "A repeat of an open ticket: joined to it (并单); the number is that ticket's"},
+        202: {"description": "Recorded; the workflow starts as soon as Temporal is reachable"},
+    },
 )
 async def create_ticket(
-    body: TicketRequest,
+    body: intake.IntakeBody,
     request: Request,
     response: Response,
     actor: IntakeActor,
@@ -47,7 +50,9 @@ async def create_ticket(
     )
     if not new:
         response.headers["Idempotent-Replayed"] = "true"
-    if not created.started:
+    if created.merged:
+        response.status_code = status.HTTP_200_OK
+    elif not created.started:
         response.status_code = status.HTTP_202_ACCEPTED
     response.headers["Location"] = f"/tickets/{created.number}"
     return created

@@ -1,6 +1,7 @@
 import asyncio
 import contextlib
 import socket
+from collections.abc import Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
@@ -18,7 +19,7 @@ from core.settings import Settings
 from domain.vocabulary import Role
 from readmodel import db
 from readmodel.tables import IntakeRequestRow
-from tests.conftest import new_database, task_queue
+from tests.conftest import drop_database, new_database, task_queue
 from worker import build_worker
 
 
@@ -39,11 +40,12 @@ class Api:
 
 
 @pytest.fixture(scope="session")
-def api_database(tmp_path_factory, postgres) -> str:
+def api_database(tmp_path_factory, postgres) -> Iterator[str]:
     """One read model for the session, like the one dev server: ticket numbers never repeat."""
     url = new_database(postgres, tmp_path_factory.mktemp("api"))
     db.migrate(url)
-    return url
+    yield url
+    drop_database(postgres, url)
 
 
 @asynccontextmanager
@@ -73,10 +75,11 @@ async def api(dev_env, settings, api_database):
 
 
 @pytest.fixture(scope="module")
-def skipped_time_database(tmp_path_factory, postgres) -> str:
+def skipped_time_database(tmp_path_factory, postgres) -> Iterator[str]:
     url = new_database(postgres, tmp_path_factory.mktemp("api-time"))
     db.migrate(url)
-    return url
+    yield url
+    drop_database(postgres, url)
 
 
 @pytest_asyncio.fixture

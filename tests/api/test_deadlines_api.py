@@ -6,7 +6,7 @@ from datetime import timedelta
 from temporalio.api.common.v1 import WorkflowExecution
 from temporalio.api.workflowservice.v1 import DescribeWorkflowExecutionRequest
 
-from tests.api.test_end_to_end import REQUEST
+from tests.api.test_end_to_end import fresh
 
 LEAD = "qd.shinan.badaxia"
 
@@ -31,7 +31,7 @@ async def views(api, number: str):
 async def test_overdue_then_escalation(api_in_skipped_time, time_env):
     api = api_in_skipped_time
     unit = api.auth("unit", LEAD)
-    number = (await api.http.post("/tickets", json=dict(REQUEST, urgency="emergency"), headers=api.auth("intake"))).json()["number"]
+    number = (await api.http.post("/tickets", json=fresh(urgency="emergency"), headers=api.auth("intake"))).json()["number"]
     await time_env.sleep(timedelta(seconds=1))
     assert (await api.http.post(f"/tickets/{number}/acknowledge", headers=unit)).status_code == 200
     await api.http.post(f"/tickets/{number}/progress", headers=unit, json={"note": "已联系", "contacted_citizen": True})
@@ -55,7 +55,7 @@ async def test_overdue_then_escalation(api_in_skipped_time, time_env):
 async def test_deadline_actions_refuse_with_reasons(api_in_skipped_time, time_env):
     api = api_in_skipped_time
     unit = api.auth("unit", LEAD)
-    number = (await api.http.post("/tickets", json=REQUEST, headers=api.auth("intake"))).json()["number"]
+    number = (await api.http.post("/tickets", json=fresh(), headers=api.auth("intake"))).json()["number"]
     await time_env.sleep(timedelta(seconds=1))
     await api.http.post(f"/tickets/{number}/acknowledge", headers=unit)
 

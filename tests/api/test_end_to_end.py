@@ -2,6 +2,7 @@
 and a callback operator do with a ticket."""
 
 import asyncio
+import random
 import uuid
 
 from sqlmodel import select
@@ -24,9 +25,20 @@ REQUEST = {
 }
 
 
+def fresh(**overrides) -> dict:
+    """A request from a citizen of its own at a place of its own: the same phone, or the same
+    address, with the same category again would be a repeat and join the open ticket (并单)."""
+    phone = f"139{random.randrange(10**8):08d}"
+    place = f"团岛二路{random.randrange(1, 10**6)}号楼下"
+    return {
+        **REQUEST, "citizen": {**REQUEST["citizen"], "phone": phone},
+        "address": {**REQUEST["address"], "text": place}, **overrides,
+    }  # fmt: skip
+
+
 async def create(api, body=None, key=None):
     headers = api.auth("intake") | ({"Idempotency-Key": key} if key else {})
-    return await api.http.post("/tickets", json=body or REQUEST, headers=headers)
+    return await api.http.post("/tickets", json=body or fresh(), headers=headers)
 
 
 async def eventually(check, timeout=10.0):
@@ -77,7 +89,7 @@ async def test_a_ticket_from_call_to_close_over_http(api):
     assert listed["outcome"] == "confirmed"
     state = (await api.http.get(f"/tickets/{number}", headers=api.auth("supervisor"))).json()
     events = [e["event"] for e in state["timeline"]]
-    for stage in ("received", "triaged", "dispatched", "copied", "acknowledged", "progress", "completed", "callback_answered", "closed"):
+    for stage in ("received", "triaged", "routed", "dispatched", "copied", "acknowledged", "progress", "completed", "callback_answered", "closed"):
         assert stage in events
     assert events.index("dispatched") < events.index("acknowledged") < events.index("completed") < events.index("closed")
 
@@ -88,8 +100,9 @@ async def test_a_ticket_from_call_to_close_over_http(api):
 
 async def test_the_same_idempotency_key_returns_the_same_ticket(api):
     key = str(uuid.uuid4())
-    first = await create(api, key=key)
-    again = await create(api, key=key)
+    body = fresh()
+    first = await create(api, body=body, key=key)
+    again = await create(api, body=body, key=key)
     assert first.status_code == again.status_code == 201
     assert first.json()["number"] == again.json()["number"]
     assert again.headers["Idempotent-Replayed"] == "true"
@@ -98,7 +111,7 @@ async def test_the_same_idempotency_key_returns_the_same_ticket(api):
     runs = [w async for w in api.client.list_workflows(f"WorkflowId = 'ticket-{number}'")]
     assert len(runs) == 1
 
-    changed = dict(REQUEST, description="另一件事：路灯坏了")
+    changed = dict(body, description="另一件事：路灯坏了")
     r = await create(api, body=changed, key=key)
     assert r.status_code == 422 and "different request" in r.json()["detail"]
 
@@ -175,12 +188,12 @@ async def test_a_refused_update_leaves_no_trace_in_history(api):
 
 async def test_a_ticket_recorded_before_a_crash_is_started_by_the_reconciler(api):
     # The API wrote the intake row and died before starting the workflow.
-    from domain.ticket import TicketRequest
-
-    request = TicketRequest.model_validate(
-        dict(REQUEST, address={"district": "qd.shinan", "street": "qd.shinan.badaxia", "text": ""})
+    body = fresh()
+    body = intake.IntakeBody.model_validate(
+        {**body, "address": {**body["address"], "district": "qd.shinan", "street": "qd.shinan.badaxia"}}
     )
-    row, inp, created = intake._reserve(api.settings.database_url, str(uuid.uuid4()), request, "intake")
+    finder = intake.repeat_finder(api.settings, body)
+    row, inp, created = intake._reserve(api.settings.database_url, str(uuid.uuid4()), body, "intake", finder)
     assert created and isinstance(inp, TicketInput)
     started = await intake.reconcile(api.client, api.settings, older_than=__import__("datetime").timedelta(0))
     assert started == 1

@@ -2,7 +2,7 @@
 
 from datetime import timedelta
 
-from tests.api.test_end_to_end import REQUEST
+from tests.api.test_end_to_end import fresh
 
 STREET = "qd.shinan.badaxia"
 
@@ -11,7 +11,7 @@ async def test_return_consultation_ruling_over_http(api_in_skipped_time, time_en
     api = api_in_skipped_time
     street, urban = api.auth("unit", STREET), api.auth("unit", "qd.dept.urban")
     center, leader = api.auth("center"), api.auth("leader")
-    number = (await api.http.post("/tickets", json=REQUEST, headers=api.auth("intake"))).json()["number"]
+    number = (await api.http.post("/tickets", json=fresh(), headers=api.auth("intake"))).json()["number"]
     await time_env.sleep(timedelta(seconds=1))
 
     r = await api.http.post(f"/tickets/{number}/return-request", headers=street, json={"reason": "非街道职责", "suggested_unit": "火星局"})

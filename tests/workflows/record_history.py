@@ -74,6 +74,44 @@ async def dispute(env: WorkflowEnvironment, queue: str) -> tuple[str, str]:
     return (await h.fetch_history()).to_json(), (await env.client.get_workflow_handle(child).fetch_history()).to_json()
 
 
+async def repeats_rated_online(env: WorkflowEnvironment, queue: str) -> str:
+    """Three repeats merged (the third puts it under supervision), completion, a callback attempt
+    that does not reach the citizen, then the citizen's own online rating, close."""
+    from domain.callback import OnlineRating
+    from domain.merge import MergeAppeal
+    from domain.ticket import Actor, CallbackAnswer, Citizen
+    from domain.vocabulary import Channel, Role
+    from workflows.ticket import TicketWorkflow
+
+    inp = ticket_input().model_copy(update={"number": "repeats_rated_online"})
+    h = await drive.start(env, queue, inp)
+    for n in range(1, 4):
+        appeal = MergeAppeal(actor=Actor(role=Role.intake, user="desk"), key=f"repeat-{n}", channel=Channel.wechat,
+                             citizen=Citizen(name="赵先生", phone="13900000001"), description="烧烤摊又出来了")  # fmt: skip
+        await h.execute_update(TicketWorkflow.merge_appeal, appeal)
+    await drive.acknowledge(h, LEAD)
+    await drive.complete(h, LEAD)
+    await env.sleep(timedelta(seconds=1))
+    await drive.answer(h, reached=False)
+    await env.sleep(timedelta(hours=8, minutes=1))
+    answer = CallbackAnswer(reached=True, resolved=True, satisfaction=Satisfaction.satisfied, comment="已解决")
+    await h.execute_update(TicketWorkflow.rate_online, OnlineRating(answer=answer))
+    await h.result()
+    return (await h.fetch_history()).to_json()
+
+
+async def direct_answer(env: WorkflowEnvironment, queue: str, url: str) -> str:
+    """A consultation the knowledge base answers: closed at intake."""
+    from domain.vocabulary import Kind
+    from readmodel import knowledge
+
+    knowledge.seed(url, "qingdao")
+    inp = ticket_input(kind=Kind.consultation, category="labour.social_insurance", description="请问住房公积金怎么提取")
+    h = await drive.start(env, queue, inp.model_copy(update={"number": "direct_answer"}))
+    await h.result()
+    return (await h.fetch_history()).to_json()
+
+
 async def main() -> None:
     import tempfile
 
@@ -90,6 +128,8 @@ async def main() -> None:
             ticket, consultation = await dispute(env, "record")
             (HERE / "dispute_ruling.json").write_text(ticket)
             (HERE / "consultation_no_consensus.json").write_text(consultation)
+            (HERE / "repeats_rated_online.json").write_text(await repeats_rated_online(env, "record"))
+            (HERE / "direct_answer.json").write_text(await direct_answer(env, "record", settings.database_url))
     print(f"recorded {', '.join(p.name for p in sorted(HERE.glob('*.json')))}")
 
 

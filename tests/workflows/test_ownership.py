@@ -195,4 +195,4 @@ async def test_three_units_say_not_ours_and_it_ends_with_a_lead_a_closed_ticket_
     nxt = await drive.start(time_env, queue, ticket_input(category="housing.property_management", description="物业不清理垃圾"))
     s = await drive.state(nxt)
     assert s.lead_unit == HOUSING and set(s.cooperating) == {STREET, MARKET}
-    assert "saved ruling" in next(e.detail for e in s.timeline if e.event == "triaged")
+    assert "saved ruling" in next(e.detail for e in s.timeline if e.event == "routed")

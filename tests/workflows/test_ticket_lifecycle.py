@@ -54,7 +54,7 @@ async def test_standard_path_closes_with_every_stage_in_the_timeline(time_env, q
     assert (result.stage, result.outcome) == (Stage.closed, Outcome.confirmed)
     s = await drive.state(h)
     assert drive.events(s) == [
-        "received", "triaged", "dispatched", "copied", "acknowledged", "progress",
+        "received", "triaged", "routed", "dispatched", "copied", "acknowledged", "progress",
         "completed", "callback_requested", "callback_answered", "closed",
     ]  # fmt: skip
     assert all(c.met_at is not None for c in s.clocks.values())

@@ -1,0 +1,192 @@
+"""Citizen self-service (自助查询与评价): no token; the ticket number plus the phone it was filed
+with opens it. A wrong phone gets the same 404 as a wrong number, never a hint, and repeated
+wrong guesses on one number are turned away for a while.
+
+The citizen sees progress in plain words, masked details and the unit's reply, and may rate the
+reply online — which makes the callback unnecessary."""
+
+import hmac
+import time
+from collections import defaultdict, deque
+from datetime import datetime
+
+from fastapi import APIRouter
+from pydantic import BaseModel, Field
+
+from api.deps import ClientDep
+from api.errors import ApiError, not_found
+from api.workflow_calls import query_state, update
+from domain.callback import OnlineRating, answer_of_round, check_online
+from domain.errors import Refusal
+from domain.privacy import mask_name, mask_phone, normalize_phone, scrub_phones
+from domain.ticket import CallbackAnswer, TicketState
+from domain.vocabulary import Outcome, Satisfaction, Stage
+
+router = APIRouter(prefix="/public/tickets/{number}", tags=["citizen self-service"])
+
+# What the citizen sees of the timeline, in the words a hotline uses with citizens.
+PUBLIC_EVENTS = {
+    "received": "已受理",
+    "merged": "您的再次反映已并入本工单",
+    "dispatched": "已派发至承办单位：{unit}",
+    "acknowledged": "承办单位已签收",
+    "escalated": "已提级协调办理",
+    "deadline_moved": "办理期限已调整",
+    "completed": "承办单位已答复",
+    "rehandle": "已退回承办单位重新办理",
+    "callback_requested": "等待回访",
+    "callback_answered": "已回访",
+    "rated_online": "您已在线评价",
+    "answered": "已直接答复",
+    "explained": "不属于热线受理范围，已向您说明",
+    "guided": "已告知应通过的法定途径",
+    "transferred": "已转接紧急救助部门",
+    "closed": "已办结",
+}
+
+STAGE_WORDS = {
+    Stage.intake: "受理中",
+    Stage.dispatch: "派发中",
+    Stage.handling: "办理中",
+    Stage.rehandle: "重新办理中",
+    Stage.callback: "待回访/待评价",
+    Stage.closed: "已办结",
+}
+
+FAILURES_ALLOWED = 10  # wrong phones per ticket number per window
+FAILURE_WINDOW_SECONDS = 3600.0
+_failures: dict[str, deque[float]] = defaultdict(deque)
+
+
+class PhoneProof(BaseModel):
+    phone: str = Field(min_length=5, max_length=24, description="the phone number the request was filed with")
+
+
+class OnlineRatingBody(PhoneProof):
+    resolved: bool
+    satisfaction: Satisfaction
+    comment: str = Field(default="", max_length=1000)
+
+
+class Progress(BaseModel):
+    at: datetime
+    what: str
+
+
+class PublicTicket(BaseModel):
+    number: str
+    status: str
+    stage: Stage
+    category: str
+    received_at: datetime
+    name: str
+    phone: str | None
+    description: str
+    place: str
+    handling_unit: str | None
+    deadline: datetime | None
+    progress: list[Progress]
+    reply: str | None = Field(description="the handling unit's answer, or the desk's at intake")
+    outcome: Outcome | None
+    can_rate: bool
+    rating: Satisfaction | None = None
+
+
+def _too_many(number: str) -> bool:
+    now = time.monotonic()
+    seen = _failures[number]
+    while seen and now - seen[0] > FAILURE_WINDOW_SECONDS:
+        seen.popleft()
+    return len(seen) >= FAILURES_ALLOWED
+
+
+def _same_phone(a: str | None, b: str) -> bool:
+    return bool(a) and hmac.compare_digest(normalize_phone(a), normalize_phone(b))
+
+
+async def _verified(client, number: str, phone: str) -> tuple[TicketState, bool]:
+    """The ticket and whether the phone is the filer's (False: a merged repeat's caller)."""
+    if _too_many(number):
+        raise ApiError(429, "too many attempts for this ticket number; try again later", {"Retry-After": "3600"})
+    nowhere = not_found(f"no ticket {number} filed with this phone number")
+    try:
+        s = await query_state(client, number)
+    except ApiError as e:
+        if e.status == 404:
+            _failures[number].append(time.monotonic())
+            raise nowhere from None
+        raise
+    if _same_phone(s.request.citizen.phone, phone):
+        return s, True
+    if any(_same_phone(a.citizen.phone, phone) for a in s.appeals):
+        return s, False
+    _failures[number].append(time.monotonic())
+    raise nowhere
+
+
+def _reply(s: TicketState) -> str | None:
+    if s.completion:
+        return s.completion.reply
+    t = s.triage
+    if t is None:
+        return None
+    if t.article:
+        return t.article.answer
+    if t.out_of_scope:
+        return t.out_of_scope.explanation
+    if t.legal_channel:
+        return t.legal_channel.guidance
+    if t.emergency:
+        return t.emergency.transfer_script
+    return None
+
+
+def public_view(s: TicketState, filer: bool) -> PublicTicket:
+    progress = []
+    for e in s.timeline:
+        words = PUBLIC_EVENTS.get(e.event)
+        if words:
+            unit = s.name_of(s.first_responsible_unit) if e.event == "dispatched" else ""
+            progress.append(Progress(at=e.at, what=words.format(unit=unit)))
+    try:
+        check_online(s)
+        can_rate = filer
+    except Refusal:
+        can_rate = False
+    answer = answer_of_round(s) if s.stage != Stage.intake else None
+    a = s.request.address
+    citizen = s.request.citizen
+    return PublicTicket(
+        number=s.number,
+        status=STAGE_WORDS.get(s.stage, s.stage.value),
+        stage=s.stage,
+        category=s.request.category,
+        received_at=s.received_at,
+        name=mask_name(citizen.name),
+        phone=mask_phone(citizen.phone),
+        description=scrub_phones(s.request.description),
+        place=s.name_of(a.street) or a.street or "",
+        handling_unit=s.name_of(s.coordinator_unit or s.lead_unit) or None,
+        deadline=s.deadline,
+        progress=progress,
+        reply=_reply(s),
+        outcome=s.outcome,
+        can_rate=can_rate,
+        rating=answer.satisfaction if answer else None,
+    )
+
+
+@router.post("/lookup", response_model=PublicTicket, summary="Look up one's ticket by number and phone")
+async def lookup(number: str, body: PhoneProof, client: ClientDep) -> PublicTicket:
+    s, filer = await _verified(client, number, body.phone)
+    return public_view(s, filer)
+
+
+@router.post("/rating", response_model=PublicTicket, summary="Rate the reply online (no callback needed then)")
+async def rate(number: str, body: OnlineRatingBody, client: ClientDep) -> PublicTicket:
+    s, filer = await _verified(client, number, body.phone)
+    if not filer:
+        raise ApiError(403, f"ticket {number} can be rated by the citizen who filed it")
+    answer = CallbackAnswer(reached=True, resolved=body.resolved, satisfaction=body.satisfaction, comment=body.comment)
+    await update(client, number, "rate_online", OnlineRating(answer=answer))
+    return public_view(await query_state(client, number), True)

@@ -1,0 +1,125 @@
+"""The knowledge base (知识库): articles in the read model, seeded from the city's starter file,
+edited through the API, searched with jieba + BM25 (domain.textsearch)."""
+
+import threading
+import tomllib
+
+from sqlalchemy import func
+from sqlmodel import select
+
+from domain.directory import CITIES_DIR
+from domain.textsearch import TextIndex
+from domain.triage import Article
+from readmodel import db
+from readmodel.tables import KnowledgeArticleRow, utcnow
+
+
+def document(row: KnowledgeArticleRow) -> str:
+    """What a search matches against: title, the typical question and the keywords."""
+    return f"{row.title} {row.question} {row.keywords}"
+
+
+def seed(url: str, city: str) -> int:
+    """Add the city's starter articles that are not there yet; never overwrite the center's edits."""
+    path = CITIES_DIR / city / "knowledge.toml"
+    if not path.is_file():
+        return 0
+    with path.open("rb") as f:
+        articles = tomllib.load(f).get("article", [])
+    added = 0
+    with db.session(url) as session:
+        for a in articles:
+            if session.get(KnowledgeArticleRow, a["id"]) is None:
+                session.add(
+                    KnowledgeArticleRow(
+                        id=a["id"], title=a["title"], question=a.get("question", ""),
+                        keywords=" ".join(a.get("keywords", [])), answer=a["answer"], category=a.get("category"),
+                    )  # fmt: skip
+                )
+                added += 1
+        session.commit()
+    return added
+
+
+_lock = threading.Lock()
+_cache: dict[str, tuple[tuple, TextIndex, dict[str, Article]]] = {}
+
+
+def index(url: str) -> tuple[TextIndex, dict[str, Article]]:
+    """The search index of the active articles, rebuilt only when an article changed."""
+    with db.session(url) as session:
+        signature = tuple(
+            session.exec(
+                select(func.count(), func.max(KnowledgeArticleRow.updated_at), func.sum(KnowledgeArticleRow.version))
+            ).one()
+        )
+        with _lock:
+            cached = _cache.get(url)
+            if cached and cached[0] == signature:
+                return cached[1], cached[2]
+        rows = session.exec(select(KnowledgeArticleRow).where(KnowledgeArticleRow.active)).all()
+    built = TextIndex([(r.id, document(r)) for r in rows])
+    articles = {r.id: Article(id=r.id, title=r.title, answer=r.answer) for r in rows}
+    with _lock:
+        _cache[url] = (signature, built, articles)
+    return built, articles
+
+
+# -- editing (the center keeps the knowledge base current through the API) ----------------------
+
+
+class Conflict(Exception):
+    pass
+
+
+def get(url: str, article_id: str) -> KnowledgeArticleRow | None:
+    with db.session(url) as session:
+        return session.get(KnowledgeArticleRow, article_id)
+
+
+def listing(url: str, category: str | None, include_inactive: bool, offset: int, limit: int) -> tuple[int, list[KnowledgeArticleRow]]:
+    query = select(KnowledgeArticleRow)
+    if category:
+        query = query.where(KnowledgeArticleRow.category == category)
+    if not include_inactive:
+        query = query.where(KnowledgeArticleRow.active)
+    with db.session(url) as session:
+        total = session.exec(select(func.count()).select_from(query.subquery())).one()
+        rows = session.exec(query.order_by(KnowledgeArticleRow.id).offset(offset).limit(limit)).all()
+    return total, list(rows)
+
+
+def search(url: str, q: str, limit: int) -> list[tuple[KnowledgeArticleRow, float, tuple[str, ...]]]:
+    """Active articles matching `q`, best first, with the share of their words found and which."""
+    built, _ = index(url)
+    hits = built.search(q, limit)
+    with db.session(url) as session:
+        rows = {r.id: r for r in session.exec(select(KnowledgeArticleRow).where(KnowledgeArticleRow.id.in_([h.key for h in hits]))).all()}
+    return [(rows[h.key], h.coverage, h.matched) for h in hits if h.key in rows]
+
+
+def create(url: str, row: KnowledgeArticleRow) -> KnowledgeArticleRow:
+    with db.session(url) as session:
+        if session.get(KnowledgeArticleRow, row.id) is not None:
+            raise Conflict(f"article {row.id!r} already exists (edit it with PUT)")
+        session.add(row)
+        session.commit()
+        return row
+
+
+def change(url: str, article_id: str, fields: dict, expected_version: int | None, by: str) -> KnowledgeArticleRow | None:
+    """Apply an edit; `expected_version` guards against overwriting a colleague's newer edit."""
+    with db.session(url) as session:
+        row = session.get(KnowledgeArticleRow, article_id)
+        if row is None:
+            return None
+        if expected_version is not None and expected_version != row.version:
+            raise Conflict(f"article {article_id!r} is at version {row.version}, not {expected_version}: reload and edit again")
+        for name, value in fields.items():
+            setattr(row, name, value)
+        row.version += 1
+        row.updated_by = by
+        row.updated_at = utcnow()
+        session.add(row)
+        session.commit()
+        return row

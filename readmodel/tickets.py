@@ -1,0 +1,29 @@
+"""Questions the intake desk asks of the read model."""
+
+from datetime import datetime
+
+from sqlmodel import or_, select
+
+from readmodel import db
+from readmodel.tables import TicketRow
+
+OPEN_STAGES = ("dispatch", "handling", "rehandle", "callback")
+
+
+def find_open_repeat(
+    url: str, category: str, citizen_key: str | None, address_key: str | None, since: datetime
+) -> str | None:
+    """The open ticket a new request repeats: same category within the window, and the same
+    citizen or the same place. The most recent one if several."""
+    same = [c for c in (TicketRow.citizen_key == citizen_key if citizen_key else None,
+                        TicketRow.address_key == address_key if address_key else None) if c is not None]  # fmt: skip
+    if not same:
+        return None
+    with db.session(url) as session:
+        return session.exec(
+            select(TicketRow.number)
+            .where(TicketRow.category == category, TicketRow.stage.in_(OPEN_STAGES), TicketRow.received_at >= since)
+            .where(or_(*same))
+            .order_by(TicketRow.received_at.desc())
+            .limit(1)
+        ).first()
