@@ -69,6 +69,10 @@ def test_up_runs_stops_cleanly_and_continues_the_same_tickets(tmp_path):
     try:
         _wait_healthy(url, proc, log)
         assert "Temporal UI" in log.read_text() and "/docs" in log.read_text()
+        # The knowledge base was seeded: the desk can answer a consultation at once.
+        question = {"description": "请问住房公积金怎么提取，租房能取吗", "kind": "consultation"}
+        preview = httpx.post(f"{url}/triage", json=question, headers=intake, timeout=30).json()
+        assert preview["suggestion"]["path"] == "direct_answer", preview
         r = httpx.post(f"{url}/tickets", json=REQUEST, headers=intake | {"Idempotency-Key": "embedded-1"}, timeout=30)
         assert r.status_code == 201, r.text
         number = r.json()["number"]

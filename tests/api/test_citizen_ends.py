@@ -100,6 +100,12 @@ async def test_a_repeat_joins_the_open_ticket_and_the_caller_gets_its_number(api
     s = await _state(api, number)
     assert [e["data"]["repeat"] for e in s["timeline"] if e["event"] == "merged"] == [1, 2, 3]
     assert "supervised" in s["flags"]
+    # The neighbour follows the ticket with the phone they called from, but it is not theirs to rate.
+    r = await api.http.post(f"/public/tickets/{number}/lookup", json={"phone": "13912345678"})
+    assert r.status_code == 200 and "您的再次反映已并入本工单" in [p["what"] for p in r.json()["progress"]]
+    assert r.json()["can_rate"] is False
+    rating = {"phone": "13912345678", "resolved": True, "satisfaction": "satisfied"}
+    assert (await api.http.post(f"/public/tickets/{number}/rating", json=rating)).status_code == 403
 
 
 async def test_the_citizen_looks_up_and_rates_online_and_a_wrong_phone_learns_nothing(api):
