@@ -3,6 +3,8 @@
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from domain.errors import Refusal, RefusalKind
 
@@ -33,6 +35,16 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(Refusal)
     async def _refusal(_: Request, exc: Refusal):
         return JSONResponse({"detail": exc.reason, "kind": exc.kind.value}, status_code=STATUS[exc.kind])
+
+    @app.exception_handler(PoolTimeout)
+    @app.exception_handler(OperationalError)
+    async def _database_busy(_: Request, exc: Exception):
+        # The read model is locked or unreachable: nothing was taken, the caller may retry (an
+        # intake with the same Idempotency-Key stays exactly once).
+        return JSONResponse(
+            {"detail": f"the database is busy or unreachable, retry shortly ({type(exc).__name__})"},
+            status_code=503, headers={"Retry-After": "5"},
+        )  # fmt: skip
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError):

@@ -96,6 +96,8 @@ def _reserve(url: str, key: str, body: IntakeBody, received_by: str, repeat_of) 
     """The intake row for this key: new (a number, or the open ticket it repeats) or the one a
     previous try wrote. Returns (row, input to start or merge, created)."""
     digest = request_hash(body)
+    # Looked up before the write transaction: never hold one connection while asking for another.
+    target = repeat_of() if body.triage_override is None else None  # an override means "this one"
     with db.session(url) as session:
         row = _by_key(session, key)
         if row is None:
@@ -103,7 +105,6 @@ def _reserve(url: str, key: str, body: IntakeBody, received_by: str, repeat_of) 
             session.add(row)
             try:
                 session.flush()
-                target = repeat_of() if body.triage_override is None else None  # an override means "this one"
                 if target:
                     row.merged_into = target
                     inp = TicketInput(number=target, request=_request_of(body), received_at=row.created_at, received_by=received_by)

@@ -31,6 +31,14 @@ REQUEST = {
 LEAD = "qd.shinan.badaxia"
 
 
+def _request(i: int, run: str) -> dict:
+    """A citizen and a place of its own: the same phone or address again would be merged (并单)."""
+    return {
+        **REQUEST, "citizen": {**REQUEST["citizen"], "phone": f"138{abs(hash((run, i))) % 10**8:08d}"},
+        "address": {**REQUEST["address"], "text": f"bench {run} {i}"},
+    }  # fmt: skip
+
+
 def _port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -68,7 +76,7 @@ async def _drive(url: str, secret: str, tickets: int, concurrency: int) -> tuple
         async def lifecycle(i: int) -> None:
             async with sem:
                 key = {"Idempotency-Key": f"{run}-l{i}"}
-                n = (await timed("create", lambda: http.post("/tickets", json=REQUEST, headers=h_in | key))).json()["number"]
+                n = (await timed("create", lambda: http.post("/tickets", json=_request(i, run), headers=h_in | key))).json()["number"]
                 await timed("acknowledge", lambda: http.post(f"/tickets/{n}/acknowledge", headers=h_unit))
                 done = {"result": "resolved", "reply": "已处理"}
                 await timed("complete", lambda: http.post(f"/tickets/{n}/complete", headers=h_unit, json=done))
@@ -77,7 +85,8 @@ async def _drive(url: str, secret: str, tickets: int, concurrency: int) -> tuple
 
         async def intake(i: int) -> None:
             async with sem:
-                (await http.post("/tickets", json=REQUEST, headers=h_in | {"Idempotency-Key": f"{run}-i{i}"})).raise_for_status()
+                body = _request(i + tickets, run)
+                (await http.post("/tickets", json=body, headers=h_in | {"Idempotency-Key": f"{run}-i{i}"})).raise_for_status()
 
         t0 = time.perf_counter()
         await asyncio.gather(*(lifecycle(i) for i in range(tickets)))

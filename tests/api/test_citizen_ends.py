@@ -168,3 +168,16 @@ async def test_center_lists_refuse_bad_input_with_reasons(api):
     assert (await api.http.get("/callbacks", headers=api.auth("unit", LEAD))).status_code == 403
     r = await api.http.get("/stats/intake", params={"since": "2026-11-01T00:00:00"}, headers=center)
     assert r.status_code == 422 and "time zone" in r.json()["detail"]
+
+
+async def test_a_burst_of_repeats_all_join_the_one_ticket(api):
+    """Twenty desks take the same citizen's repeat at once: every one joins, none is lost or fails."""
+    import asyncio
+
+    body = fresh()
+    number = (await _ticket(api, body)).json()["number"]
+    await _projected(api, number, "dispatch")
+    replies = await asyncio.gather(*(_ticket(api, {**body, "description": f"第{i}次催问，烧烤摊还在"}) for i in range(20)))
+    assert {(r.status_code, r.json()["number"]) for r in replies} == {(200, number)}
+    s = await _state(api, number)
+    assert len(s["appeals"]) == 20 and "supervised" in s["flags"]
