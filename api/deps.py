@@ -44,6 +44,14 @@ async def _client(request: Request) -> Client:
     return await request.app.state.temporal.get()
 
 
+async def _client_if_reachable(request: Request) -> Client | None:
+    """For reads that can fall back to the read model while Temporal is away."""
+    try:
+        return await request.app.state.temporal.get()
+    except ApiError:
+        return None
+
+
 def _directory(settings: Annotated[Settings, Depends(_settings)]) -> Directory:
     return load_directory(settings.city)
 
@@ -76,6 +84,7 @@ def require(*roles: Role, what: str):
 
 SettingsDep = Annotated[Settings, Depends(_settings)]
 ClientDep = Annotated[Client, Depends(_client)]
+MaybeClientDep = Annotated[Client | None, Depends(_client_if_reachable)]
 DirectoryDep = Annotated[Directory, Depends(_directory)]
 ActorDep = Annotated[Actor, Depends(_actor)]
 IntakeActor = Annotated[Actor, Depends(require(Role.intake, Role.center, what="take in tickets"))]

@@ -10,17 +10,20 @@ import time
 from collections import defaultdict, deque
 from datetime import datetime
 
+from anyio import to_thread
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from api.deps import ClientDep
+from api.deps import ClientDep, MaybeClientDep, SettingsDep
 from api.errors import ApiError, not_found
 from api.workflow_calls import query_state, update
 from domain.callback import OnlineRating, answer_of_round, check_online
 from domain.errors import Refusal
-from domain.privacy import mask_name, mask_phone, normalize_phone, scrub_phones
+from domain.privacy import mask_name, mask_phone, normalize_phone, phone_hash, scrub_phones
 from domain.ticket import CallbackAnswer, TicketState
 from domain.vocabulary import Outcome, Satisfaction, Stage
+from readmodel import db
+from readmodel.tables import TicketRow
 
 router = APIRouter(prefix="/public/tickets/{number}", tags=["citizen self-service"])
 
@@ -104,24 +107,39 @@ def _same_phone(a: str | None, b: str) -> bool:
     return bool(a) and hmac.compare_digest(normalize_phone(a), normalize_phone(b))
 
 
-async def _verified(client, number: str, phone: str) -> tuple[TicketState, bool]:
+def _from_read_model(settings, number: str, phone: str) -> TicketState | None:
+    """A ticket past Temporal's retention (or while Temporal is away): the read model keeps its
+    masked state and the phone's salted hash, enough to let its citizen in."""
+    with db.session(settings.database_url) as session:
+        row = session.get(TicketRow, number)
+    key = phone_hash(phone, settings.phone_hash_salt)
+    if row is None or not row.citizen_key or not hmac.compare_digest(row.citizen_key, key or ""):
+        return None
+    return TicketState.model_validate_json(row.state_json)
+
+
+async def _verified(client, settings, number: str, phone: str) -> tuple[TicketState, bool]:
     """The ticket and whether the phone is the filer's (False: a merged repeat's caller)."""
     if _too_many(number):
         raise ApiError(429, "too many attempts for this ticket number; try again later", {"Retry-After": "3600"})
-    nowhere = not_found(f"no ticket {number} filed with this phone number")
-    try:
-        s = await query_state(client, number)
-    except ApiError as e:
-        if e.status == 404:
-            _failures[number].append(time.monotonic())
-            raise nowhere from None
-        raise
-    if _same_phone(s.request.citizen.phone, phone):
-        return s, True
-    if any(_same_phone(a.citizen.phone, phone) for a in s.appeals):
-        return s, False
+    s = None
+    if client is not None:
+        try:
+            s = await query_state(client, number)
+        except ApiError as e:
+            if e.status not in (404, 503):
+                raise
+    if s is not None:
+        if _same_phone(s.request.citizen.phone, phone):
+            return s, True
+        if any(_same_phone(a.citizen.phone, phone) for a in s.appeals):
+            return s, False
+    else:
+        kept = await to_thread.run_sync(_from_read_model, settings, number, phone)
+        if kept is not None:
+            return kept, True
     _failures[number].append(time.monotonic())
-    raise nowhere
+    raise not_found(f"no ticket {number} filed with this phone number")
 
 
 def _reply(s: TicketState) -> str | None:
@@ -177,14 +195,14 @@ def public_view(s: TicketState, filer: bool) -> PublicTicket:
 
 
 @router.post("/lookup", response_model=PublicTicket, summary="Look up one's ticket by number and phone")
-async def lookup(number: str, body: PhoneProof, client: ClientDep) -> PublicTicket:
-    s, filer = await _verified(client, number, body.phone)
+async def lookup(number: str, body: PhoneProof, client: MaybeClientDep, settings: SettingsDep) -> PublicTicket:
+    s, filer = await _verified(client, settings, number, body.phone)
     return public_view(s, filer)
 
 
 @router.post("/rating", response_model=PublicTicket, summary="Rate the reply online (no callback needed then)")
-async def rate(number: str, body: OnlineRatingBody, client: ClientDep) -> PublicTicket:
-    s, filer = await _verified(client, number, body.phone)
+async def rate(number: str, body: OnlineRatingBody, client: ClientDep, settings: SettingsDep) -> PublicTicket:
+    s, filer = await _verified(client, settings, number, body.phone)
     if not filer:
         raise ApiError(403, f"ticket {number} can be rated by the citizen who filed it")
     answer = CallbackAnswer(reached=True, resolved=body.resolved, satisfaction=body.satisfaction, comment=body.comment)

@@ -8,7 +8,7 @@ from sqlalchemy import func
 from sqlmodel import select
 
 from api import intake
-from api.deps import ActorDep, ClientDep, DirectoryDep, IntakeActor, SettingsDep
+from api.deps import ActorDep, DirectoryDep, IntakeActor, MaybeClientDep, SettingsDep
 from api.errors import ApiError
 from api.views import TicketListItem, TicketPage, check_can_view
 from api.workflow_calls import query_state
@@ -59,8 +59,10 @@ async def create_ticket(
 
 
 @router.get("/{number}", response_model=TicketState, summary="Live state of a ticket, with its timeline")
-async def get_ticket(number: str, actor: ActorDep, client: ClientDep, settings: SettingsDep, response: Response):
+async def get_ticket(number: str, actor: ActorDep, client: MaybeClientDep, settings: SettingsDep, response: Response):
     try:
+        if client is None:
+            raise ApiError(503, f"Temporal at {settings.temporal_address} is not reachable")
         state = await query_state(client, number)
     except ApiError as e:
         if e.status != 503:

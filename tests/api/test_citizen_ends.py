@@ -131,6 +131,7 @@ async def test_the_citizen_looks_up_and_rates_online_and_a_wrong_phone_learns_no
     assert early.status_code == 409 and "once it has been answered" in early.json()["detail"]
 
     unit = api.auth("unit", LEAD)
+    await _projected(api, number, "dispatch")
     assert (await api.http.post(f"/tickets/{number}/acknowledge", headers=unit)).status_code == 200
     r = await api.http.post(f"/tickets/{number}/complete", headers=unit, json={"result": "resolved", "reply": "城管已取缔占道烧烤摊"})
     assert r.status_code == 200, r.text
@@ -158,6 +159,23 @@ async def test_the_citizen_looks_up_and_rates_online_and_a_wrong_phone_learns_no
     assert again.status_code == 409
     await _projected(api, number, "closed")
     assert number not in [t["number"] for t in (await api.http.get("/callbacks", headers=api.auth("center"))).json()]
+
+    # With Temporal away (or the workflow past its retention), the citizen still finds the
+    # ticket: the read model keeps its masked state and the phone's salted hash.
+    import httpx
+
+    from api.main import create_app
+    from tests.conftest import task_queue
+    from tests.simulated import free_port, serve
+
+    away = api.settings.model_copy(update={"temporal_address": f"127.0.0.1:{free_port()}", "task_queue": task_queue()})
+    async with serve(create_app(away, reconcile=False)) as url, httpx.AsyncClient(base_url=url, timeout=30) as http:
+        r = await http.post(f"{public}/lookup", json={"phone": phone})
+        assert r.status_code == 200, r.text
+        assert (r.json()["outcome"], r.json()["reply"], r.json()["can_rate"]) == ("rated_online", "城管已取缔占道烧烤摊", False)
+        assert (await http.post(f"{public}/lookup", json={"phone": "13000000000"})).status_code == 404
+        r = await http.get(f"/tickets/{number}", headers=api.auth("center"))
+        assert r.status_code == 200 and r.headers["X-Ticket-Source"] == "read-model" and phone not in r.text
 
 
 async def test_center_lists_refuse_bad_input_with_reasons(api):
