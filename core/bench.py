@@ -105,12 +105,17 @@ def _run(tickets: int, concurrency: int) -> None:
             temporal_address=f"127.0.0.1:{_port()}",
             temporal_ui_port=_port(),
             api_port=_port(),
+            simulator_port=_port(),
+            simulator_act=False,
             log_level="WARNING",
         )
+        # The simulator receives what departments, SMS and the emergency platform are sent, and
+        # acts on nothing: the bench's clients do the handling and the callbacks.
         env = {"HOTLINE_DATABASE_URL": settings.database_url, "HOTLINE_TEMPORAL_ADDRESS": settings.temporal_address,
-               "HOTLINE_API_PORT": str(settings.api_port), "HOTLINE_LOG_LEVEL": "WARNING"}  # fmt: skip
+               "HOTLINE_API_PORT": str(settings.api_port), "HOTLINE_SIMULATOR_PORT": str(settings.simulator_port),
+               "HOTLINE_SIMULATOR_ACT": "false", "HOTLINE_LOG_LEVEL": "WARNING"}  # fmt: skip
         os.environ.update(env)
-        stack = Stack(settings, with_simulator=False)
+        stack = Stack(settings, with_simulator=True)
         try:
             stack.start()
             url = f"http://{settings.api_host}:{settings.api_port}"
