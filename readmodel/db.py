@@ -7,9 +7,9 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import event
+from sqlalchemy import event, func
 from sqlalchemy.engine import Engine, make_url
-from sqlmodel import Session, create_engine
+from sqlmodel import Session, create_engine, select
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -55,6 +55,13 @@ def dispose(url: str) -> None:
 def session(url: str) -> Iterator[Session]:
     with Session(get_engine(url), expire_on_commit=False) as s:
         yield s
+
+
+def page(session: Session, query, page: int, page_size: int) -> tuple[int, list]:
+    """One page of an ordered query, with the total the query matches (for paginated lists)."""
+    total = session.exec(select(func.count()).select_from(query.subquery())).one()
+    rows = session.exec(query.offset((page - 1) * page_size).limit(page_size)).all()
+    return total, list(rows)
 
 
 def alembic_config(url: str) -> Config:

@@ -77,16 +77,14 @@ def get(url: str, article_id: str) -> KnowledgeArticleRow | None:
         return session.get(KnowledgeArticleRow, article_id)
 
 
-def listing(url: str, category: str | None, include_inactive: bool, offset: int, limit: int) -> tuple[int, list[KnowledgeArticleRow]]:
+def listing(url: str, category: str | None, include_inactive: bool, page: int, page_size: int) -> tuple[int, list[KnowledgeArticleRow]]:
     query = select(KnowledgeArticleRow)
     if category:
         query = query.where(KnowledgeArticleRow.category == category)
     if not include_inactive:
         query = query.where(KnowledgeArticleRow.active)
     with db.session(url) as session:
-        total = session.exec(select(func.count()).select_from(query.subquery())).one()
-        rows = session.exec(query.order_by(KnowledgeArticleRow.id).offset(offset).limit(limit)).all()
-    return total, list(rows)
+        return db.page(session, query.order_by(KnowledgeArticleRow.id), page, page_size)
 
 
 def search(url: str, q: str, limit: int) -> list[tuple[KnowledgeArticleRow, float, tuple[str, ...]]]:

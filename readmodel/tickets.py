@@ -10,6 +10,12 @@ from readmodel.tables import TicketRow
 OPEN_STAGES = ("dispatch", "handling", "rehandle", "callback")
 
 
+def stored_ticket(url: str, number: str) -> TicketRow | None:
+    """The ticket as last projected: masked state, and the phone's salted hash."""
+    with db.session(url) as session:
+        return session.get(TicketRow, number)
+
+
 def find_open_repeat(
     url: str, category: str, citizen_key: str | None, address_key: str | None, since: datetime
 ) -> str | None:

@@ -13,7 +13,7 @@ import httpx
 from api.auth import mint
 from core.settings import Settings
 from domain.vocabulary import Role
-from tests.api.conftest import free_port
+from tests.simulated import free_port
 
 BIN = Path(sys.executable).parent
 REQUEST = {

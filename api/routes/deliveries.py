@@ -7,7 +7,6 @@ from typing import Annotated, Literal
 from anyio import to_thread
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
-from sqlalchemy import func
 from sqlmodel import select
 
 from api.deps import ActorDep, SettingsDep
@@ -83,12 +82,7 @@ async def list_deliveries(
         if kind:
             query = query.where(DeliveryRow.kind == kind.value)
         with db.session(settings.database_url) as session:
-            total = session.exec(select(func.count()).select_from(query.subquery())).one()
-            rows = session.exec(
-                query.order_by(DeliveryRow.created_at.desc(), DeliveryRow.id.desc())
-                .offset((page - 1) * page_size)
-                .limit(page_size)
-            ).all()
+            total, rows = db.page(session, query.order_by(DeliveryRow.created_at.desc(), DeliveryRow.id.desc()), page, page_size)
         return DeliveryPage(items=[DeliveryView.of(r) for r in rows], total=total, page=page, page_size=page_size)
 
     return await to_thread.run_sync(run)

@@ -105,7 +105,7 @@ async def list_articles(
     page_size: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> ArticlePage:
     total, rows = await to_thread.run_sync(
-        knowledge.listing, settings.database_url, category, include_inactive, (page - 1) * page_size, page_size
+        knowledge.listing, settings.database_url, category, include_inactive, page, page_size
     )
     return ArticlePage(items=[ArticleView.of(r) for r in rows], total=total, page=page, page_size=page_size)
 

@@ -22,8 +22,7 @@ from domain.errors import Refusal
 from domain.privacy import mask_name, mask_phone, normalize_phone, phone_hash, scrub_phones
 from domain.ticket import CallbackAnswer, TicketState
 from domain.vocabulary import Outcome, Satisfaction, Stage
-from readmodel import db
-from readmodel.tables import TicketRow
+from readmodel.tickets import stored_ticket
 
 router = APIRouter(prefix="/public/tickets/{number}", tags=["citizen self-service"])
 
@@ -110,8 +109,7 @@ def _same_phone(a: str | None, b: str) -> bool:
 def _from_read_model(settings, number: str, phone: str) -> TicketState | None:
     """A ticket past Temporal's retention (or while Temporal is away): the read model keeps its
     masked state and the phone's salted hash, enough to let its citizen in."""
-    with db.session(settings.database_url) as session:
-        row = session.get(TicketRow, number)
+    row = stored_ticket(settings.database_url, number)
     key = phone_hash(phone, settings.phone_hash_salt)
     if row is None or not row.citizen_key or not hmac.compare_digest(row.citizen_key, key or ""):
         return None

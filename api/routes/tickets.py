@@ -4,12 +4,11 @@ from typing import Annotated
 
 from anyio import to_thread
 from fastapi import APIRouter, Header, Query, Request, Response, status
-from sqlalchemy import func
 from sqlmodel import select
 
 from api import intake
 from api.deps import ActorDep, DirectoryDep, IntakeActor, MaybeClientDep, SettingsDep
-from api.errors import ApiError
+from api.errors import ApiError, unavailable
 from api.views import TicketListItem, TicketPage, check_can_view
 from api.workflow_calls import query_state
 from domain.routing import check_category, resolve_address
@@ -17,6 +16,7 @@ from domain.ticket import TicketState
 from domain.vocabulary import Role, Stage, Tier, Urgency
 from readmodel import db
 from readmodel.tables import TicketRow, TicketUnitRow
+from readmodel.tickets import stored_ticket
 
 router = APIRouter(prefix="/tickets", tags=["tickets"])
 
@@ -60,26 +60,22 @@ async def create_ticket(
 
 @router.get("/{number}", response_model=TicketState, summary="Live state of a ticket, with its timeline")
 async def get_ticket(number: str, actor: ActorDep, client: MaybeClientDep, settings: SettingsDep, response: Response):
-    try:
-        if client is None:
-            raise ApiError(503, f"Temporal at {settings.temporal_address} is not reachable")
-        state = await query_state(client, number)
-    except ApiError as e:
-        if e.status != 503:
-            raise
+    state = None
+    if client is not None:
+        try:
+            state = await query_state(client, number)
+        except ApiError as e:
+            if e.status != 503:
+                raise
+    if state is None:
         # The worker or Temporal is away: answer from the read model (masked, maybe a step behind).
-        state = await to_thread.run_sync(_from_read_model, settings.database_url, number)
-        if state is None:
-            raise
+        row = await to_thread.run_sync(stored_ticket, settings.database_url, number)
+        if row is None:
+            raise unavailable(f"Temporal at {settings.temporal_address} did not answer for ticket {number}")
+        state = TicketState.model_validate_json(row.state_json)
         response.headers["X-Ticket-Source"] = "read-model"
     check_can_view(actor, state)
     return state if actor.role != Role.unit or actor.unit == state.lead_unit else state.masked()
-
-
-def _from_read_model(url: str, number: str) -> TicketState | None:
-    with db.session(url) as session:
-        row = session.get(TicketRow, number)
-        return TicketState.model_validate_json(row.state_json) if row else None
 
 
 @router.get("", response_model=TicketPage, summary="List tickets from the read model")
@@ -126,12 +122,7 @@ async def list_tickets(
         if overdue is not None:
             query = query.where(TicketRow.overdue == overdue)
         with db.session(settings.database_url) as session:
-            total = session.exec(select(func.count()).select_from(query.subquery())).one()
-            rows = session.exec(
-                query.order_by(TicketRow.received_at.desc(), TicketRow.number.desc())
-                .offset((page - 1) * page_size)
-                .limit(page_size)
-            ).all()
+            total, rows = db.page(session, query.order_by(TicketRow.received_at.desc(), TicketRow.number.desc()), page, page_size)
         return TicketPage(items=[TicketListItem.of(r) for r in rows], total=total, page=page, page_size=page_size)
 
     return await to_thread.run_sync(run)

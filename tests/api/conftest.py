@@ -1,6 +1,4 @@
-import asyncio
 import contextlib
-import socket
 from collections.abc import Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -8,7 +6,6 @@ from dataclasses import dataclass
 import httpx
 import pytest
 import pytest_asyncio
-import uvicorn
 from sqlmodel import select
 from temporalio.client import Client
 from temporalio.service import RPCError
@@ -20,13 +17,8 @@ from domain.vocabulary import Role
 from readmodel import db
 from readmodel.tables import IntakeRequestRow
 from tests.conftest import drop_database, new_database, task_queue
+from tests.simulated import serve as serve_app
 from worker import build_worker
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @dataclass
@@ -42,7 +34,11 @@ class Api:
 @pytest.fixture(scope="session")
 def api_database(tmp_path_factory, postgres) -> Iterator[str]:
     """One read model for the session, like the one dev server: ticket numbers never repeat."""
-    url = new_database(postgres, tmp_path_factory.mktemp("api"))
+    yield from _migrated_database(tmp_path_factory, postgres, "api")
+
+
+def _migrated_database(tmp_path_factory, postgres, name: str) -> Iterator[str]:
+    url = new_database(postgres, tmp_path_factory.mktemp(name))
     db.migrate(url)
     yield url
     drop_database(postgres, url)
@@ -50,21 +46,13 @@ def api_database(tmp_path_factory, postgres) -> Iterator[str]:
 
 @asynccontextmanager
 async def serve(env, settings: Settings):
+    """A worker on a fresh task queue and the API over real HTTP, on the given Temporal."""
     q = task_queue()
     settings = settings.model_copy(update={"task_queue": q})
     async with build_worker(env.client, settings, q):
-        app = create_app(settings, client=env.client, reconcile=False)
-        server = uvicorn.Server(
-            uvicorn.Config(app, host="127.0.0.1", port=free_port(), log_config=None, access_log=False)
-        )
-        serving = asyncio.create_task(server.serve())
-        while not server.started:
-            await asyncio.sleep(0.02)
-        port = server.servers[0].sockets[0].getsockname()[1]
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as http:
-            yield Api(http, settings, env.client)
-        server.should_exit = True
-        await serving
+        async with serve_app(create_app(settings, client=env.client, reconcile=False)) as url:
+            async with httpx.AsyncClient(base_url=url, timeout=30) as http:
+                yield Api(http, settings, env.client)
 
 
 @pytest_asyncio.fixture
@@ -76,10 +64,7 @@ async def api(dev_env, settings, api_database):
 
 @pytest.fixture(scope="module")
 def skipped_time_database(tmp_path_factory, postgres) -> Iterator[str]:
-    url = new_database(postgres, tmp_path_factory.mktemp("api-time"))
-    db.migrate(url)
-    yield url
-    drop_database(postgres, url)
+    yield from _migrated_database(tmp_path_factory, postgres, "api-time")
 
 
 @pytest_asyncio.fixture
