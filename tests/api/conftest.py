@@ -1,4 +1,3 @@
-import contextlib
 from collections.abc import Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -8,7 +7,6 @@ import pytest
 import pytest_asyncio
 from sqlmodel import select
 from temporalio.client import Client
-from temporalio.service import RPCError
 
 from api.auth import mint
 from api.main import create_app
@@ -17,6 +15,7 @@ from domain.vocabulary import Role
 from readmodel import db
 from readmodel.tables import IntakeRequestRow
 from tests.conftest import drop_database, new_database, task_queue
+from tests.finish import finish
 from tests.simulated import serve as serve_app
 from worker import build_worker
 
@@ -76,5 +75,4 @@ async def api_in_skipped_time(time_env, settings, skipped_time_database):
         with db.session(skipped_time_database) as session:
             numbers = session.exec(select(IntakeRequestRow.number)).all()
         for number in numbers:
-            with contextlib.suppress(RPCError):
-                await time_env.client.get_workflow_handle(f"ticket-{number}").terminate("test finished")
+            await finish(time_env.client, f"ticket-{number}")

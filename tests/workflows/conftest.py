@@ -1,10 +1,8 @@
-import contextlib
-
 import pytest_asyncio
 from temporalio.client import WorkflowHandle
-from temporalio.service import RPCError
 
 from tests.conftest import task_queue
+from tests.finish import finish
 from worker import build_worker
 
 _started: dict[str, list[WorkflowHandle]] = {}
@@ -22,6 +20,5 @@ async def queue(time_env, settings):
     q = task_queue()
     async with build_worker(time_env.client, settings, q):
         yield q
-    for handle in _started.pop(q, []):
-        with contextlib.suppress(RPCError):
-            await handle.terminate("test finished")
+        for handle in _started.pop(q, []):
+            await finish(time_env.client, handle.id)
