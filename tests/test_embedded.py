@@ -76,7 +76,7 @@ def test_up_runs_stops_cleanly_and_continues_the_same_tickets(tmp_path):
         r = httpx.post(f"{url}/tickets", json=REQUEST, headers=intake | {"Idempotency-Key": "embedded-1"}, timeout=30)
         assert r.status_code == 201, r.text
         number = r.json()["number"]
-        for _ in range(50):
+        for _ in range(150):
             if httpx.get(f"{url}/tickets/{number}", headers=intake, timeout=30).json()["stage"] == "dispatch":
                 break
             time.sleep(0.2)

@@ -41,7 +41,7 @@ async def create(api, body=None, key=None):
     return await api.http.post("/tickets", json=body or fresh(), headers=headers)
 
 
-async def eventually(check, timeout=10.0):
+async def eventually(check, timeout=30.0):
     """Visibility and the read model follow the workflow by a moment."""
     for _ in range(int(timeout / 0.1)):
         result = await check()

@@ -57,7 +57,7 @@ def headers(sequence: int = 1, credential: str | None = None) -> dict[str, str]:
     return {"Idempotency-Key": f"{NUMBER}-{sequence}", "Authorization": f"Bearer {secret}"}
 
 
-async def until(check, timeout: float = 5.0):
+async def until(check, timeout: float = 15.0):
     for _ in range(int(timeout / 0.02)):
         if check():
             return

@@ -25,7 +25,7 @@ async def start(env: WorkflowEnvironment, queue: str, inp: TicketInput) -> Workf
     handle = await env.client.start_workflow(TicketWorkflow.run, inp, id=f"ticket-{inp.number}", task_queue=queue)
     remember(queue, handle)
     await env.sleep(timedelta(seconds=1))  # intake and dispatch
-    for _ in range(100):  # a slow intake activity holds the skipped clock: wait for it in real time
+    for _ in range(300):  # a slow intake activity holds the skipped clock: wait for it in real time
         if (await state(handle)).stage != Stage.intake:
             break
         await asyncio.sleep(0.05)

@@ -83,7 +83,7 @@ async def test_the_whistle_summons_departments_who_must_report_in_time(time_env,
     assert late == ["deadline_warning", "deadline_breached", "reminder", "supervision"]
     assert not [e for e in s.timeline if e.data.get("unit") == "qd.dept.urban" and e.data.get("clock") == "report"]
     # Deliveries run in the background: give the last ones a moment to land.
-    for _ in range(50):
+    for _ in range(200):
         with db.session(settings.database_url) as session:
             rows = session.exec(select(DeliveryRow).where(DeliveryRow.ticket == inp.number)).all()
         whistled = {d.unit for d in rows if d.kind == "whistle"}

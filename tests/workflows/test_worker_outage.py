@@ -37,7 +37,7 @@ async def test_the_escalation_happens_once_when_the_worker_is_back(dev_env, sett
         h = await dev_env.client.start_workflow(
             "TicketWorkflow", ticket_input(policy_pack="drill", urgency=Urgency.emergency), id=f"ticket-outage-{q}", task_queue=q
         )
-        for _ in range(50):
+        for _ in range(200):
             if (await drive.state(h)).stage.value == "dispatch":
                 break
             await asyncio.sleep(0.1)
@@ -47,7 +47,7 @@ async def test_the_escalation_happens_once_when_the_worker_is_back(dev_env, sett
     await asyncio.sleep(9)  # no worker: the deadline (6 s) and the escalation step (+1 s) pass
 
     async with build_worker(dev_env.client, settings, q):
-        for _ in range(100):
+        for _ in range(300):
             s = await drive.state(h)
             if s.tier == Tier.district:
                 break
