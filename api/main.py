@@ -11,7 +11,7 @@ from temporalio.client import Client
 from api import errors, intake
 from api.deps import TemporalConnection
 from api.routes import (
-    callback, deliveries, escalation, handling, knowledge, ownership, public, reference, reports, tickets, triage,
+    callback, deliveries, emergency, escalation, handling, knowledge, ownership, public, reference, reports, tickets, triage,
 )  # fmt: skip
 from core.logging import configure_logging
 from core.settings import Settings, get_settings
@@ -43,7 +43,7 @@ def create_app(settings: Settings | None = None, client: Client | None = None, r
     app.state.settings = settings
     app.state.temporal = TemporalConnection(settings, client)
     errors.install(app)
-    for module in (tickets, triage, handling, escalation, ownership, callback, reports, knowledge, public, deliveries, reference):
+    for module in (tickets, triage, emergency, handling, escalation, ownership, callback, reports, knowledge, public, deliveries, reference):
         app.include_router(module.router)
     app.include_router(ownership.rules_router)
     return app

@@ -42,6 +42,8 @@ class ReportPart(BaseModel):
 def check_open(s: TicketState) -> None:
     if s.stage == Stage.closed:
         raise conflict(f"ticket {s.number} is closed")
+    if s.stage == Stage.follow_up:
+        raise conflict(f"ticket {s.number} was transferred to an emergency service: the center follows it up")
 
 
 def check_unit(s: TicketState, actor: Actor, allowed: set[str | None], what: str) -> None:

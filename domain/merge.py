@@ -27,6 +27,8 @@ def address_key(street: str | None, text: str) -> str | None:
 
 
 def check_merge(s: TicketState) -> None:
+    if s.stage == Stage.follow_up:
+        raise conflict(f"ticket {s.number} was transferred to an emergency service: a new call is transferred again")
     if s.stage in (Stage.closed, Stage.intake):
         raise conflict(f"ticket {s.number} is {'closed' if s.stage == Stage.closed else 'not dispatched yet'}: a repeat cannot join it")
 

@@ -148,6 +148,13 @@ class MergeRule(BaseModel):
     supervise_at_repeat: int = 3
 
 
+class EmergencyRule(BaseModel):
+    """After a transfer to 110 / 119 / 120 / 122 the center checks back with the service (跟踪);
+    past this window the ticket is flagged overdue on the center's list."""
+
+    follow_up_within: LimitField = Limit(amount=24, unit="hours")
+
+
 class DeliveryRule(BaseModel):
     """How long the center keeps retrying a department system that is down before the delivery is
     shown as failed (Temporal's retry policy does the retrying)."""
@@ -186,6 +193,7 @@ class PolicyPack(BaseModel):
     callback: CallbackRule = CallbackRule()
     rehandle: RehandleRule = RehandleRule()
     merge: MergeRule = MergeRule()
+    emergency: EmergencyRule = EmergencyRule()
     delivery: DeliveryRule = DeliveryRule()
     assessment: AssessmentRule = AssessmentRule()
 

@@ -210,6 +210,15 @@ class Urge(BaseModel):
     at: datetime
 
 
+class FollowUp(BaseModel):
+    """What the center learned from the emergency service a ticket was transferred to."""
+
+    handled: bool  # False: the service sent it back as a hotline matter (非警务, 非急救)
+    note: str
+    by: str
+    at: datetime
+
+
 class UnitInfo(BaseModel):
     """What a ticket needs to know of a unit to hand it the ticket."""
 
@@ -303,6 +312,8 @@ class TicketState(BaseModel):
     triage: TriageDecision | None = None
     appeals: list[Appeal] = []
     transfer_reference: str | None = None  # the emergency service's reference for a transfer
+    follow_up_due: datetime | None = None  # by when the center confirms the transfer was handled
+    follow_up: FollowUp | None = None
     acknowledged_at: datetime | None = None
     completion: Completion | None = None
     rehandle_round: int = 0
@@ -349,8 +360,8 @@ class TicketState(BaseModel):
     @computed_field
     @property
     def overdue(self) -> bool:
-        """A running clock is past its deadline."""
-        return any(c.breached_at and c.running for c in self.clocks.values())
+        """A running clock is past its deadline, or an emergency transfer awaits its overdue follow-up."""
+        return any(c.breached_at and c.running for c in self.clocks.values()) or "follow_up_overdue" in self.flags
 
     @computed_field
     @property

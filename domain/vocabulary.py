@@ -46,6 +46,7 @@ class Stage(StrEnum):
     """Where a ticket is in its lifecycle; also the `TicketStatus` search attribute."""
 
     intake = "intake"
+    follow_up = "follow_up"  # transferred to 110/119/120/122: the center confirms it was handled (跟踪)
     dispatch = "dispatch"  # dispatched, waiting for the lead unit to acknowledge (签收)
     handling = "handling"  # acknowledged, being handled
     rehandle = "rehandle"  # sent back after an unresolved / unsatisfied callback (重办)

@@ -1,16 +1,20 @@
 """Stage 1 — intake (受理): the request is recorded, triaged onto one of the five paths, its owners
 found and its rules fixed for life. Four paths end here: a direct answer from the knowledge base,
-out of scope, an emergency transfer, or the legal channel. Repeats of an open ticket join it."""
+out of scope, an emergency transfer (once the center has followed it up), or the legal channel.
+Repeats of an open ticket join it."""
+
+import asyncio
 
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from domain import merge
+    from domain import clocks, followup, merge
     from domain.contracts import DeliveryKind, EmergencyTransfer, IntakeDecision
+    from domain.followup import RecordFollowUp
     from domain.merge import MergeAppeal
     from domain.ticket import TicketInput, TicketSummary
     from domain.triage import TriageDecision, TriagePath
-    from domain.vocabulary import Outcome
+    from domain.vocabulary import Outcome, Stage
 
 from workflows import activities as acts
 from workflows.base import TicketBase
@@ -63,8 +67,9 @@ class IntakeStage(TicketBase):
         self._changed()
         return t
 
-    async def close_at_intake(self, t: TriageDecision) -> Outcome:
-        """The four paths that end at the desk, each leaving its answer in the timeline."""
+    async def close_at_intake(self, t: TriageDecision) -> Outcome | None:
+        """The four paths that end at the desk, each leaving its answer in the timeline. None: an
+        emergency service sent the request back as a hotline matter, to be dispatched after all."""
         s = self.state
         if t.path == TriagePath.direct_answer:
             self.record("system", "answered", t.article.answer, article=t.article.id, title=t.article.title)
@@ -88,7 +93,37 @@ class IntakeStage(TicketBase):
         s.flag("follow_up")  # the center checks with the emergency service that it was handled
         self.record("system", "transferred", f"to {em.number.value} {em.name}: {em.transfer_script}",
                     service=em.number.value, reference=s.transfer_reference)  # fmt: skip
-        return Outcome.emergency_transfer
+        # Tickets transferred before the follow-up existed closed at once; their history says so.
+        if not workflow.patched("emergency-follow-up"):
+            return Outcome.emergency_transfer
+        return Outcome.emergency_transfer if await self.follow_up_emergency() else None
+
+    async def follow_up_emergency(self) -> bool:
+        """跟踪: wait for the center to learn from the service what became of the transfer; past
+        the pack's window the ticket is flagged overdue on the center's list and keeps waiting.
+        True when the service handled it."""
+        s = self.state
+        s.stage = Stage.follow_up
+        s.follow_up_due, _ = clocks.add_limit(self.now(), self.policy.emergency.follow_up_within, self.calendar)
+        self._changed()
+        try:
+            await workflow.wait_condition(lambda: s.follow_up is not None, timeout=s.follow_up_due - self.now())
+        except asyncio.TimeoutError:
+            s.flag("follow_up_overdue")
+            self.record("system", "follow_up_overdue", f"no word from {s.triage.emergency.number.value} yet")
+            self._changed()
+            await workflow.wait_condition(lambda: s.follow_up is not None)
+        return s.follow_up.handled
+
+    @workflow.update
+    def record_follow_up(self, f: RecordFollowUp) -> TicketSummary:
+        followup.follow_up(self.state, f, self.now())
+        self._changed()
+        return self.summary()
+
+    @record_follow_up.validator
+    def _check_follow_up(self, f: RecordFollowUp) -> None:
+        self.guard(followup.check_follow_up, self.state, f)
 
     # -- repeats join the open ticket (并单) -----------------------------------------------------
 

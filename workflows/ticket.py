@@ -38,11 +38,12 @@ class TicketWorkflow(IntakeStage, DispatchStage, HandlingStage, ReturnStage, Cal
 
     async def lifecycle(self, input: TicketInput) -> TicketSummary:
         triage = await self.intake(input)  # 受理: the five paths; owners, rules and calendar for life
-        if triage.path == TriagePath.dispatch:
+        outcome = None
+        if triage.path != TriagePath.dispatch:
+            outcome = await self.close_at_intake(triage)  # 直接答复 / 超范围 / 转紧急 / 涉法涉诉
+        if outcome is None:  # dispatch, or an emergency service sent it back (非警务警情)
             await self.dispatch()  # 首派 + 双派
             outcome = await self.handle_to_the_citizens_word()
-        else:
-            outcome = await self.close_at_intake(triage)  # 直接答复 / 超范围 / 转紧急 / 涉法涉诉
         self.close(outcome)
         await self._settle()
         return self.summary()

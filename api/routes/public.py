@@ -43,11 +43,14 @@ PUBLIC_EVENTS = {
     "explained": "不属于热线受理范围，已向您说明",
     "guided": "已告知应通过的法定途径",
     "transferred": "已转接紧急救助部门",
+    "followed_up": "紧急救助部门已处置",
+    "sent_back_by_emergency_service": "紧急救助部门转回热线，将派发办理",
     "closed": "已办结",
 }
 
 STAGE_WORDS = {
     Stage.intake: "受理中",
+    Stage.follow_up: "已转接紧急救助部门，跟踪中",
     Stage.dispatch: "派发中",
     Stage.handling: "办理中",
     Stage.rehandle: "重新办理中",
@@ -182,7 +185,8 @@ def public_view(s: TicketState, filer: bool) -> PublicTicket:
         phone=mask_phone(citizen.phone),
         description=scrub_phones(s.request.description),
         place=s.name_of(a.street) or a.street or "",
-        handling_unit=s.name_of(s.coordinator_unit or s.lead_unit) or None,
+        # Only a dispatched ticket has a handling unit; one closed or transferred at the desk has none.
+        handling_unit=(s.name_of(s.coordinator_unit or s.lead_unit) or None) if s.dispatched_at else None,
         deadline=s.deadline,
         progress=progress,
         reply=_reply(s),

@@ -77,6 +77,28 @@ async def test_a_day_of_mixed_requests_each_takes_its_path_and_dispatched_ones_r
 
             await eventually(listed)
 
+    # Emergency transfers wait on the center's follow-up list until it has checked back with the
+    # service; then they close like the other paths that end at the desk.
+    transfers = {n for r, n in zip(DAY, numbers) if r["expected"] == "emergency_transfer"}
+    assert transfers
+
+    async def on_the_follow_up_list():
+        page = (await api.http.get("/tickets", params={"status": "follow_up"}, headers=supervisor)).json()
+        return transfers <= {t["number"] for t in page["items"]}
+
+    await eventually(on_the_follow_up_list)
+    phone_of = {n: r["phone"] for r, n in zip(DAY, numbers)}
+    for number in transfers:
+        mine = await api.http.post(f"/public/tickets/{number}/lookup", json={"phone": phone_of[number]})
+        assert mine.status_code == 200 and "紧急" in mine.json()["status"] and mine.json()["handling_unit"] is None
+        s = await live(number)
+        assert s["stage"] == "follow_up" and "follow_up" in s["flags"], s["stage"]
+        done = {"handled": True, "note": "已出警处置完毕"}
+        r = await api.http.post(f"/tickets/{number}/emergency-follow-up", headers=center, json=done)
+        assert r.status_code == 200, r.text
+        again = await api.http.post(f"/tickets/{number}/emergency-follow-up", headers=center, json=done)
+        assert again.status_code == 409, again.text
+
     # The four paths that end at the desk: closed with their answer, nobody dispatched.
     for r, number in zip(DAY, numbers):
         if r["expected"] not in AT_THE_DESK:
@@ -91,7 +113,8 @@ async def test_a_day_of_mixed_requests_each_takes_its_path_and_dispatched_ones_r
         assert (s["outcome"], s["triage"]["path"]) == (r["expected"], r["expected"]), (r["description"], s["triage"])
         assert "dispatched" not in events
         if r["expected"] == "emergency_transfer":
-            assert "follow_up" in s["flags"] and s["transfer_reference"].startswith(r["emergency_service"])
+            assert "follow_up" not in s["flags"] and s["transfer_reference"].startswith(r["emergency_service"])
+            assert s["follow_up"]["handled"] and events[-2:] == ["followed_up", "closed"]
             got = await sim.received(unit=f"emergency-{r['emergency_service']}")
             assert number in {x["ticket"] for x in got}
 

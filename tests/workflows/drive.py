@@ -163,3 +163,11 @@ async def report_part(handle: WorkflowHandle, unit_id: str, text: str = "已完�
     from domain.handling import ReportPart
 
     return await handle.execute_update("report_part", ReportPart(actor=unit(unit_id), report=text), result_type=TicketSummary)
+
+
+async def follow_up(handle: WorkflowHandle, handled: bool, note: str = "119已出警，明火已扑灭", actor: Actor = CENTER):
+    from domain.followup import RecordFollowUp
+
+    return await handle.execute_update(
+        "record_follow_up", RecordFollowUp(actor=actor, handled=handled, note=note), result_type=TicketSummary
+    )

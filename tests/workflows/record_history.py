@@ -2,8 +2,9 @@
 
     .venv/bin/python -m tests.workflows.record_history
 
-Run it only when a workflow change is meant to be incompatible (and then version the change
-with workflow.patched instead, where tickets are open in production)."""
+It writes only the histories that are missing (a new scenario); `--all` re-records every one,
+which throws away the proof that tickets started under older code still replay — do that only
+when no ticket started under the old code can still be open or queried."""
 
 import asyncio
 from datetime import timedelta
@@ -112,7 +113,23 @@ async def direct_answer(env: WorkflowEnvironment, queue: str, url: str) -> str:
     return (await h.fetch_history()).to_json()
 
 
-async def main() -> None:
+async def emergency_sent_back(env: WorkflowEnvironment, queue: str) -> str:
+    """Transferred to 110, sent back as a hotline matter, dispatched and closed."""
+    from domain.triage import EmergencyService
+    from domain.vocabulary import Kind
+
+    inp = ticket_input(kind=Kind.help, emergency_service=EmergencyService.police, description="楼下烧烤摊半夜还在营业")
+    h = await drive.start(env, queue, inp.model_copy(update={"number": "emergency_sent_back"}))
+    await drive.follow_up(h, handled=False, note="110: 非警务警情，转回12345办理")
+    await env.sleep(timedelta(seconds=1))
+    await drive.acknowledge(h, LEAD)
+    await drive.complete(h, LEAD)
+    await drive.answer(h)
+    await h.result()
+    return (await h.fetch_history()).to_json()
+
+
+async def main(everything: bool) -> None:
     import tempfile
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -124,14 +141,25 @@ async def main() -> None:
         await register_search_attributes(env.client, "default")
         async with env, build_worker(env.client, settings, "record"):
             HERE.mkdir(exist_ok=True)
-            (HERE / "full_lifecycle.json").write_text(await full_lifecycle(env, "record"))
-            ticket, consultation = await dispute(env, "record")
-            (HERE / "dispute_ruling.json").write_text(ticket)
-            (HERE / "consultation_no_consensus.json").write_text(consultation)
-            (HERE / "repeats_rated_online.json").write_text(await repeats_rated_online(env, "record"))
-            (HERE / "direct_answer.json").write_text(await direct_answer(env, "record", settings.database_url))
+            scenarios = {
+                "full_lifecycle": lambda: full_lifecycle(env, "record"),
+                "dispute_ruling": lambda: dispute(env, "record"),  # also the consultation's history
+                "repeats_rated_online": lambda: repeats_rated_online(env, "record"),
+                "direct_answer": lambda: direct_answer(env, "record", settings.database_url),
+                "emergency_sent_back": lambda: emergency_sent_back(env, "record"),
+            }
+            for name, record in scenarios.items():
+                if (HERE / f"{name}.json").exists() and not everything:
+                    continue
+                recorded = await record()
+                if name == "dispute_ruling":
+                    recorded, consultation = recorded
+                    (HERE / "consultation_no_consensus.json").write_text(consultation)
+                (HERE / f"{name}.json").write_text(recorded)
     print(f"recorded {', '.join(p.name for p in sorted(HERE.glob('*.json')))}")
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    import sys
+
+    asyncio.run(main(everything="--all" in sys.argv[1:]))

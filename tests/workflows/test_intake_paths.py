@@ -72,15 +72,62 @@ async def test_a_matter_for_the_court_is_guided_to_it(time_env, queue, seeded):
     assert guided.data["channel"] == "court" and "人民法院" in guided.detail
 
 
-async def test_an_emergency_is_transferred_at_once_keeping_the_link_and_a_follow_up(time_env, queue, seeded):
+async def test_an_emergency_is_transferred_at_once_and_closes_when_the_center_has_followed_it_up(time_env, queue, seeded):
     inp = ticket_input(kind=Kind.help, category="urban.street_vendor", emergency_service=EmergencyService.fire,
                        description="楼下饭店后厨着火了，黑烟一直往楼上冒，快来人")  # fmt: skip
-    result, s = await _closed_at_intake(time_env, queue, inp)
-    assert result.outcome == Outcome.emergency_transfer
-    assert "follow_up" in result.flags and s.transfer_reference
+    h = await drive.start(time_env, queue, inp)
+    s = await drive.state(h)
+    assert s.stage == Stage.follow_up and "follow_up" in s.flags and s.transfer_reference
     transferred = next(e for e in s.timeline if e.event == "transferred")
     assert transferred.data == {"service": "119", "reference": s.transfer_reference}
     assert ("emergency-119", "transfer") in _deliveries(seeded, inp.number)
+    # An emergency transfer is nobody's work order: handling actions are refused.
+    with pytest.raises(WorkflowUpdateFailedError) as refused:
+        await drive.acknowledge(h, LEAD)
+    assert "emergency service" in refused.value.cause.message
+    # Only the center records what the service did.
+    with pytest.raises(WorkflowUpdateFailedError) as refused:
+        await drive.follow_up(h, handled=True, actor=drive.unit(LEAD))
+    assert refused.value.cause.type == "Forbidden"
+
+    await drive.follow_up(h, handled=True, note="119已出警，明火已扑灭，无人员伤亡")
+    result = await h.result()
+    s = await drive.state(h)
+    assert (result.stage, result.outcome) == (Stage.closed, Outcome.emergency_transfer)
+    assert "follow_up" not in result.flags and "dispatched" not in drive.events(s)
+    assert s.follow_up.handled and s.follow_up.note == "119已出警，明火已扑灭，无人员伤亡"
+    assert drive.events(s)[-2:] == ["followed_up", "closed"]
+
+
+async def test_a_transfer_not_followed_up_in_the_packs_window_is_flagged_overdue(time_env, queue, seeded):
+    inp = ticket_input(kind=Kind.help, category="urban.street_vendor", emergency_service=EmergencyService.police,
+                       description="小区门口有人打架，手里拿着刀")  # fmt: skip
+    h = await drive.start(time_env, queue, inp)
+    assert not (await drive.state(h)).overdue
+    await time_env.sleep(timedelta(hours=24, minutes=5))  # Qingdao: follow up within 24 h
+    s = await drive.state(h)
+    assert s.stage == Stage.follow_up and {"follow_up", "follow_up_overdue"} <= set(s.flags) and s.overdue
+    assert "follow_up_overdue" in drive.events(s)
+    await drive.follow_up(h, handled=True, note="110已处置，双方已带离")
+    result = await h.result()
+    assert result.outcome == Outcome.emergency_transfer and not {"follow_up", "follow_up_overdue"} & set(result.flags)
+
+
+async def test_a_transfer_the_service_sends_back_is_dispatched_like_any_request(time_env, queue, seeded):
+    inp = ticket_input(kind=Kind.help, category="urban.street_vendor", emergency_service=EmergencyService.police,
+                       description="楼下烧烤摊半夜还在营业，油烟噪音很大")  # fmt: skip
+    h = await drive.start(time_env, queue, inp)
+    await drive.follow_up(h, handled=False, note="110: 非警务警情，转回12345办理")
+    await time_env.sleep(timedelta(seconds=1))
+    s = await drive.state(h)
+    assert s.stage == Stage.dispatch and s.lead_unit == LEAD
+    assert drive.events(s)[-3:] == ["sent_back_by_emergency_service", "dispatched", "copied"]
+    await drive.acknowledge(h, LEAD)
+    await drive.complete(h, LEAD)
+    await drive.answer(h)
+    result = await h.result()
+    assert result.outcome == Outcome.confirmed
+    assert {("qd.shinan.badaxia", "work_order"), ("emergency-110", "transfer")} <= set(_deliveries(seeded, inp.number))
 
 
 async def test_the_operators_override_wins_and_is_recorded_with_its_reason(time_env, queue, seeded):
