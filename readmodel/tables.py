@@ -174,3 +174,14 @@ class KnowledgeArticleRow(SQLModel, table=True):
     version: int = 1
     updated_by: str = Field(default="seed", max_length=120)
     updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class LookupFailureRow(SQLModel, table=True):
+    """A self-service lookup with a wrong phone (查询失败): counted per ticket number in the
+    database, so the limit holds across API replicas and restarts."""
+
+    __tablename__ = "lookup_failure"
+
+    id: int | None = Field(default=None, primary_key=True)
+    number: str = Field(max_length=32, index=True)
+    at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False, index=True))

@@ -6,9 +6,7 @@ The citizen sees progress in plain words, masked details and the unit's reply, a
 reply online — which makes the callback unnecessary."""
 
 import hmac
-import time
-from collections import defaultdict, deque
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 
 from anyio import to_thread
 from fastapi import APIRouter
@@ -22,6 +20,7 @@ from domain.errors import Refusal
 from domain.privacy import mask_name, mask_phone, normalize_phone, phone_hash, scrub_phones
 from domain.ticket import CallbackAnswer, TicketState
 from domain.vocabulary import Outcome, Satisfaction, Stage
+from readmodel import lookups
 from readmodel.tickets import stored_ticket
 
 router = APIRouter(prefix="/public/tickets/{number}", tags=["citizen self-service"])
@@ -59,8 +58,7 @@ STAGE_WORDS = {
 }
 
 FAILURES_ALLOWED = 10  # wrong phones per ticket number per window
-FAILURE_WINDOW_SECONDS = 3600.0
-_failures: dict[str, deque[float]] = defaultdict(deque)
+FAILURE_WINDOW = timedelta(hours=1)
 
 
 class PhoneProof(BaseModel):
@@ -97,12 +95,9 @@ class PublicTicket(BaseModel):
     rating: Satisfaction | None = None
 
 
-def _too_many(number: str) -> bool:
-    now = time.monotonic()
-    seen = _failures[number]
-    while seen and now - seen[0] > FAILURE_WINDOW_SECONDS:
-        seen.popleft()
-    return len(seen) >= FAILURES_ALLOWED
+def _too_many(settings, number: str) -> bool:
+    since = datetime.now(timezone.utc) - FAILURE_WINDOW
+    return lookups.failures_since(settings.database_url, number, since) >= FAILURES_ALLOWED
 
 
 def _same_phone(a: str | None, b: str) -> bool:
@@ -121,8 +116,8 @@ def _from_read_model(settings, number: str, phone: str) -> TicketState | None:
 
 async def _verified(client, settings, number: str, phone: str) -> tuple[TicketState, bool]:
     """The ticket and whether the phone is the filer's (False: a merged repeat's caller)."""
-    if _too_many(number):
-        raise ApiError(429, "too many attempts for this ticket number; try again later", {"Retry-After": "3600"})
+    if await to_thread.run_sync(_too_many, settings, number):
+        raise ApiError(429, "too many attempts for this ticket number; try again later", {"Retry-After": str(int(FAILURE_WINDOW.total_seconds()))})
     s = None
     if client is not None:
         try:
@@ -139,7 +134,8 @@ async def _verified(client, settings, number: str, phone: str) -> tuple[TicketSt
         kept = await to_thread.run_sync(_from_read_model, settings, number, phone)
         if kept is not None:
             return kept, True
-    _failures[number].append(time.monotonic())
+    now = datetime.now(timezone.utc)
+    await to_thread.run_sync(lookups.record_failure, settings.database_url, number, now, FAILURE_WINDOW)
     raise not_found(f"no ticket {number} filed with this phone number")
 
 

@@ -178,6 +178,31 @@ async def test_the_citizen_looks_up_and_rates_online_and_a_wrong_phone_learns_no
         assert r.status_code == 200 and r.headers["X-Ticket-Source"] == "read-model" and phone not in r.text
 
 
+async def test_guessing_phones_is_stopped_for_every_api_replica(api):
+    """Ten wrong phones for a ticket number within the hour, across two API processes sharing
+    the read model: then even the right phone waits; other tickets are untouched."""
+    import httpx
+
+    from api.main import create_app
+    from tests.simulated import serve
+
+    body = fresh()
+    number = (await _ticket(api, body)).json()["number"]
+    other = fresh()
+    other_number = (await _ticket(api, other)).json()["number"]
+    public = f"/public/tickets/{number}/lookup"
+    async with serve(create_app(api.settings, client=api.client, reconcile=False)) as url:
+        async with httpx.AsyncClient(base_url=url, timeout=30) as replica:
+            for i in range(10):
+                http = api.http if i % 2 else replica
+                assert (await http.post(public, json={"phone": f"1380000{i:04d}"})).status_code == 404
+            for http in (api.http, replica):
+                r = await http.post(public, json={"phone": body["citizen"]["phone"]})
+                assert r.status_code == 429 and r.headers["Retry-After"] == "3600", r.text
+    r = await api.http.post(f"/public/tickets/{other_number}/lookup", json={"phone": other["citizen"]["phone"]})
+    assert r.status_code == 200, r.text
+
+
 async def test_center_lists_refuse_bad_input_with_reasons(api):
     center = api.auth("center")
     r = await api.http.get("/clearing-list", params={"month": "2026-13"}, headers=center)
