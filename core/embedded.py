@@ -183,8 +183,8 @@ def up(settings: Settings, with_simulator: bool = True) -> int:
     stack = Stack(settings, with_simulator)
     try:
         stack.start()
-    except (RuntimeError, OSError) as e:
-        log.error("could not start", error=str(e))
+    except Exception as e:  # noqa: BLE001 — whatever failed, the parts already running must stop
+        log.error("could not start", error=str(e), error_type=type(e).__name__)
         stack.stop()
         return 1
     except KeyboardInterrupt:  # Ctrl-C while starting: the parts already running must stop too

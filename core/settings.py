@@ -7,7 +7,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -34,8 +34,8 @@ class Settings(BaseSettings):
     temporal_tls: bool = False
     task_queue: str = "hotline-tickets"
 
-    # Read model
-    database_url: str = f"sqlite:///{PROJECT_ROOT / 'data' / 'hotline.db'}"
+    # Read model; default: SQLite in the data folder (hotline.db)
+    database_url: str = ""
 
     # Which city's rules new tickets start under: <policy_dir>/<policy_pack>.toml.
     policy_pack: str = "qingdao"
@@ -98,6 +98,12 @@ class Settings(BaseSettings):
     simulator_unreached_rate: float = Field(default=0.05, ge=0, le=1)
     simulator_slow_seconds: float = Field(default=5.0, ge=0)  # the "slow" fault
     simulator_random_seed: int | None = None
+
+    @model_validator(mode="after")
+    def _read_model_in_the_data_folder(self) -> "Settings":
+        if not self.database_url:
+            self.database_url = f"sqlite:///{Path(self.data_dir) / 'hotline.db'}"
+        return self
 
     @property
     def api_url(self) -> str:

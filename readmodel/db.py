@@ -24,11 +24,15 @@ def get_engine(url: str) -> Engine:
     return _engines[url]
 
 
-def _create_engine(url: str) -> Engine:
+def _sqlite_folder(url: str) -> None:
     parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    if parsed.get_backend_name() == "sqlite" and parsed.database and parsed.database != ":memory:":
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+
+
+def _create_engine(url: str) -> Engine:
+    if make_url(url).get_backend_name() == "sqlite":
+        _sqlite_folder(url)
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
 
         @event.listens_for(engine, "connect")
@@ -72,7 +76,8 @@ def alembic_config(url: str) -> Config:
 
 
 def migrate(url: str) -> None:
-    """Bring the schema to the newest revision (idempotent)."""
+    """Bring the schema to the newest revision (idempotent); a SQLite file's folder is created."""
+    _sqlite_folder(url)
     command.upgrade(alembic_config(url), "head")
 
 
