@@ -46,6 +46,11 @@ class Limit(BaseModel):
     def working_days(self) -> bool:
         return self.unit == "working_days"
 
+    def in_words(self) -> str:
+        """For a message to a citizen: "2小时", "3个工作日"."""
+        words = {"seconds": "秒", "minutes": "分钟", "hours": "小时", "days": "天", "working_days": "个工作日"}
+        return f"{self.amount}{words[self.unit]}"
+
     def seconds(self) -> float:
         """Calendar length; for working days an approximation (one day each), never used for deadlines."""
         return self.amount * {"seconds": 1, "minutes": 60, "hours": 3600, "days": 86400, "working_days": 86400}[self.unit]
@@ -135,6 +140,9 @@ class CallbackRule(BaseModel):
     when: Literal["at_completion", "at_deadline"] = "at_completion"
     attempts: int = Field(default=3, ge=1)
     spacing: LimitField = Limit(amount=8, unit="hours")  # between attempts; also how long an attempt waits
+    # at_completion: the reply goes to the citizen by SMS first, and the first call waits this long;
+    # a citizen who rates online meanwhile is not called. 0: call at once.
+    rating_window: LimitField = Limit(amount=0, unit="hours")
     unreachable_counts_as: Literal["satisfied", "unsatisfied", "excluded"] = "excluded"
 
 

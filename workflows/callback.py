@@ -41,6 +41,13 @@ class CallbackStage(TicketBase):
                 self.record("system", "callback_scheduled", f"callback at deadline expiry {due.isoformat()}")
                 self._changed()
                 await self._wait(answered, due - self.now())
+        elif rule.when == "at_completion" and rule.rating_window.amount:
+            # The reply goes out by SMS first: a citizen who rates it online is not called.
+            window_ends, _ = clocks.add_limit(self.now(), rule.rating_window, self.calendar)
+            self.notify_citizen("reply_ready_rate", reply=s.completion.reply if s.completion else "", window=rule.rating_window.in_words())
+            self.record("system", "callback_scheduled", f"callback at {window_ends.isoformat()} unless rated online first")
+            self._changed()
+            await self._wait(answered, window_ends - self.now())
 
         spacing = timedelta(seconds=rule.spacing.seconds())
         for attempt in range(1, rule.attempts + 1):

@@ -104,3 +104,46 @@ async def test_at_deadline_packs_wait_for_the_deadline_unless_the_citizen_rates_
     result = await h.result()
     assert result.outcome == Outcome.rated_online
     assert "callback_requested" not in drive.events(await drive.state(h))
+
+
+@pytest.fixture
+def rating_window_settings(settings, tmp_path):
+    """Qingdao's rules with a two-hour online-rating window before the first call."""
+    from core.settings import PROJECT_ROOT
+
+    packs = tmp_path / "packs"
+    packs.mkdir()
+    qingdao = (PROJECT_ROOT / "domain" / "policies" / "qingdao.toml").read_text()
+    (packs / "qingdao.toml").write_text(qingdao.replace('spacing = "8h"', 'spacing = "8h"\nrating_window = "2h"'))
+    return settings.model_copy(update={"policy_dir": packs})
+
+
+async def test_a_rating_window_lets_the_citizen_rate_the_reply_before_anyone_calls(time_env, rating_window_settings):
+    from tests.conftest import task_queue
+    from tests.finish import finish
+    from worker import build_worker
+
+    q = task_queue()
+    async with build_worker(time_env.client, rating_window_settings, q):
+        rated, called = await drive.start(time_env, q, ticket_input()), await drive.start(time_env, q, ticket_input())
+        try:
+            for h in (rated, called):
+                await drive.acknowledge(h, LEAD)
+                await drive.complete(h, LEAD, reply="已清理占道摊点")
+            await time_env.sleep(timedelta(seconds=1))
+            s = await drive.state(rated)
+            assert drive.events(s)[-2:] == ["citizen_notified", "callback_scheduled"]
+            sms = [e for e in s.timeline if e.event == "citizen_notified"][-1]
+            assert sms.data["template"] == "reply_ready_rate"
+            # One citizen rates within the window: never called.
+            await rated.execute_update(TicketWorkflow.rate_online, online())
+            assert (await rated.result()).outcome == Outcome.rated_online
+            assert "callback_requested" not in drive.events(await drive.state(rated))
+            # The other does not: called when the window has passed.
+            await time_env.sleep(timedelta(hours=1))
+            assert "callback_requested" not in drive.events(await drive.state(called))
+            await time_env.sleep(timedelta(hours=1, minutes=5))
+            assert "callback_requested" in drive.events(await drive.state(called))
+        finally:
+            for h in (rated, called):
+                await finish(time_env.client, h.id)
