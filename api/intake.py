@@ -21,7 +21,7 @@ from temporalio.common import SearchAttributePair, TypedSearchAttributes, Workfl
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from api.errors import ApiError
-from api.workflow_calls import update
+from api.workflow_calls import describe, update
 from core.logging import get_logger
 from core.settings import Settings
 from core.temporal import workflow_id
@@ -166,8 +166,9 @@ async def start(client: Client, settings: Settings, inp: TicketInput, key: str) 
         )
     except WorkflowAlreadyStartedError:
         # A retry after a start whose answer was lost: fine if it is this very request.
-        memo = await (await client.get_workflow_handle(wid).describe()).memo()
-        if memo.get("idempotency_key") != key:
+        memo = (await describe(client, wid)).workflow_execution_info.memo.fields
+        started_for = memo.get("idempotency_key")
+        if started_for is None or (await client.data_converter.decode([started_for]))[0] != key:
             raise NumberCollision(
                 f"{wid} already belongs to another request; the read model at "
                 f"{settings.database_url.split('@')[-1]} does not match this Temporal namespace"

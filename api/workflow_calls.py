@@ -4,7 +4,10 @@ answers a caller understands."""
 import asyncio
 from typing import Any
 
-from temporalio.client import Client, WorkflowExecutionStatus, WorkflowUpdateFailedError
+from temporalio.api.common.v1 import WorkflowExecution
+from temporalio.api.enums.v1 import WorkflowExecutionStatus
+from temporalio.api.workflowservice.v1 import DescribeWorkflowExecutionRequest, DescribeWorkflowExecutionResponse
+from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -37,13 +40,20 @@ async def query_state(client: Client, number: str) -> TicketState:
         raise _rpc_error(number, e) from e
 
 
-async def _closed(handle) -> bool:
+async def describe(client: Client, workflow_id: str) -> DescribeWorkflowExecutionResponse:
+    """The raw description: status and memo without decoding search attributes, which a server
+    may hand back in shapes the SDK's typed decoding does not expect (a cleared datetime)."""
+    request = DescribeWorkflowExecutionRequest(namespace=client.namespace, execution=WorkflowExecution(workflow_id=workflow_id))
+    return await client.workflow_service.describe_workflow_execution(request)
+
+
+async def _closed(client: Client, workflow_id: str) -> bool:
     """After an update found no running workflow: is it a closed ticket, or no ticket at all?"""
     try:
-        described = await handle.describe()
+        described = await describe(client, workflow_id)
     except RPCError:
         return False
-    return described.status != WorkflowExecutionStatus.RUNNING
+    return described.workflow_execution_info.status != WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING
 
 
 async def update(
@@ -65,6 +75,6 @@ async def update(
             raise ApiError(_REFUSAL_STATUS[cause.type], cause.message) from e
         raise ApiError(409, f"ticket {number} refused the action: {cause}") from e
     except RPCError as e:
-        if e.status == RPCStatusCode.NOT_FOUND and await _closed(handle):
+        if e.status == RPCStatusCode.NOT_FOUND and await _closed(client, handle.id):
             raise ApiError(409, f"ticket {number} is closed") from e
         raise _rpc_error(number, e) from e
