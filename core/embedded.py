@@ -101,7 +101,17 @@ class Stack:
         db.migrate(s.database_url)
         # Units from the city's file; with the simulator, their endpoints point at it.
         origin = s.department_origin or (s.simulator_url if self.with_simulator else None)
-        seeded = seed(s.database_url, load_directory(s.city), origin)
+        directory = load_directory(s.city)
+        seeded = seed(s.database_url, directory, origin)
+        if origin is None:
+            # Without the simulator nothing answers at its address: say so before deliveries pile up.
+            at_simulator = [u.id for u in directory.units.values() if u.endpoint and u.endpoint.startswith(s.simulator_url)]
+            if at_simulator:
+                log.warning(
+                    "unit endpoints point at the simulator's address, which nothing serves: set "
+                    "HOTLINE_DEPARTMENT_ORIGIN to the department gateway or edit the city's units.toml",
+                    units=len(at_simulator), address=s.simulator_url,
+                )  # fmt: skip
         log.info("units seeded", city=s.city, added=seeded.added, updated=seeded.updated, endpoints=origin or "as in the file")
         knowledge.seed(s.database_url, s.city)  # starter articles the center has not got yet
         env = {"HOTLINE_DATA_DIR": str(data)}
