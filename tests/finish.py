@@ -3,11 +3,11 @@
 import asyncio
 import contextlib
 
-from temporalio.api.common.v1 import WorkflowExecution
 from temporalio.api.enums.v1 import EventType
-from temporalio.api.workflowservice.v1 import DescribeWorkflowExecutionRequest
 from temporalio.client import Client
 from temporalio.service import RPCError
+
+from api.workflow_calls import describe
 
 _OPENED = {EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED, EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED}
 _CLOSED = {
@@ -37,11 +37,7 @@ async def _quiet(client: Client, workflow_id: str) -> bool:
         balance += (event.event_type in _OPENED) - (event.event_type in _CLOSED)
     if balance:
         return False
-    # The raw description: the SDK's decoding chokes on a cleared datetime search attribute here.
-    described = await client.workflow_service.describe_workflow_execution(
-        DescribeWorkflowExecutionRequest(namespace=client.namespace, execution=WorkflowExecution(workflow_id=workflow_id))
-    )
-    children = described.pending_children
+    children = (await describe(client, workflow_id)).pending_children
     for child in children:
         if not await _quiet(client, child.workflow_id):
             return False
