@@ -1,6 +1,7 @@
 """What the API shows: list rows from the read model, and who may see a ticket."""
 
 from datetime import datetime
+from typing import Generic, TypeVar
 
 from pydantic import BaseModel
 
@@ -9,6 +10,8 @@ from domain.ticket import Actor, TicketState
 from domain.vocabulary import Role
 from readmodel.db import aware
 from readmodel.tables import TicketRow
+
+T = TypeVar("T")
 
 
 class TicketListItem(BaseModel):
@@ -53,11 +56,17 @@ class TicketListItem(BaseModel):
         )
 
 
-class TicketPage(BaseModel):
-    items: list[TicketListItem]
+class Page(BaseModel, Generic[T]):
+    """One page of a list from the read model."""
+
+    items: list[T]
     total: int
     page: int
     page_size: int
+
+
+class TicketPage(Page[TicketListItem]):
+    pass
 
 
 def involved_units(s: TicketState) -> set[str]:

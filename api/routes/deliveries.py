@@ -11,6 +11,7 @@ from sqlmodel import select
 
 from api.deps import ActorDep, SettingsDep
 from api.errors import ApiError
+from api.views import Page
 from domain.contracts import DeliveryKind
 from domain.vocabulary import Role
 from readmodel import db
@@ -49,11 +50,8 @@ class DeliveryView(BaseModel):
         )
 
 
-class DeliveryPage(BaseModel):
-    items: list[DeliveryView]
-    total: int
-    page: int
-    page_size: int
+class DeliveryPage(Page[DeliveryView]):
+    pass
 
 
 @router.get("/deliveries", response_model=DeliveryPage, summary="Deliveries and their status, from the read model")

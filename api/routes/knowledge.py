@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field, field_validator
 
 from api.deps import ActorDep, SettingsDep, require
 from api.errors import ApiError, not_found
+from api.views import Page
 from domain.ticket import Actor
 from domain.vocabulary import Role
 from readmodel import knowledge
@@ -88,11 +89,8 @@ class SearchHit(BaseModel):
     matched: list[str]
 
 
-class ArticlePage(BaseModel):
-    items: list[ArticleView]
-    total: int
-    page: int
-    page_size: int
+class ArticlePage(Page[ArticleView]):
+    pass
 
 
 @router.get("", response_model=ArticlePage, summary="List the articles")
