@@ -11,8 +11,8 @@ def all_activities(settings: Settings) -> list:
     from activities.gateway import Http
     from activities.intake import IntakeActivities
     from activities.notify import NotifyActivities
+    from activities.ownership import OwnershipActivities
     from activities.projection import ProjectionActivities
-    from activities.responsibility import ResponsibilityActivities
 
     http = Http(settings.department_timeout)  # one connection pool for the worker's outside calls
     intake = IntakeActivities(settings)
@@ -20,7 +20,7 @@ def all_activities(settings: Settings) -> list:
     callback = CallbackActivities(settings, http)
     projection = ProjectionActivities(settings)
     notify = NotifyActivities(settings, http)
-    responsibility = ResponsibilityActivities(settings)
+    ownership = OwnershipActivities(settings)
     emergency = EmergencyActivities(settings, http)
     return [
         intake.decide_intake,
@@ -29,7 +29,7 @@ def all_activities(settings: Settings) -> list:
         callback.request_callback,
         notify.notify_citizen,
         projection.project_ticket,
-        responsibility.resolve_units,
-        responsibility.save_responsibility_rule,
+        ownership.resolve_units,
+        ownership.save_responsibility_rule,
         emergency.transfer_emergency,
     ]

@@ -11,7 +11,6 @@ from core.logging import get_logger
 from core.settings import Settings
 from domain.contracts import CallbackRequest, Delivery, DeliveryKind, DeliveryReceipt
 from readmodel.deliveries import record_delivery
-from workflows.activities import REQUEST_CALLBACK
 
 
 class CallbackActivities:
@@ -19,7 +18,7 @@ class CallbackActivities:
         self.settings = settings
         self.channel = CallbackChannel(http or Http(settings.department_timeout), settings)
 
-    @activity.defn(name=REQUEST_CALLBACK)
+    @activity.defn
     async def request_callback(self, request: CallbackRequest) -> DeliveryReceipt:
         log = get_logger("callback", ticket=request.ticket, workflow_id=request.workflow_id).bind(
             attempt=request.attempt

@@ -6,7 +6,7 @@ the delivery is its inbox entry, and gets an SMS on its duty phone when it has o
 
 Each delivery is one row in the read model under its idempotency key (ticket number and delivery
 sequence); every retry carries the same key, so the department acts on it once. Temporal's retry
-policy (workflows/activities.py: DELIVERY) does the retrying; an attempt only says whether
+policy (workflows/calls.py) does the retrying; an attempt only says whether
 another may help."""
 
 import asyncio
@@ -15,16 +15,15 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.gateway import DepartmentApi, Failure, Http, SmsGateway
+from catalog import templates
+from catalog.cities import load_directory
 from core.logging import get_logger
 from core.settings import Settings
-from domain import templates
-from domain.calendar import CHINA_TZ
-from domain.contracts import Delivery, DeliveryReceipt
-from domain.directory import load_directory
+from domain.contracts import DELIVERY_REJECTED, Delivery, DeliveryReceipt
+from domain.deadlines.calendar import CHINA_TZ
 from readmodel import units
 from readmodel.deliveries import give_up, record_delivery
 from readmodel.tables import UnitRow
-from workflows.activities import DELIVER, DELIVERY_REJECTED, GIVE_UP_DELIVERY
 
 
 class DeliveryActivities:
@@ -34,7 +33,7 @@ class DeliveryActivities:
         self.departments = DepartmentApi(self.http, settings)
         self.sms = SmsGateway(self.http, settings)
 
-    @activity.defn(name=DELIVER)
+    @activity.defn
     async def deliver(self, delivery: Delivery) -> DeliveryReceipt:
         log = get_logger(
             "delivery", ticket=delivery.ticket, workflow_id=delivery.workflow_id, unit=delivery.unit,
@@ -59,7 +58,7 @@ class DeliveryActivities:
         log.info("delivered", channel="queue")
         return DeliveryReceipt(delivered=True, channel="queue")
 
-    @activity.defn(name=GIVE_UP_DELIVERY)
+    @activity.defn
     async def give_up_delivery(self, delivery: Delivery, reason: str) -> None:
         await asyncio.to_thread(give_up, self.settings.database_url, delivery, reason)
 

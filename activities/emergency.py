@@ -10,7 +10,6 @@ from core.logging import get_logger
 from core.settings import Settings
 from domain.contracts import Delivery, DeliveryKind, EmergencyTransfer
 from readmodel.deliveries import record_delivery
-from workflows.activities import TRANSFER_EMERGENCY
 
 
 class EmergencyActivities:
@@ -18,7 +17,7 @@ class EmergencyActivities:
         self.settings = settings
         self.http = http
 
-    @activity.defn(name=TRANSFER_EMERGENCY)
+    @activity.defn
     async def transfer_emergency(self, t: EmergencyTransfer) -> str:
         log = get_logger("emergency", ticket=t.ticket, workflow_id=t.workflow_id, unit=f"emergency-{t.service}")
         as_delivery = Delivery(

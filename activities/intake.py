@@ -3,20 +3,20 @@
 
 from temporalio import activity
 
+from catalog.calendar import build_calendar
+from catalog.cities import load_directory, load_lists
+from catalog.policies import load_pack
 from core.logging import get_logger
 from core.settings import Settings
-from domain.calendar import CHINA_TZ, build_calendar
 from domain.contracts import IntakeDecision
-from domain.directory import load_directory
+from domain.deadlines.calendar import CHINA_TZ
+from domain.dispatch import route
 from domain.errors import Refusal
-from domain.policy import load_pack
+from domain.intake.triage import TriageDecision, apply_override, suggest
 from domain.privacy import phone_hash
-from domain.routing import route
 from domain.ticket import Routing, TicketInput
-from domain.triage import TriageDecision, apply_override, load_lists, suggest
 from readmodel import knowledge
 from readmodel import rules as readmodel_rules
-from workflows.activities import DECIDE_INTAKE
 
 # A ticket may live long (rehandles, extensions): give it the calendar of this year and the next two.
 CALENDAR_YEARS = 3
@@ -31,7 +31,7 @@ class IntakeActivities:
         lists.out_of_scope_index()
         lists.legal_index()
 
-    @activity.defn(name=DECIDE_INTAKE)
+    @activity.defn
     def decide_intake(self, input: TicketInput) -> IntakeDecision:
         log = get_logger("intake", ticket=input.number, workflow_id=activity.info().workflow_id)
         directory = load_directory(self.settings.city)

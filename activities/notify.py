@@ -10,7 +10,6 @@ from core.logging import get_logger
 from core.settings import Settings
 from domain.contracts import CitizenNotice, Delivery, DeliveryKind, DeliveryReceipt
 from readmodel.deliveries import record_delivery
-from workflows.activities import NOTIFY_CITIZEN
 
 
 class NotifyActivities:
@@ -18,7 +17,7 @@ class NotifyActivities:
         self.settings = settings
         self.sms = SmsGateway(http or Http(settings.department_timeout), settings)
 
-    @activity.defn(name=NOTIFY_CITIZEN)
+    @activity.defn
     async def notify_citizen(self, notice: CitizenNotice) -> DeliveryReceipt:
         log = get_logger("notify", ticket=notice.ticket, workflow_id=notice.workflow_id).bind(template=notice.template)
         as_delivery = Delivery(

@@ -5,18 +5,17 @@ from temporalio import activity
 
 from core.settings import Settings
 from domain.contracts import Projection
-from domain.merge import address_key
+from domain.intake.merge import address_key
 from domain.policy import ClockName
 from readmodel import db
 from readmodel.tables import TicketReturnRow, TicketRow, TicketUnitRow, utcnow
-from workflows.activities import PROJECT_TICKET
 
 
 class ProjectionActivities:
     def __init__(self, settings: Settings):
         self.settings = settings
 
-    @activity.defn(name=PROJECT_TICKET)
+    @activity.defn
     def project_ticket(self, projection: Projection) -> None:
         s = projection.state
         with db.session(self.settings.database_url) as session:

@@ -11,7 +11,8 @@ from api import auth
 from api.errors import ApiError, unavailable
 from core.settings import Settings
 from core.temporal import connect
-from domain.directory import Directory, load_directory
+from domain.directory import Directory
+from catalog.cities import load_directory
 from domain.ticket import Actor
 from domain.vocabulary import Role
 

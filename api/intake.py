@@ -25,13 +25,13 @@ from api.workflow_calls import describe, update
 from core.logging import get_logger
 from core.settings import Settings
 from core.temporal import workflow_id
-from domain.calendar import CHINA_TZ
+from domain.deadlines.calendar import CHINA_TZ
 from domain.errors import invalid
-from domain.merge import MergeAppeal, address_key
-from domain.policy import load_pack
+from domain.intake.merge import MergeAppeal, address_key
+from catalog.policies import load_pack
 from domain.privacy import phone_hash
 from domain.ticket import Actor, TicketInput, TicketRequest
-from domain.triage import TriageOverride
+from domain.intake.triage import TriageOverride
 from readmodel import db
 from readmodel.tables import IntakeRequestRow, utcnow
 from readmodel.tickets import find_open_repeat

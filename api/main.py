@@ -11,8 +11,21 @@ from temporalio.client import Client
 from api import errors, intake
 from api.deps import TemporalConnection
 from api.routes import (
-    callback, deliveries, emergency, escalation, handling, knowledge, ownership, public, reference, reports, tickets, triage,
+    callback,
+    deadlines,
+    delivery,
+    emergency,
+    handling,
+    knowledge,
+    ownership,
+    public,
+    reference,
+    reports,
+    tickets,
 )  # fmt: skip
+from api.routes import (
+    intake as intake_routes,
+)
 from core.logging import configure_logging
 from core.settings import Settings, get_settings
 from readmodel import db
@@ -43,7 +56,9 @@ def create_app(settings: Settings | None = None, client: Client | None = None, r
     app.state.settings = settings
     app.state.temporal = TemporalConnection(settings, client)
     errors.install(app)
-    for module in (tickets, triage, emergency, handling, escalation, ownership, callback, reports, knowledge, public, deliveries, reference):
+    for module in (
+        intake_routes, tickets, emergency, handling, deadlines, ownership, callback, reports, knowledge, public, delivery, reference,
+    ):  # fmt: skip
         app.include_router(module.router)
     app.include_router(ownership.rules_router)
     return app

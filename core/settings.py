@@ -39,8 +39,8 @@ class Settings(BaseSettings):
 
     # Which city's rules new tickets start under: <policy_dir>/<policy_pack>.toml.
     policy_pack: str = "qingdao"
-    policy_dir: Path = PROJECT_ROOT / "domain" / "policies"
-    # Which city's directory of units and responsibility list (a folder in domain/cities/).
+    policy_dir: Path = PROJECT_ROOT / "catalog" / "policies"
+    # Which city's directory of units and responsibility list (a folder in catalog/cities/).
     city: str = "qingdao"
 
     # API

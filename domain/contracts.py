@@ -3,15 +3,20 @@
 Kept in domain/ so workflow code can import them inside the sandbox without pulling in
 SQLModel or httpx."""
 
+# Error types an activity raises and the workflow's retry policy reads: a definite refusal by a
+# department system is not retried; an unreachable system is.
+DELIVERY_REJECTED = "DeliveryRejected"
+DELIVERY_UNAVAILABLE = "DeliveryUnavailable"
+
 from datetime import datetime
 from enum import StrEnum
 
 from pydantic import BaseModel
 
-from domain.calendar import WorkCalendar
+from domain.deadlines.calendar import WorkCalendar
+from domain.intake.triage import TriageDecision
 from domain.policy import PolicyPack
 from domain.ticket import Routing, TicketState
-from domain.triage import TriageDecision
 from domain.vocabulary import Kind, Urgency
 
 
@@ -61,6 +66,17 @@ class WorkOrder(BaseModel):
     lead_unit: str | None
     supervisor_unit: str | None
     deadline: datetime | None
+
+    @classmethod
+    def of(cls, s: TicketState) -> "WorkOrder":
+        f = s.flat()
+        req = s.request
+        return cls(
+            number=f.number, category=f.category, kind=f.kind, urgency=f.urgency, enterprise=f.enterprise,
+            description=req.description, address=req.address.text, district=f.district, street=f.street,
+            citizen_name=req.citizen.name, citizen_phone=req.citizen.phone,
+            lead_unit=f.lead_unit, supervisor_unit=f.supervisor_unit, deadline=f.deadline,
+        )  # fmt: skip
 
 
 class Delivery(BaseModel):

@@ -1,18 +1,13 @@
 """The city's handling units and its responsibility list (权责清单), as domain data.
 
-A city folder under domain/cities/<city>/ holds `units.toml` (every unit with its tier and parent)
+A city folder under catalog/cities/<city>/ (read by catalog.cities) holds `units.toml` (every unit with its tier and parent)
 and `responsibilities.toml` (category -> sector supervisor and, where the list names one, the lead
 unit instead of the street of the address)."""
 
-import tomllib
-from functools import lru_cache
-from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from domain.vocabulary import Tier, UnitKind
-
-CITIES_DIR = Path(__file__).parent / "cities"
 
 
 class Unit(BaseModel):
@@ -101,36 +96,3 @@ class Directory(BaseModel):
         if unit.tier != Tier.city or unit.kind != UnitKind.center:
             chain.append(self.center().id)
         return chain
-
-
-def _load_toml(path: Path) -> dict:
-    try:
-        with path.open("rb") as f:
-            return tomllib.load(f)
-    except FileNotFoundError as e:
-        raise ValueError(f"missing city data file {path}") from e
-    except tomllib.TOMLDecodeError as e:
-        raise ValueError(f"{path}: {e}") from e
-
-
-@lru_cache
-def load_directory(city: str) -> Directory:
-    folder = CITIES_DIR / city
-    if not folder.is_dir():
-        known = sorted(p.name for p in CITIES_DIR.iterdir() if p.is_dir())
-        raise ValueError(f"unknown city {city!r}; known: {', '.join(known)}")
-    units = _keyed(_load_toml(folder / "units.toml").get("unit", []), "unit")
-    categories = _keyed(_load_toml(folder / "responsibilities.toml").get("category", []), "category")
-    return Directory.model_validate({"city": city, "units": units, "categories": categories})
-
-
-def _keyed(rows: list[dict], what: str) -> dict[str, dict]:
-    keyed: dict[str, dict] = {}
-    for row in rows:
-        key = row.get("id")
-        if not key:
-            raise ValueError(f"a {what} without an id: {row}")
-        if key in keyed:
-            raise ValueError(f"{what} id {key!r} appears twice")
-        keyed[key] = row
-    return keyed

@@ -1,21 +1,16 @@
 """City policy packs: every rule on which cities disagree, as data.
 
-A pack is a TOML file in domain/policies/. It is validated when loaded; a ticket keeps the whole
+A pack is a TOML file in catalog/policies/ (read by catalog.policies). It is validated when loaded; a ticket keeps the whole
 pack it started under (it travels in the workflow's history), so editing a pack changes new
 tickets only."""
 
-import hashlib
 import re
-import tomllib
 from enum import StrEnum
-from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, PlainSerializer, ValidationError, model_validator
+from pydantic import BaseModel, Field, PlainSerializer, model_validator
 
 from domain.vocabulary import Kind, Tier, Urgency
-
-POLICIES_DIR = Path(__file__).parent / "policies"
 
 _LIMIT = re.compile(r"^\s*(\d+)\s*(s|m|h|d|wd)\s*$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "wd": "working_days"}
@@ -233,26 +228,3 @@ class PolicyPack(BaseModel):
         if limit is None:  # a kind-only pack and an urgency it does not name
             limit = max(rule.by_kind.values(), key=Limit.seconds)
         return limit
-
-
-def available_packs(directory: Path = POLICIES_DIR) -> list[str]:
-    return sorted(p.stem for p in directory.glob("*.toml"))
-
-
-def load_pack(name: str, directory: Path = POLICIES_DIR) -> PolicyPack:
-    path = directory / f"{name}.toml"
-    if not path.is_file():
-        raise ValueError(f"unknown policy pack {name!r}; available: {', '.join(available_packs(directory))}")
-    raw = path.read_bytes()
-    try:
-        data = tomllib.loads(raw.decode("utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
-        raise ValueError(f"policy pack {path.name}: {e}") from e
-    data["digest"] = hashlib.sha256(raw).hexdigest()[:12]
-    try:
-        pack = PolicyPack.model_validate(data)
-    except ValidationError as e:
-        raise ValueError(f"policy pack {path.name} is invalid:\n{e}") from e
-    if pack.name != name:
-        raise ValueError(f"policy pack {path.name} declares name {pack.name!r}; the file name must match")
-    return pack

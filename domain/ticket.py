@@ -6,11 +6,20 @@ from typing import Any
 
 from pydantic import BaseModel, Field, computed_field, field_validator, model_validator
 
+from domain.intake.triage import EmergencyService, TriageDecision, TriageOverride
 from domain.policy import ClockName, PolicyRef
 from domain.privacy import mask_name, mask_phone
-from domain.triage import EmergencyService, TriageDecision, TriageOverride
-from domain.vocabulary import Channel, HandlingResult, Kind, Outcome, Role, Satisfaction, Stage, Tier, Urgency
-
+from domain.vocabulary import (
+    Channel,
+    HandlingResult,
+    Kind,
+    Outcome,
+    Role,
+    Satisfaction,
+    Stage,
+    Tier,
+    Urgency,
+)
 
 _PHONE = re.compile(r"^\+?[0-9][0-9 -]{4,19}$")
 _MASKED_PHONE = re.compile(r"^[0-9]{0,3}\*+[0-9]{0,4}$")  # what mask_phone() makes of one
@@ -381,6 +390,47 @@ class TicketState(BaseModel):
     def pending_extension(self) -> ExtensionRequest | None:
         return next((e for e in self.extensions if e.decision is None), None)
 
+    def flat(self) -> "TicketFacts":
+        """The ticket flattened, for search attributes, the read model, lists and work orders."""
+        req = self.request
+        completion = self.clocks.get(ClockName.completion)
+        last = next((c for c in reversed(self.callbacks) if c.reached), None)
+        return TicketFacts(
+            number=self.number,
+            stage=self.stage,
+            tier=self.tier,
+            category=req.category,
+            district=self.district_unit,
+            street=self.street_unit,
+            urgency=req.urgency,
+            kind=req.kind,
+            channel=req.channel,
+            enterprise=req.enterprise,
+            lead_unit=self.lead_unit,
+            supervisor_unit=self.supervisor_unit,
+            coordinator_unit=self.coordinator_unit,
+            units=sorted({u for u in (self.lead_unit, self.supervisor_unit, self.coordinator_unit, *self.cooperating) if u}),
+            deadline=self.deadline,
+            deadline_estimated=bool(completion and completion.estimated),
+            overdue=self.overdue,
+            warned=self.warned,
+            supervised="supervised" in self.flags,
+            urge_count=len(self.urges),
+            extension_count=sum(1 for e in self.extensions if e.decision == "approved"),
+            flags=list(self.flags),
+            policy_pack=self.policy.name if self.policy else None,
+            policy_version=self.policy.version if self.policy else None,
+            outcome=self.outcome,
+            intake_path=self.triage.path.value if self.triage else None,
+            repeat_count=len(self.appeals),
+            rehandle_round=self.rehandle_round,
+            callback_attempt=self.callback_attempts,
+            resolved=last.resolved if last else None,
+            satisfaction=self.assessed_satisfaction or (last.satisfaction.value if last and last.satisfaction else None),
+            received_at=self.received_at,
+            closed_at=self.closed_at,
+        )
+
     def masked(self) -> "TicketState":
         """The state without the citizen's identity: for the read model and for views that
         do not need to contact the citizen."""
@@ -390,6 +440,45 @@ class TicketState(BaseModel):
             name=mask_name(c.name), phone=mask_phone(c.phone), callback_opt_out=c.callback_opt_out
         )
         return copy
+
+
+class TicketFacts(BaseModel):
+    """One flat view of a ticket: the fields that the search attributes, the read-model row, the
+    supervisors' list and the work order take, declared once."""
+
+    number: str
+    stage: Stage
+    tier: Tier
+    category: str
+    district: str | None
+    street: str | None
+    urgency: Urgency
+    kind: Kind
+    channel: Channel
+    enterprise: bool
+    lead_unit: str | None
+    supervisor_unit: str | None
+    coordinator_unit: str | None
+    units: list[str]  # every unit the ticket concerns: lead, supervisor, coordinator, cooperating
+    deadline: datetime | None
+    deadline_estimated: bool
+    overdue: bool
+    warned: bool
+    supervised: bool
+    urge_count: int
+    extension_count: int
+    flags: list[str]
+    policy_pack: str | None
+    policy_version: str | None
+    outcome: Outcome | None
+    intake_path: str | None
+    repeat_count: int
+    rehandle_round: int
+    callback_attempt: int
+    resolved: bool | None
+    satisfaction: str | None
+    received_at: datetime | None
+    closed_at: datetime | None
 
 
 class TicketSummary(BaseModel):

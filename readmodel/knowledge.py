@@ -1,5 +1,5 @@
 """The knowledge base (知识库): articles in the read model, seeded from the city's starter file,
-edited through the API, searched with jieba + BM25 (domain.textsearch)."""
+edited through the API, searched with jieba + BM25 (domain.intake.textsearch)."""
 
 import threading
 import tomllib
@@ -7,9 +7,9 @@ import tomllib
 from sqlalchemy import func
 from sqlmodel import select
 
-from domain.directory import CITIES_DIR
-from domain.textsearch import TextIndex
-from domain.triage import Article
+from catalog.cities import CITIES_DIR
+from domain.intake.textsearch import TextIndex
+from domain.intake.triage import Article
 from readmodel import db
 from readmodel.tables import KnowledgeArticleRow, utcnow
 

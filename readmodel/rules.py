@@ -2,7 +2,7 @@
 
 from sqlmodel import select
 
-from domain.ruling import ResponsibilityRule
+from domain.ownership.ruling import ResponsibilityRule
 from readmodel import db
 from readmodel.tables import ResponsibilityRuleRow, utcnow
 

@@ -14,7 +14,8 @@ from core.logging import configure_logging
 from core.settings import Settings, get_settings
 from domain.contracts import CallbackSurvey, EmergencyTransfer, SmsMessage
 from domain.department_api import Route
-from domain.directory import Unit, load_directory
+from domain.directory import Unit
+from catalog.cities import load_directory
 from domain.privacy import mask_phone
 from simulator import contract
 from simulator.actors import Actors, ProductApi

@@ -17,7 +17,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from core.logging import configure_logging
 from core.settings import Settings
-from core.temporal import register_search_attributes
+from workflows.search_attributes import register_search_attributes
 from readmodel import db
 from workflows import search_attributes
 

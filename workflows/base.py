@@ -13,7 +13,7 @@ from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError, RetryState
 
 with workflow.unsafe.imports_passed_through():
-    from domain.calendar import WorkCalendar
+    from domain.deadlines.calendar import WorkCalendar
     from domain.contracts import CitizenNotice, Delivery, DeliveryKind, DeliveryReceipt, Projection, WorkOrder
     from domain.errors import Refusal
     from domain.policy import PolicyPack

@@ -8,7 +8,8 @@ from temporalio import workflow
 from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
-    from domain import callback, clocks
+    from domain import callback
+    from domain.deadlines import clocks
     from domain.callback import OnlineRating, RecordCallback
     from domain.contracts import CallbackRequest, DeliveryKind, DeliveryReceipt
     from domain.ticket import TicketSummary

@@ -14,10 +14,11 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ChildWorkflowError
 
 with workflow.unsafe.imports_passed_through():
-    from domain import clocks, consultation, ruling
-    from domain.consultation import Answer, ConsultationInput, ConsultationOutcome, OpenConsultation
+    from domain.deadlines import clocks
+    from domain.ownership import consultation, ruling
+    from domain.ownership.consultation import Answer, ConsultationInput, ConsultationOutcome, OpenConsultation
     from domain.contracts import Delivery, DeliveryKind, DeliveryReceipt
-    from domain.ruling import IssueRuling, ResponsibilityRule
+    from domain.ownership.ruling import IssueRuling, ResponsibilityRule
     from domain.ticket import ConsultationRound, ConsultationView, TicketSummary
 
 from workflows import activities as acts

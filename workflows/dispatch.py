@@ -6,7 +6,7 @@ supervisor of the category, who urges, guides and is assessed on the same ticket
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from domain import clocks
+    from domain.deadlines import clocks
     from domain.contracts import DeliveryKind
     from domain.vocabulary import Stage
 

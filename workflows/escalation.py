@@ -9,11 +9,11 @@ from collections.abc import Callable
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from domain import clocks, escalation, extension
-    from domain.clocks import ClockEvent
+    from domain.deadlines import clocks, escalation, extension
+    from domain.deadlines.clocks import ClockEvent
     from domain.contracts import DeliveryKind
-    from domain.escalation import EscalationRequest, UrgeAction, Whistle
-    from domain.extension import AskExtension, DecideExtension
+    from domain.deadlines.escalation import EscalationRequest, UrgeAction, Whistle
+    from domain.deadlines.extension import AskExtension, DecideExtension
     from domain.policy import BreachAction, ClockName, Limit
     from domain.ticket import TicketSummary, clock_key
 

@@ -4,7 +4,8 @@ while the ticket's clocks run (see escalation.py for what a missed deadline does
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from domain import clocks, handling
+    from domain.deadlines import clocks
+    from domain import handling
     from domain.handling import Acknowledge, Complete, ProgressNote, ReportPart
     from domain.ticket import TicketSummary
 

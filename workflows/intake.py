@@ -8,12 +8,14 @@ import asyncio
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from domain import clocks, followup, merge
+    from domain.deadlines import clocks
+    from domain import emergency as followup
+    from domain.intake import merge
     from domain.contracts import DeliveryKind, EmergencyTransfer, IntakeDecision
-    from domain.followup import RecordFollowUp
-    from domain.merge import MergeAppeal
+    from domain.emergency import RecordFollowUp
+    from domain.intake.merge import MergeAppeal
     from domain.ticket import TicketInput, TicketSummary
-    from domain.triage import TriageDecision, TriagePath
+    from domain.intake.triage import TriageDecision, TriagePath
     from domain.vocabulary import Outcome, Stage
 
 from workflows import activities as acts

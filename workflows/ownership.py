@@ -4,7 +4,8 @@ ruling — and how cooperating units (协办) join a ticket."""
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from domain import clocks, returns
+    from domain.deadlines import clocks
+    from domain.ownership import returns
     from domain.contracts import DeliveryKind
     from domain.ticket import Cooperation, UnitInfo
 

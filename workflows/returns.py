@@ -5,9 +5,10 @@ from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from domain import clocks, returns
+    from domain.deadlines import clocks
+    from domain.ownership import returns
     from domain.contracts import DeliveryKind
-    from domain.returns import AskReturn, DecideReturn, DisputeReturn
+    from domain.ownership.returns import AskReturn, DecideReturn, DisputeReturn
     from domain.ticket import TicketSummary
 
 from workflows.consultation import ConsultationStage

@@ -8,7 +8,7 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from domain.ticket import TicketInput, TicketState, TicketSummary
-    from domain.triage import TriagePath
+    from domain.intake.triage import TriagePath
     from domain.vocabulary import Outcome, Stage
 
 from workflows.callback import CallbackStage

@@ -11,8 +11,8 @@ import httpx
 from pydantic import BaseModel
 from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
 
+from domain.contracts import DELIVERY_REJECTED, DELIVERY_UNAVAILABLE
 from domain.privacy import scrub_phones
-from workflows.activities import DELIVERY_REJECTED, DELIVERY_UNAVAILABLE
 
 RETRYABLE_STATUS = {408, 429}
 MAX_RETRY_AFTER = timedelta(minutes=10)  # the delivery retry policy's maximum interval

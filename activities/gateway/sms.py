@@ -1,12 +1,12 @@
 """SMS through the provider's HTTP gateway (HOTLINE_SMS_ENDPOINT). Templates are data
-(domain/templates/sms.toml); the phone number goes to the provider and nowhere else."""
+(catalog/sms.toml); the phone number goes to the provider and nowhere else."""
 
 from dataclasses import dataclass
 
 from activities.gateway.http import Failure, Http
+from catalog.templates import TemplateError, render
 from core.settings import Settings
 from domain.contracts import SmsMessage
-from domain.templates import TemplateError, render
 
 
 @dataclass(frozen=True)

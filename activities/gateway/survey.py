@@ -2,9 +2,9 @@
 reaches the citizen and brings the answer back through POST /tickets/{number}/callback."""
 
 from activities.gateway.http import Failure, Http
+from catalog.templates import TemplateError, render
 from core.settings import Settings
 from domain.contracts import CallbackRequest, CallbackSurvey
-from domain.templates import TemplateError, render
 
 
 class CallbackChannel:

@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 
 from api.deps import ClientDep, require
 from api.workflow_calls import update
-from domain.followup import RecordFollowUp
+from domain.emergency import RecordFollowUp
 from domain.ticket import Actor, TicketSummary
 from domain.vocabulary import Role
 

@@ -10,11 +10,11 @@ from pydantic import BaseModel, Field
 from api.deps import ActorDep, ClientDep, DirectoryDep, SettingsDep, UnitActor
 from api.errors import ApiError
 from api.workflow_calls import query_state, update
-from domain.consultation import Answer, OpenConsultation
+from domain.ownership.consultation import Answer, OpenConsultation
 from domain.directory import Directory
 from domain.handling import ReportPart
-from domain.returns import AskReturn, DecideReturn, DisputeReturn
-from domain.ruling import IssueRuling
+from domain.ownership.returns import AskReturn, DecideReturn, DisputeReturn
+from domain.ownership.ruling import IssueRuling
 from domain.ticket import TicketSummary
 from domain.vocabulary import Role
 from readmodel import rules as saved_rules

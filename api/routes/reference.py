@@ -9,7 +9,7 @@ from pydantic import BaseModel
 from api.deps import DirectoryDep, SettingsDep
 from api.errors import not_found
 from domain.directory import Category
-from domain.policy import available_packs
+from catalog.policies import available_packs
 from domain.vocabulary import Tier, UnitKind
 from readmodel import units as unit_table
 from readmodel.tables import UnitRow

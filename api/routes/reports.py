@@ -13,7 +13,7 @@ from sqlmodel import select
 from api.deps import SettingsDep, require
 from api.errors import ApiError
 from api.views import TicketListItem
-from domain.calendar import CHINA_TZ
+from domain.deadlines.calendar import CHINA_TZ
 from domain.ticket import Actor
 from domain.vocabulary import Role, Stage
 from readmodel import db

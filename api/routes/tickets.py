@@ -1,17 +1,15 @@
-"""Tickets: intake (POST), the live state of one, and lists for supervisors and units."""
+"""Tickets: the live state of one, and lists for supervisors and units (intake is in intake.py)."""
 
 from typing import Annotated
 
 from anyio import to_thread
-from fastapi import APIRouter, Header, Query, Request, Response, status
+from fastapi import APIRouter, Query, Response
 from sqlmodel import select
 
-from api import intake
-from api.deps import ActorDep, DirectoryDep, IntakeActor, MaybeClientDep, SettingsDep
+from api.deps import ActorDep, DirectoryDep, MaybeClientDep, SettingsDep
 from api.errors import ApiError, unavailable
 from api.views import TicketListItem, TicketPage, check_can_view
 from api.workflow_calls import query_state
-from domain.routing import check_category, resolve_address
 from domain.ticket import TicketState
 from domain.vocabulary import Role, Stage, Tier, Urgency
 from readmodel import db
@@ -19,43 +17,6 @@ from readmodel.tables import TicketRow, TicketUnitRow
 from readmodel.tickets import stored_ticket
 
 router = APIRouter(prefix="/tickets", tags=["tickets"])
-
-
-@router.post(
-    "",
-    status_code=status.HTTP_201_CREATED,
-    response_model=intake.TicketCreated,
-    summary="Take in a citizen request (受理)",
-    responses={
-        200: {"description": "A repeat of an open ticket: joined to it (并单); the number is that ticket's"},
-        202: {"description": "Recorded; the workflow starts as soon as Temporal is reachable"},
-    },
-)
-async def create_ticket(
-    body: intake.IntakeBody,
-    request: Request,
-    response: Response,
-    actor: IntakeActor,
-    settings: SettingsDep,
-    directory: DirectoryDep,
-    idempotency_key: Annotated[
-        str | None,
-        Header(max_length=200, description="Retries with the same key return the same ticket"),
-    ] = None,
-) -> intake.TicketCreated:
-    check_category(body.category, directory)
-    body = body.model_copy(update={"address": resolve_address(body.address, directory)})
-    created, new = await intake.take_in(
-        request.app.state.temporal.get, settings, body, idempotency_key, actor.label
-    )
-    if not new:
-        response.headers["Idempotent-Replayed"] = "true"
-    if created.merged:
-        response.status_code = status.HTTP_200_OK
-    elif not created.started:
-        response.status_code = status.HTTP_202_ACCEPTED
-    response.headers["Location"] = f"/tickets/{created.number}"
-    return created
 
 
 @router.get("/{number}", response_model=TicketState, summary="Live state of a ticket, with its timeline")

@@ -16,7 +16,7 @@ from activities.delivery import DeliveryActivities
 from activities.gateway import Http
 from activities.notify import NotifyActivities
 from domain.contracts import CallbackRequest, CitizenNotice, Delivery, DeliveryKind, WorkOrder
-from domain.directory import load_directory
+from catalog.cities import load_directory
 from domain.vocabulary import Kind, Urgency
 from readmodel import db
 from readmodel.tables import DeliveryRow, UnitRow

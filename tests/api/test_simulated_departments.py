@@ -10,7 +10,7 @@ import pytest_asyncio
 from sqlmodel import delete
 
 from api.main import create_app
-from domain.directory import load_directory
+from catalog.cities import load_directory
 from readmodel import db
 from readmodel.tables import UnitRow
 from readmodel.units import seed

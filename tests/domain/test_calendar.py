@@ -8,7 +8,8 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
-from domain.calendar import CHINA_TZ, WorkCalendar, build_calendar
+from domain.deadlines.calendar import CHINA_TZ, WorkCalendar
+from catalog.calendar import build_calendar
 
 UTC = timezone.utc
 

@@ -2,9 +2,11 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from domain import clocks
-from domain.calendar import CHINA_TZ, build_calendar
-from domain.policy import ClockName, Limit, load_pack
+from domain.deadlines import clocks
+from domain.deadlines.calendar import CHINA_TZ
+from catalog.calendar import build_calendar
+from domain.policy import ClockName, Limit
+from catalog.policies import load_pack
 
 T0 = datetime(2026, 11, 2, 1, 0, tzinfo=timezone.utc)  # Monday 09:00 in Beijing
 

@@ -2,7 +2,8 @@ from pathlib import Path
 
 import pytest
 
-from domain.policy import Limit, load_pack
+from domain.policy import Limit
+from catalog.policies import load_pack
 from domain.vocabulary import Kind, Urgency
 
 

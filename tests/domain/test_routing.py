@@ -1,8 +1,9 @@
 import pytest
 
-from domain.directory import Directory, load_directory
+from domain.directory import Directory
+from catalog.cities import load_directory
 from domain.errors import Refusal
-from domain.routing import route
+from domain.dispatch import route
 from domain.ticket import Address
 
 
@@ -48,7 +49,7 @@ def test_impossible_addresses_are_refused_with_the_reason(qingdao, category, dis
 
 
 def test_directory_refuses_duplicates_and_dangling_references(tmp_path, monkeypatch):
-    from domain import directory
+    from catalog import cities as directory
 
     city = tmp_path / "town"
     city.mkdir()

@@ -6,20 +6,20 @@ from pathlib import Path
 
 import pytest
 
-from domain.directory import CITIES_DIR
-from domain.merge import MergeAppeal, address_key, merge
-from domain.textsearch import TextIndex, terms
+from catalog.cities import CITIES_DIR
+from domain.intake.merge import MergeAppeal, address_key, merge
+from domain.intake.textsearch import TextIndex, terms
 from domain.ticket import Actor, Citizen, TicketState
-from domain.triage import (
+from domain.intake.triage import (
     Article,
     EmergencyService,
     TriageOverride,
     TriagePath,
     apply_override,
     emergency_hints,
-    load_lists,
     suggest,
 )
+from catalog.cities import load_lists
 from domain.vocabulary import Channel, Kind, Role, Stage
 from tests.factories import request
 

@@ -1,6 +1,6 @@
 """The unit table: seeded from the city's file, idempotently; what deliveries read."""
 
-from domain.directory import load_directory
+from catalog.cities import load_directory
 from readmodel import units
 from readmodel.units import rebase, seed
 

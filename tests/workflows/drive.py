@@ -79,37 +79,37 @@ async def search_attribute(handle: WorkflowHandle, name: str):
 
 
 async def whistle(handle: WorkflowHandle, unit_id: str, units: dict[str, str], reason: str = "需要相关部门联合执法"):
-    from domain.escalation import Whistle
+    from domain.deadlines.escalation import Whistle
 
     return await handle.execute_update("whistle", Whistle(actor=unit(unit_id), units=units, reason=reason), result_type=TicketSummary)
 
 
 async def request_escalation(handle: WorkflowHandle, actor: Actor, reason: str = "涉及多个部门，街道无法协调"):
-    from domain.escalation import EscalationRequest
+    from domain.deadlines.escalation import EscalationRequest
 
     return await handle.execute_update("request_escalation", EscalationRequest(actor=actor, reason=reason), result_type=TicketSummary)
 
 
 async def urge(handle: WorkflowHandle, actor: Actor, note: str = "请尽快办理并反馈"):
-    from domain.escalation import UrgeAction
+    from domain.deadlines.escalation import UrgeAction
 
     return await handle.execute_update("urge", UrgeAction(actor=actor, note=note), result_type=TicketSummary)
 
 
 async def ask_extension(handle: WorkflowHandle, unit_id: str, by: str, reason: str = "需协调产权单位，工期较长"):
-    from domain.extension import AskExtension
+    from domain.deadlines.extension import AskExtension
 
     return await handle.execute_update("request_extension", AskExtension(actor=unit(unit_id), by=by, reason=reason), result_type=TicketSummary)
 
 
 async def decide_extension(handle: WorkflowHandle, approve: bool, note: str = ""):
-    from domain.extension import DecideExtension
+    from domain.deadlines.extension import DecideExtension
 
     return await handle.execute_update("decide_extension", DecideExtension(actor=CENTER, approve=approve, note=note), result_type=TicketSummary)
 
 
 async def ask_return(handle: WorkflowHandle, unit_id: str, reason: str = "非本单位职责", suggested: str | None = None):
-    from domain.returns import AskReturn
+    from domain.ownership.returns import AskReturn
 
     return await handle.execute_update(
         "request_return", AskReturn(actor=unit(unit_id), reason=reason, suggested_unit=suggested), result_type=TicketSummary
@@ -117,7 +117,7 @@ async def ask_return(handle: WorkflowHandle, unit_id: str, reason: str = "非本
 
 
 async def decide_return(handle: WorkflowHandle, approve: bool, to: str | None = None, note: str = ""):
-    from domain.returns import DecideReturn
+    from domain.ownership.returns import DecideReturn
 
     return await handle.execute_update(
         "decide_return", DecideReturn(actor=CENTER, approve=approve, reassign_to=to, note=note), result_type=TicketSummary
@@ -125,13 +125,13 @@ async def decide_return(handle: WorkflowHandle, approve: bool, to: str | None = 
 
 
 async def dispute(handle: WorkflowHandle, unit_id: str, reason: str = "确非我单位职责，申请会商"):
-    from domain.returns import DisputeReturn
+    from domain.ownership.returns import DisputeReturn
 
     return await handle.execute_update("dispute_return", DisputeReturn(actor=unit(unit_id), reason=reason), result_type=TicketSummary)
 
 
 async def open_consultation(handle: WorkflowHandle, candidates: list[str], reason: str = "职责不清，一键会商"):
-    from domain.consultation import OpenConsultation
+    from domain.ownership.consultation import OpenConsultation
 
     return await handle.execute_update(
         "open_consultation_now", OpenConsultation(actor=CENTER, candidates=candidates, reason=reason), result_type=TicketSummary
@@ -139,7 +139,7 @@ async def open_consultation(handle: WorkflowHandle, candidates: list[str], reaso
 
 
 async def answer_consultation(env, handle: WorkflowHandle, unit_id: str, answer: str, reason: str = ""):
-    from domain.consultation import Answer
+    from domain.ownership.consultation import Answer
 
     s = await state(handle)
     child = env.client.get_workflow_handle(s.open_consultation.workflow_id)
@@ -150,7 +150,7 @@ LEADER = Actor(role=Role.leader, user="分管副主任")
 
 
 async def rule(handle: WorkflowHandle, lead: str, cooperating: list[str], save: bool = False, reason: str = "按属地和行业职责确定"):
-    from domain.ruling import IssueRuling
+    from domain.ownership.ruling import IssueRuling
 
     return await handle.execute_update(
         "issue_ruling",
@@ -166,7 +166,7 @@ async def report_part(handle: WorkflowHandle, unit_id: str, text: str = "已完�
 
 
 async def follow_up(handle: WorkflowHandle, handled: bool, note: str = "119已出警，明火已扑灭", actor: Actor = CENTER):
-    from domain.followup import RecordFollowUp
+    from domain.emergency import RecordFollowUp
 
     return await handle.execute_update(
         "record_follow_up", RecordFollowUp(actor=actor, handled=handled, note=note), result_type=TicketSummary

@@ -113,7 +113,7 @@ def rating_window_settings(settings, tmp_path):
 
     packs = tmp_path / "packs"
     packs.mkdir()
-    qingdao = (PROJECT_ROOT / "domain" / "policies" / "qingdao.toml").read_text()
+    qingdao = (PROJECT_ROOT / "catalog" / "policies" / "qingdao.toml").read_text()
     (packs / "qingdao.toml").write_text(qingdao.replace('spacing = "8h"', 'spacing = "8h"\nrating_window = "2h"'))
     return settings.model_copy(update={"policy_dir": packs})
 

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 import pytest_asyncio
 
-from domain.calendar import CHINA_TZ
+from domain.deadlines.calendar import CHINA_TZ
 from domain.ticket import Citizen
 from domain.vocabulary import Kind, Urgency
 from tests.conftest import task_queue, time_env_at

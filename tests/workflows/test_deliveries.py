@@ -10,8 +10,8 @@ import pytest
 import pytest_asyncio
 from sqlmodel import select
 
-from domain.directory import load_directory
-from domain.policy import POLICIES_DIR
+from catalog.cities import load_directory
+from catalog.policies import POLICIES_DIR
 from domain.vocabulary import Urgency
 from readmodel import db
 from readmodel.tables import DeliveryRow

@@ -12,10 +12,8 @@ from domain.ticket import Actor
 from domain.vocabulary import Role, Tier, Urgency
 from readmodel import db
 from readmodel.tables import DeliveryRow
-from tests.conftest import task_queue
 from tests.factories import ticket_input
 from tests.workflows import drive
-from worker import build_worker
 
 LEAD = "qd.shinan.badaxia"
 URBAN = {"qd.dept.urban": "青岛市城市管理局"}

@@ -7,9 +7,9 @@ import pytest
 from sqlmodel import select
 from temporalio.client import WorkflowUpdateFailedError
 
-from domain.merge import MergeAppeal
+from domain.intake.merge import MergeAppeal
 from domain.ticket import Actor, Citizen
-from domain.triage import EmergencyService, TriageOverride, TriagePath
+from domain.intake.triage import EmergencyService, TriageOverride, TriagePath
 from domain.vocabulary import Channel, Kind, Outcome, Role, Stage
 from readmodel import db, knowledge
 from readmodel.tables import DeliveryRow, TicketRow

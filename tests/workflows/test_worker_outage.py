@@ -7,7 +7,7 @@ import asyncio
 import shutil
 from datetime import timedelta
 
-from domain.policy import POLICIES_DIR
+from catalog.policies import POLICIES_DIR
 from domain.vocabulary import Tier, Urgency
 from tests.conftest import task_queue
 from tests.factories import ticket_input

@@ -6,7 +6,6 @@ Create Date: 2026-11-22 03:45:12.577295
 """
 from alembic import op
 import sqlalchemy as sa
-import sqlmodel
 
 
 revision = '0003'

@@ -7,8 +7,8 @@ from pydantic import BaseModel, Field
 from api.deps import ActorDep, ClientDep, DirectoryDep, UnitActor
 from api.errors import ApiError
 from api.workflow_calls import update
-from domain.escalation import EscalationRequest, UrgeAction, Whistle
-from domain.extension import AskExtension, DecideExtension
+from domain.deadlines.escalation import EscalationRequest, UrgeAction, Whistle
+from domain.deadlines.extension import AskExtension, DecideExtension
 from domain.policy import Limit
 from domain.ticket import TicketSummary
 

@@ -7,8 +7,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
+from domain.deadlines.escalation import ACTIVE_STAGES
 from domain.errors import conflict, forbidden, invalid
-from domain.escalation import ACTIVE_STAGES
 from domain.handling import check_open, check_unit
 from domain.ticket import Actor, ReturnRequest, TicketState, UnitInfo
 from domain.vocabulary import Role, Stage

@@ -7,8 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from domain.deadlines.escalation import ACTIVE_STAGES
 from domain.errors import conflict, forbidden, invalid
-from domain.escalation import ACTIVE_STAGES
 from domain.handling import check_open
 from domain.ticket import Actor, Ruling, TicketState
 from domain.vocabulary import Role

@@ -7,7 +7,7 @@ moves is recomputed in place, so no second timer ever ticks for the same deadlin
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from domain.calendar import CHINA_TZ, WorkCalendar
+from domain.deadlines.calendar import CHINA_TZ, WorkCalendar
 from domain.policy import BreachStep, ClockName, ClockRule, Limit, PolicyPack
 from domain.ticket import Clock, TicketState, clock_key
 

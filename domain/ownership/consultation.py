@@ -7,9 +7,9 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from domain.calendar import WorkCalendar
+from domain.deadlines.calendar import WorkCalendar
+from domain.deadlines.escalation import ACTIVE_STAGES
 from domain.errors import conflict, forbidden, invalid
-from domain.escalation import ACTIVE_STAGES
 from domain.handling import check_open
 from domain.policy import ConsultationRule
 from domain.ticket import Actor, ConsultationAnswer, ConsultationView, TicketState

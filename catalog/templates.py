@@ -1,4 +1,4 @@
-"""Message templates as data (templates/sms.toml, Chinese): a name and a text with {params}.
+"""Message templates as data (catalog/sms.toml, Chinese): a name and a text with {params}.
 
 Loaded and checked once; rendering a template with a parameter missing is an error that names it,
 never a message with a hole in it."""

@@ -6,23 +6,18 @@
     legal channel       for a court, arbitration, the police or the petition office: guidance
     dispatch            everything else
 
-The lists are city data (domain/cities/<city>/*.toml); the knowledge base is in the read model.
+The lists are city data (catalog/cities/<city>/*.toml); the knowledge base is in the read model.
 The operator may override the decision with a reason, which is recorded."""
 
-import tomllib
 from enum import StrEnum
-from functools import lru_cache
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from typing import TYPE_CHECKING
-
-from domain.directory import CITIES_DIR
 from domain.vocabulary import Kind
 
 if TYPE_CHECKING:  # jieba and numpy stay out of modules that only need the models (workflows)
-    from domain.textsearch import Hit, TextIndex
+    from domain.intake.textsearch import Hit, TextIndex
 
 
 class TriagePath(StrEnum):
@@ -73,34 +68,14 @@ class TriageLists(BaseModel):
     emergencies: list[Emergency]
 
     def out_of_scope_index(self) -> "TextIndex":
-        from domain.textsearch import cached_index
+        from domain.intake.textsearch import cached_index
 
         return cached_index(tuple((c.id, case) for c in self.out_of_scope for case in c.cases))
 
     def legal_index(self) -> "TextIndex":
-        from domain.textsearch import cached_index
+        from domain.intake.textsearch import cached_index
 
         return cached_index(tuple((c.id, case) for c in self.legal_channels for case in c.cases))
-
-
-def _read(path: Path, table: str) -> list[dict]:
-    if not path.is_file():
-        return []
-    try:
-        with path.open("rb") as f:
-            return tomllib.load(f).get(table, [])
-    except tomllib.TOMLDecodeError as e:
-        raise ValueError(f"{path}: {e}") from e
-
-
-@lru_cache
-def load_lists(city: str) -> TriageLists:
-    folder = CITIES_DIR / city
-    return TriageLists(
-        out_of_scope=[OutOfScopeCategory(**c) for c in _read(folder / "out_of_scope.toml", "category")],
-        legal_channels=[LegalChannel(**c) for c in _read(folder / "legal_channels.toml", "channel")],
-        emergencies=[Emergency(**s) for s in _read(folder / "emergency.toml", "service")],
-    )
 
 
 # -- decisions ---------------------------------------------------------------------------------

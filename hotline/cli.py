@@ -21,7 +21,7 @@ from domain.vocabulary import Role
 
 def _token(args) -> int:
     from api.auth import mint
-    from domain.directory import load_directory
+    from catalog.cities import load_directory
 
     settings = get_settings()
     role = Role(args.role)
@@ -37,7 +37,7 @@ def _token(args) -> int:
 
 
 def _up(args) -> int:
-    from core.embedded import up
+    from hotline.embedded import up
 
     return up(get_settings(), with_simulator=not args.no_simulator)
 
@@ -70,7 +70,7 @@ def _migrate(_args) -> int:
 
 
 def _seed(args) -> int:
-    from domain.directory import load_directory
+    from catalog.cities import load_directory
     from readmodel import db, knowledge
     from readmodel.units import seed
 
@@ -101,7 +101,8 @@ def _department_api(_args) -> int:
 
 
 def _setup_temporal(_args) -> int:
-    from core.temporal import connect, register_search_attributes
+    from core.temporal import connect
+    from workflows.search_attributes import register_search_attributes
 
     settings = get_settings()
 
@@ -115,7 +116,7 @@ def _setup_temporal(_args) -> int:
 
 
 def _bench(args) -> int:
-    from core.bench import main as bench
+    from hotline.bench import main as bench
 
     bench(tickets=args.tickets, concurrency=args.concurrency)
     return 0

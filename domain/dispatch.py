@@ -5,7 +5,7 @@ category; the sector supervisor of the category always gets a copy at the same m
 
 from domain.directory import Directory
 from domain.errors import invalid
-from domain.ruling import ResponsibilityRule
+from domain.ownership.ruling import ResponsibilityRule
 from domain.ticket import Address, Routing, UnitInfo
 from domain.vocabulary import Tier
 

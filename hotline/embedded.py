@@ -16,8 +16,8 @@ from pathlib import Path
 
 from core.logging import get_logger
 from core.settings import Settings
-from core.temporal import search_attribute_flags
-from domain.directory import load_directory
+from workflows.search_attributes import search_attribute_flags
+from catalog.cities import load_directory
 from readmodel import db, knowledge
 from readmodel.units import seed
 
@@ -117,8 +117,8 @@ class Stack:
         env = {"HOTLINE_DATA_DIR": str(data)}
         if self.with_simulator:
             env |= self._simulated_channels()
-        self._spawn("worker", [sys.executable, "-m", "core.cli", "worker"], env)
-        api = self._spawn("api", [sys.executable, "-m", "core.cli", "api"], env)
+        self._spawn("worker", [sys.executable, "-m", "hotline.cli", "worker"], env)
+        api = self._spawn("api", [sys.executable, "-m", "hotline.cli", "api"], env)
         _wait_for_port(s.api_host, s.api_port, 60, api, "the API")
         if self.with_simulator:
             sim = self._spawn("simulator", [sys.executable, "-m", "simulator"], env)

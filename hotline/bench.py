@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 
 from api.auth import mint
-from core.embedded import Stack
+from hotline.embedded import Stack
 from core.settings import Settings
 from domain.vocabulary import Role
 

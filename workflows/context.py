@@ -1,0 +1,68 @@
+"""What every part of a ticket's workflow shares: its state and the rules it keeps for life, the
+timeline, and the one way a change is announced (a new version and, where they changed, search
+attributes; the projector follows the version). Helpers receive it; nothing inherits from it."""
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from temporalio import workflow
+from temporalio.exceptions import ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from domain.deadlines.calendar import WorkCalendar
+    from domain.errors import Refusal
+    from domain.policy import PolicyPack
+    from domain.ticket import TicketInput, TicketState, TicketSummary
+
+from workflows import search_attributes as sa
+
+
+def guard(check: Callable[..., None], *args: Any) -> None:
+    """Run a domain check in an update validator: a refusal rejects the update with its reason and
+    a type the API maps to 403 / 409 / 422, and leaves nothing in history."""
+    try:
+        check(*args)
+    except Refusal as r:
+        raise ApplicationError(r.reason, type=r.kind.value, non_retryable=True) from None
+
+
+class TicketContext:
+    # Fixed at intake and kept for life: they travel in the workflow's history, so a changed pack
+    # file or calendar never touches an open ticket.
+    policy: PolicyPack
+    calendar: WorkCalendar
+
+    def __init__(self, input: TicketInput) -> None:
+        self.state = TicketState(
+            number=input.number,
+            workflow_id=workflow.info().workflow_id,
+            request=input.request,
+            received_at=input.received_at,
+        )
+        self.citizen_key: str | None = None
+        self._last_search_attributes: dict[str, object] = {}
+
+    @staticmethod
+    def now() -> datetime:
+        return workflow.now()
+
+    def record(self, actor: str, event: str, detail: str = "", **data: Any) -> None:
+        self.state.record(self.now(), actor, event, detail, **data)
+        # One log line per timeline event (replay-safe). The free-text detail stays out: it may
+        # quote the citizen.
+        workflow.logger.info(
+            event,
+            extra={"ticket": self.state.number, "unit": data.get("unit") or actor, "stage": self.state.stage.value},
+        )
+
+    def changed(self) -> None:
+        self.state.version += 1
+        values = sa.values_of(self.state)
+        updates = sa.updates_for(values, self._last_search_attributes)
+        if updates:
+            workflow.upsert_search_attributes(updates)
+            self._last_search_attributes = values
+
+    def summary(self) -> TicketSummary:
+        return TicketSummary.of(self.state)
