@@ -1,46 +1,47 @@
-"""Stage 1 — intake (受理): the request is recorded, triaged onto one of the five paths, its owners
-found and its rules fixed for life. Four paths end here: a direct answer from the knowledge base,
-out of scope, an emergency transfer (once the center has followed it up), or the legal channel.
-Repeats of an open ticket join it."""
-
-import asyncio
+"""Intake (受理): the request is recorded, triaged onto one of the five paths, its owners found and
+its rules fixed for life. Four paths end at the desk — a direct answer from the knowledge base,
+out of scope, the legal channel, or an emergency transfer (once the center has followed it up).
+Repeats of an open ticket join it (并单)."""
 
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from domain.deadlines import clocks
-    from domain import emergency as followup
+    from domain.contracts import DeliveryKind
     from domain.intake import merge
-    from domain.contracts import DeliveryKind, EmergencyTransfer, IntakeDecision
-    from domain.emergency import RecordFollowUp
     from domain.intake.merge import MergeAppeal
-    from domain.ticket import TicketInput, TicketSummary
     from domain.intake.triage import TriageDecision, TriagePath
-    from domain.vocabulary import Outcome, Stage
+    from domain.ticket import TicketInput
+    from domain.vocabulary import Outcome
 
-from workflows import activities as acts
-from workflows.base import TicketBase
+from workflows import calls
+from workflows.context import TicketContext
+from workflows.delivery import Outbox
+from workflows.emergency import EmergencyFollowUp
 
 
-class IntakeStage(TicketBase):
-    async def intake(self, input: TicketInput) -> TriageDecision:
-        s = self.state
+class Intake:
+    def __init__(self, t: TicketContext, outbox: Outbox, emergency: EmergencyFollowUp) -> None:
+        self.t = t
+        self.outbox = outbox
+        self.emergency = emergency
+        self.routed_cooperating: list[str] = []  # a saved ruling's cooperating units, for dispatch
+
+    async def take_in(self, input: TicketInput) -> TriageDecision:
+        t, s = self.t, self.t.state
         req = s.request
-        self.record(
+        t.record(
             input.received_by, "received", f"{req.kind.value} via {req.channel.value}: {req.category}",
             channel=req.channel.value, kind=req.kind.value, urgency=req.urgency.value, enterprise=req.enterprise,
         )  # fmt: skip
         if req.enterprise:
             s.flag("enterprise")
-        self._changed()
+        t.changed()
 
-        decision = await workflow.execute_activity(
-            acts.DECIDE_INTAKE, input, result_type=IntakeDecision, **acts.INTAKE
-        )
+        decision = await calls.decide_intake(input)
         # The pack and calendar travel in history: a changed pack file never touches this ticket.
-        self.policy = decision.policy
-        self.calendar = decision.calendar
-        self.citizen_key = decision.citizen_key
+        t.policy = decision.policy
+        t.calendar = decision.calendar
+        t.citizen_key = decision.citizen_key
         r = decision.routing
         s.policy = decision.policy.ref
         s.lead_unit = r.lead_unit
@@ -53,96 +54,54 @@ class IntakeStage(TicketBase):
         s.tier = r.escalation_tiers[0]
         s.first_responsible_unit = r.lead_unit
         s.candidates = list(r.candidates)
-        self._routed_cooperating = list(r.cooperating)
-        t = s.triage = decision.triage
-        self.record(
-            t.overridden_by or "system", "triaged", f"{t.path.value}: {t.reason}",
-            path=t.path.value, confidence=round(t.confidence, 2), overridden=bool(t.overridden_by),
-            **({"suggested": t.suggested.value} if t.suggested else {}),
+        self.routed_cooperating = list(r.cooperating)
+        triage = s.triage = decision.triage
+        t.record(
+            triage.overridden_by or "system", "triaged", f"{triage.path.value}: {triage.reason}",
+            path=triage.path.value, confidence=round(triage.confidence, 2), overridden=bool(triage.overridden_by),
+            **({"suggested": triage.suggested.value} if triage.suggested else {}),
         )  # fmt: skip
-        if t.path == TriagePath.dispatch:
-            self.record(
-                "system", "routed", f"lead {s.name_of(r.lead_unit)} ({r.reason}); rules {s.policy.name} {s.policy.version}",
-                lead_unit=r.lead_unit, supervisor_unit=r.supervisor_unit, policy=s.policy.name,
-                policy_version=s.policy.version,
+        if triage.path == TriagePath.dispatch:
+            policy = s.policy
+            t.record(
+                "system", "routed", f"lead {s.name_of(r.lead_unit)} ({r.reason}); rules {policy.name} {policy.version}",
+                lead_unit=r.lead_unit, supervisor_unit=r.supervisor_unit, policy=policy.name,
+                policy_version=policy.version,
             )  # fmt: skip
-        self._changed()
-        return t
+        t.changed()
+        return triage
 
-    async def close_at_intake(self, t: TriageDecision) -> Outcome | None:
+    async def close_at_desk(self, triage: TriageDecision) -> Outcome | None:
         """The four paths that end at the desk, each leaving its answer in the timeline. None: an
         emergency service sent the request back as a hotline matter, to be dispatched after all."""
-        s = self.state
-        if t.path == TriagePath.direct_answer:
-            self.record("system", "answered", t.article.answer, article=t.article.id, title=t.article.title)
-            self.notify_citizen("direct_answer", answer=t.article.answer)
+        record, notify = self.t.record, self.outbox.notify_citizen
+        if triage.path == TriagePath.direct_answer and triage.article:
+            art = triage.article
+            record("system", "answered", art.answer, article=art.id, title=art.title)
+            notify("direct_answer", answer=art.answer)
             return Outcome.direct_answer
-        if t.path == TriagePath.out_of_scope:
-            self.record("system", "explained", t.out_of_scope.explanation, category=t.out_of_scope.id)
-            self.notify_citizen("out_of_scope", explanation=t.out_of_scope.explanation)
+        if triage.path == TriagePath.out_of_scope and triage.out_of_scope:
+            oos = triage.out_of_scope
+            record("system", "explained", oos.explanation, category=oos.id)
+            notify("out_of_scope", explanation=oos.explanation)
             return Outcome.out_of_scope
-        if t.path == TriagePath.legal_channel:
-            ch = t.legal_channel
-            self.record("system", "guided", f"{ch.name}: {ch.guidance}", channel=ch.id)
-            self.notify_citizen("legal_channel", channel=ch.name, guidance=ch.guidance)
+        if triage.path == TriagePath.legal_channel and triage.legal_channel:
+            ch = triage.legal_channel
+            record("system", "guided", f"{ch.name}: {ch.guidance}", channel=ch.id)
+            notify("legal_channel", channel=ch.name, guidance=ch.guidance)
             return Outcome.legal_channel
-        em = t.emergency
-        transfer = EmergencyTransfer(
-            ticket=s.number, workflow_id=s.workflow_id, service=em.number.value, description=s.request.description,
-            address=s.request.address.text, district=s.request.address.district, citizen_phone=s.request.citizen.phone,
-        )  # fmt: skip
-        s.transfer_reference = await workflow.execute_activity(acts.TRANSFER_EMERGENCY, transfer, result_type=str, **acts.DELIVERY)
-        s.flag("follow_up")  # the center checks with the emergency service that it was handled
-        self.record("system", "transferred", f"to {em.number.value} {em.name}: {em.transfer_script}",
-                    service=em.number.value, reference=s.transfer_reference)  # fmt: skip
-        # Tickets transferred before the follow-up existed closed at once; their history says so.
-        if not workflow.patched("emergency-follow-up"):
-            return Outcome.emergency_transfer
-        return Outcome.emergency_transfer if await self.follow_up_emergency() else None
+        return await self.emergency.transfer(triage)
 
-    async def follow_up_emergency(self) -> bool:
-        """跟踪: wait for the center to learn from the service what became of the transfer; past
-        the pack's window the ticket is flagged overdue on the center's list and keeps waiting.
-        True when the service handled it."""
-        s = self.state
-        s.stage = Stage.follow_up
-        s.follow_up_due, _ = clocks.add_limit(self.now(), self.policy.emergency.follow_up_within, self.calendar)
-        self._changed()
-        try:
-            await workflow.wait_condition(lambda: s.follow_up is not None, timeout=s.follow_up_due - self.now())
-        except asyncio.TimeoutError:
-            s.flag("follow_up_overdue")
-            self.record("system", "follow_up_overdue", f"no word from {s.triage.emergency.number.value} yet")
-            self._changed()
-            await workflow.wait_condition(lambda: s.follow_up is not None)
-        return s.follow_up.handled
-
-    @workflow.update
-    def record_follow_up(self, f: RecordFollowUp) -> TicketSummary:
-        followup.follow_up(self.state, f, self.now())
-        self._changed()
-        return self.summary()
-
-    @record_follow_up.validator
-    def _check_follow_up(self, f: RecordFollowUp) -> None:
-        self.guard(followup.check_follow_up, self.state, f)
-
-    # -- repeats join the open ticket (并单) -----------------------------------------------------
-
-    @workflow.update
-    def merge_appeal(self, m: MergeAppeal) -> TicketSummary:
-        s = self.state
+    def merge(self, m: MergeAppeal) -> None:
+        """A repeat joins the open ticket; the third puts it under supervision."""
+        t, s = self.t, self.t.state
         if merge.already_merged(s, m.key):
-            return self.summary()  # a retried merge counts once
-        supervised = merge.merge(s, m, self.now(), self.policy.merge.supervise_at_repeat)
+            return  # a retried merge counts once
+        supervised = merge.merge(s, m, t.now(), t.policy.merge.supervise_at_repeat)
         if supervised and s.supervisor_unit:
-            self.deliver(s.supervisor_unit, DeliveryKind.supervision, f"群众重复反映{len(s.appeals)}次，已列入督办")
-        self.deliver(s.coordinator_unit or s.lead_unit, DeliveryKind.notice, f"群众再次反映：{m.description[:100]}")
+            self.outbox.deliver(s.supervisor_unit, DeliveryKind.supervision, f"群众重复反映{len(s.appeals)}次，已列入督办")
+        lead = s.coordinator_unit or s.lead_unit
+        assert lead is not None  # a ticket that takes repeats has been routed
+        self.outbox.deliver(lead, DeliveryKind.notice, f"群众再次反映：{m.description[:100]}")
         if m.citizen.phone:
-            self.notify_citizen("merged", phone=m.citizen.phone)
-        self._changed()
-        return self.summary()
-
-    @merge_appeal.validator
-    def _check_merge(self, m: MergeAppeal) -> None:
-        self.guard(merge.check_merge, self.state)
+            self.outbox.notify_citizen("merged", phone=m.citizen.phone)

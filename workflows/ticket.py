@@ -1,33 +1,65 @@
 """TicketWorkflow: one durable workflow per ticket, id `ticket-<number>`, from call to close.
 
-The run reads like the lifecycle of ../shared/domain.md; each stage lives in its own module."""
+`run` reads like the lifecycle of ../shared/domain.md. Every update, validator, query and signal
+is declared here, each a few lines over a domain rule; the machinery they share is held as
+helpers (composition, not inheritance): the outbox of deliveries, the projector, the deadline
+clocks, ownership (returns, consultations, rulings), intake, the emergency follow-up and the
+callback. Each helper lives in the module of its capability's name."""
 
 import asyncio
 
 from temporalio import workflow
+from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from domain.ticket import TicketInput, TicketState, TicketSummary
+    from domain import callback, emergency, handling
+    from domain.callback import OnlineRating, RecordCallback
+    from domain.deadlines import clocks, escalation, extension
+    from domain.deadlines.escalation import EscalationRequest, UrgeAction, Whistle
+    from domain.deadlines.extension import AskExtension, DecideExtension
+    from domain.emergency import RecordFollowUp
+    from domain.handling import Acknowledge, Complete, ProgressNote, ReportPart
+    from domain.intake import merge
+    from domain.intake.merge import MergeAppeal
     from domain.intake.triage import TriagePath
+    from domain.ownership import consultation, returns, ruling
+    from domain.ownership.consultation import OpenConsultation
+    from domain.ownership.returns import AskReturn, DecideReturn, DisputeReturn
+    from domain.ownership.ruling import IssueRuling
+    from domain.ticket import ConsultationView, TicketInput, TicketState, TicketSummary
     from domain.vocabulary import Outcome, Stage
 
-from workflows.callback import CallbackStage
-from workflows.dispatch import DispatchStage
-from workflows.handling import HandlingStage
-from workflows.intake import IntakeStage
-from workflows.returns import ReturnStage
+from workflows.callback import Callback
+from workflows.consultation import PROGRESS_SIGNAL
+from workflows.context import TicketContext, guard
+from workflows.deadlines import Deadlines
+from workflows.delivery import Outbox
+from workflows.dispatch import dispatch
+from workflows.emergency import EmergencyFollowUp
+from workflows.intake import Intake
+from workflows.ownership import Ownership
+from workflows.projection import Projector
 
 
 @workflow.defn
-class TicketWorkflow(IntakeStage, DispatchStage, HandlingStage, ReturnStage, CallbackStage):
+class TicketWorkflow:
     @workflow.init
     def __init__(self, input: TicketInput) -> None:
-        self._init_base(input)
+        self.t = t = TicketContext(input)
+        self.outbox = Outbox(t)
+        self.projector = Projector(t)
+        self.deadlines = Deadlines(t, self.outbox)
+        self.ownership = Ownership(t, self.outbox)
+        self.emergency = EmergencyFollowUp(t)
+        self.intake = Intake(t, self.outbox, self.emergency)
+        self.callback = Callback(t, self.outbox)
+
+    # -- the lifecycle -------------------------------------------------------------------------
 
     @workflow.run
     async def run(self, input: TicketInput) -> TicketSummary:
-        lifecycle = asyncio.create_task(self.lifecycle(input))
-        projector = asyncio.create_task(self._project_forever())
+        lifecycle = asyncio.create_task(self._lifecycle(input))
+        projector = asyncio.create_task(self.projector.run_forever())
         # The projector only ends by failing: let that fail the workflow task (Temporal retries
         # it once the bug is fixed) instead of leaving the ticket waiting for a dead task.
         await workflow.wait([lifecycle, projector], return_when=asyncio.FIRST_COMPLETED)
@@ -36,38 +68,239 @@ class TicketWorkflow(IntakeStage, DispatchStage, HandlingStage, ReturnStage, Cal
         projector.cancel()
         return lifecycle.result()
 
-    async def lifecycle(self, input: TicketInput) -> TicketSummary:
-        triage = await self.intake(input)  # 受理: the five paths; owners, rules and calendar for life
+    async def _lifecycle(self, input: TicketInput) -> TicketSummary:
+        triage = await self.intake.take_in(input)  # 受理: the five paths; owners, rules and calendar for life
         outcome = None
         if triage.path != TriagePath.dispatch:
-            outcome = await self.close_at_intake(triage)  # 直接答复 / 超范围 / 转紧急 / 涉法涉诉
+            outcome = await self.intake.close_at_desk(triage)  # 直接答复 / 超范围 / 转紧急 / 涉法涉诉
         if outcome is None:  # dispatch, or an emergency service sent it back (非警务警情)
-            await self.dispatch()  # 首派 + 双派
-            outcome = await self.handle_to_the_citizens_word()
-        self.close(outcome)
-        await self._settle()
-        return self.summary()
+            dispatch(self.t, self.outbox, self.ownership, self.intake.routed_cooperating)  # 首派 + 双派
+            outcome = await self._handle_to_the_citizens_word()
+        self._close(outcome)
+        # Before the workflow ends: deliveries finished (a department that is still down gets a
+        # grace period, not a veto over closing), read model up to date, handlers done.
+        await self.outbox.settle()
+        await self.projector.caught_up()
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return self.t.summary()
 
-    async def handle_to_the_citizens_word(self) -> Outcome:
+    async def _handle_to_the_citizens_word(self) -> Outcome:
         while True:
-            await self.handle()  # 办理 under the clocks; escalation, returns and consultation meanwhile
-            outcome = await self.callback()  # 回访
+            # 办理 under the clocks; escalation, returns and consultation meanwhile
+            await self.deadlines.run_until(lambda: self.t.state.completion is not None)
+            outcome = await self.callback.call_back()  # 回访
             if outcome is not None:
                 return outcome
-            if not self.can_rehandle():
+            if not self.callback.can_rehandle():
                 return Outcome.hard_case  # on the monthly clearing list (动态清零)
-            self.rehandle()  # 重办
+            self.callback.rehandle()  # 重办
 
-    def close(self, outcome: Outcome) -> None:
-        s = self.state
+    def _close(self, outcome: Outcome) -> None:
+        s = self.t.state
         s.stage = Stage.closed
         s.outcome = outcome
-        s.closed_at = self.now()
+        s.closed_at = self.t.now()
         if outcome == Outcome.hard_case:
             s.flag("hard_case")
-        self.record("system", "closed", outcome.value, outcome=outcome.value)
-        self._changed()
+        self.t.record("system", "closed", outcome.value, outcome=outcome.value)
+        self.t.changed()
+
+    def _changed(self) -> TicketSummary:
+        """After an update's change: announce it and answer with where the ticket now stands."""
+        self.t.changed()
+        return self.t.summary()
 
     @workflow.query(name="state")
     def live_state(self) -> TicketState:
-        return self.state
+        return self.t.state
+
+    # -- intake: repeats and the emergency follow-up ---------------------------------------------
+
+    @workflow.update
+    def merge_appeal(self, m: MergeAppeal) -> TicketSummary:
+        if merge.already_merged(self.t.state, m.key):
+            return self.t.summary()  # a retried merge counts once
+        self.intake.merge(m)
+        return self._changed()
+
+    @merge_appeal.validator
+    def _check_merge(self, m: MergeAppeal) -> None:
+        guard(merge.check_merge, self.t.state)
+
+    @workflow.update
+    def record_follow_up(self, f: RecordFollowUp) -> TicketSummary:
+        self.emergency.record(f)
+        return self._changed()
+
+    @record_follow_up.validator
+    def _check_follow_up(self, f: RecordFollowUp) -> None:
+        guard(emergency.check_follow_up, self.t.state, f)
+
+    # -- handling ----------------------------------------------------------------------------------
+
+    @workflow.update
+    def acknowledge(self, action: Acknowledge) -> TicketSummary:
+        t = self.t
+        handling.acknowledge(t.state, action.actor, t.now())
+        clocks.on_acknowledged(t.state, t.policy, t.calendar, t.now())
+        return self._changed()
+
+    @acknowledge.validator
+    def _check_acknowledge(self, action: Acknowledge) -> None:
+        guard(handling.check_acknowledge, self.t.state, action.actor)
+
+    @workflow.update
+    def progress(self, note: ProgressNote) -> TicketSummary:
+        handling.progress(self.t.state, note, self.t.now())
+        return self._changed()
+
+    @progress.validator
+    def _check_progress(self, note: ProgressNote) -> None:
+        guard(handling.check_progress, self.t.state, note.actor)
+
+    @workflow.update
+    def complete(self, action: Complete) -> TicketSummary:
+        handling.complete(self.t.state, action, self.t.now())
+        return self._changed()
+
+    @complete.validator
+    def _check_complete(self, action: Complete) -> None:
+        guard(handling.check_complete, self.t.state, action.actor, action.parts_done)
+
+    @workflow.update
+    def report_part(self, r: ReportPart) -> TicketSummary:
+        """A cooperating unit reports its part to the lead (协办反馈)."""
+        handling.report(self.t.state, r, self.t.now())
+        return self._changed()
+
+    @report_part.validator
+    def _check_report_part(self, r: ReportPart) -> None:
+        guard(handling.check_report, self.t.state, r)
+
+    # -- deadlines: escalation, the whistle, urging, extensions ----------------------------------
+
+    @workflow.update
+    def request_escalation(self, r: EscalationRequest) -> TicketSummary:
+        self.deadlines.escalate(r.actor.label, f"escalation requested: {r.reason}")
+        return self._changed()
+
+    @request_escalation.validator
+    def _check_request_escalation(self, r: EscalationRequest) -> None:
+        may_request = self.t.policy.escalation.street_may_request
+        guard(escalation.check_escalation_request, self.t.state, r, may_request, self.deadlines.can_escalate())
+
+    @workflow.update
+    def whistle(self, w: Whistle) -> TicketSummary:
+        self.deadlines.whistle(w)
+        return self._changed()
+
+    @whistle.validator
+    def _check_whistle(self, w: Whistle) -> None:
+        guard(escalation.check_whistle, self.t.state, w)
+
+    @workflow.update
+    def urge(self, u: UrgeAction) -> TicketSummary:
+        self.deadlines.urge(u)
+        return self._changed()
+
+    @urge.validator
+    def _check_urge(self, u: UrgeAction) -> None:
+        guard(escalation.check_urge, self.t.state, u)
+
+    @workflow.update
+    def request_extension(self, a: AskExtension) -> TicketSummary:
+        extension.ask(self.t.state, a, self.t.now())
+        return self._changed()
+
+    @request_extension.validator
+    def _check_request_extension(self, a: AskExtension) -> None:
+        guard(extension.check_ask, self.t.state, a, self.t.policy.extension, self.t.now())
+
+    @workflow.update
+    def decide_extension(self, d: DecideExtension) -> TicketSummary:
+        self.deadlines.decide_extension(d)
+        return self._changed()
+
+    @decide_extension.validator
+    def _check_decide_extension(self, d: DecideExtension) -> None:
+        guard(extension.check_decide, self.t.state, d)
+
+    # -- ownership: returns, consultation, the ruling --------------------------------------------
+
+    @workflow.update
+    def request_return(self, a: AskReturn) -> TicketSummary:
+        self.ownership.ask_return(a)
+        return self._changed()
+
+    @request_return.validator
+    def _check_request_return(self, a: AskReturn) -> None:
+        may_return = self.t.policy.returns.first_responsible_may_return
+        guard(returns.check_ask, self.t.state, a, self.ownership.return_window_ends(), may_return, self.t.now())
+
+    @workflow.update
+    async def decide_return(self, d: DecideReturn) -> TicketSummary:
+        await self.ownership.decide_return(d)
+        return self._changed()
+
+    @decide_return.validator
+    def _check_decide_return(self, d: DecideReturn) -> None:
+        guard(returns.check_decide, self.t.state, d)
+        if d.approve and not d.reassign_to and returns.next_candidate(self.t.state) is None:
+            raise ApplicationError("no other candidate unit is left: name one in reassign_to", type="Invalid", non_retryable=True)
+
+    @workflow.update
+    def dispute_return(self, d: DisputeReturn) -> TicketSummary:
+        self.ownership.dispute_return(d)
+        return self._changed()
+
+    @dispute_return.validator
+    def _check_dispute_return(self, d: DisputeReturn) -> None:
+        guard(returns.check_dispute, self.t.state, d)
+
+    @workflow.update
+    async def open_consultation_now(self, o: OpenConsultation) -> TicketSummary:
+        """一键会商: the center opens a consultation among the units it names."""
+        await self.ownership.open_now(o)
+        return self._changed()
+
+    @open_consultation_now.validator
+    def _check_open_consultation(self, o: OpenConsultation) -> None:
+        guard(consultation.check_open_consultation, self.t.state, o)
+
+    @workflow.signal(name=PROGRESS_SIGNAL)
+    def consultation_progress(self, view: ConsultationView) -> None:
+        """The consultation child mirrors every round and answer here."""
+        if self.ownership.on_progress(view):
+            self.t.changed()
+
+    @workflow.update
+    async def issue_ruling(self, r: IssueRuling) -> TicketSummary:
+        await self.ownership.rule(r)
+        return self._changed()
+
+    @issue_ruling.validator
+    def _check_ruling(self, r: IssueRuling) -> None:
+        guard(ruling.check_ruling, self.t.state, r)
+
+    # -- callback ----------------------------------------------------------------------------------
+
+    @workflow.update
+    def record_callback(self, action: RecordCallback) -> TicketSummary:
+        s = self.t.state
+        callback.record(s, action.actor.label, action.answer, s.callback_attempts, self.t.now())
+        return self._changed()
+
+    @record_callback.validator
+    def _check_record_callback(self, action: RecordCallback) -> None:
+        guard(callback.check_record, self.t.state, action.actor)
+
+    @workflow.update
+    def rate_online(self, rating: OnlineRating) -> TicketSummary:
+        """The citizen rated the reply in self-service: no callback needed."""
+        s = self.t.state
+        callback.record(s, "citizen (online)", rating.answer, s.callback_attempts, self.t.now(), online=True)
+        return self._changed()
+
+    @rate_online.validator
+    def _check_rate_online(self, rating: OnlineRating) -> None:
+        guard(callback.check_online, self.t.state)
