@@ -49,6 +49,8 @@ def check_open(s: TicketState) -> None:
 def check_unit(s: TicketState, actor: Actor, allowed: set[str | None], what: str) -> None:
     if actor.role != Role.unit or not actor.unit:
         raise forbidden(f"only a handling unit can {what}")
+    if s.stage == Stage.intake or s.lead_unit is None:
+        raise conflict(f"ticket {s.number} is being dispatched; retry in a moment")
     if actor.unit not in allowed:
         lead = s.name_of(s.lead_unit)
         raise forbidden(f"your unit {actor.unit} does not handle ticket {s.number}; it is led by {lead}")

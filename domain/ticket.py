@@ -189,6 +189,7 @@ class ConsultationView(BaseModel):
     rounds: list[ConsultationRound] = []
     lead: str | None = None
     cooperating: list[str] = []
+    seq: int = 0  # the child's message number: the ticket ignores a mirror older than the one it has
 
 
 class Ruling(BaseModel):

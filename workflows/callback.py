@@ -27,6 +27,7 @@ class Callback:
     def __init__(self, t: TicketContext, outbox: Outbox) -> None:
         self.t = t
         self.outbox = outbox
+        self.listening = False  # waiting for the citizen's answer (not in the middle of a request)
 
     async def call_back(self) -> Outcome | None:
         """The outcome to close with, or None when the citizen was not satisfied (rehandle)."""
@@ -78,13 +79,22 @@ class Callback:
         s.assessed_satisfaction = answer.satisfaction.value
         return Outcome.rated_online if answer.online else Outcome.confirmed
 
-    @staticmethod
-    async def _wait(condition: Callable[[], bool], timeout: timedelta) -> bool:
+    async def _wait(self, condition: Callable[[], bool], timeout: timedelta) -> bool:
+        self.listening = True
         try:
             await workflow.wait_condition(condition, timeout=timeout)
             return True
         except asyncio.TimeoutError:
             return False
+        finally:
+            self.listening = False
+
+    async def acted_on(self) -> None:
+        """After a reached answer: until the lifecycle has acted on it (closed, or back to the unit),
+        so the update answers with the ticket as it now stands. It acts at once while listening.
+        Patched: a ticket answered under the older code completed the update first."""
+        if self.listening and workflow.patched("callback-reply-after-acted-on"):
+            await workflow.wait_condition(lambda: self.t.state.stage != Stage.callback)
 
     async def _request_callback(self, attempt: int, spacing: timedelta) -> None:
         t, s = self.t, self.t.state

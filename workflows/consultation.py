@@ -87,11 +87,15 @@ class ConsultationWorkflow:
             pass  # the unit still sees the invitation in its list; the round's deadline decides
 
     async def _tell_ticket(self) -> None:
+        # Signals may overtake each other: each carries its number, and the ticket keeps the newest.
+        self.view.seq += 1
         parent = workflow.get_external_workflow_handle(self.input.parent_workflow_id)
         await parent.signal(PROGRESS_SIGNAL, self.view)
 
     @workflow.update
     async def answer(self, a: Answer) -> ConsultationView:
+        if consultation.is_repeat(self.view, a):
+            return self.view  # a retried answer counts once
         consultation.record_answer(self.view, a, workflow.now())
         await self._tell_ticket()
         return self.view

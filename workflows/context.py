@@ -56,6 +56,13 @@ class TicketContext:
             extra={"ticket": self.state.number, "unit": data.get("unit") or actor, "stage": self.state.stage.value},
         )
 
+    def note_deadline(self, before: datetime | None, why: str) -> None:
+        """A timeline line whenever the completion deadline moves, saying why."""
+        after = self.state.deadline
+        if after is not None and after != before:
+            due = after.isoformat()
+            self.record("system", "deadline_moved", f"completion now due {due}: {why}", clock="completion", due_at=due, why=why)
+
     def changed(self) -> None:
         self.state.version += 1
         values = sa.values_of(self.state)

@@ -103,9 +103,18 @@ class Deadlines:
         limit = t.policy.escalation.deadline_by_tier.get(s.tier) or clocks.limit_of(ClockName.completion, s, t.policy)
         assert limit is not None  # every pack has a completion limit
         assert s.coordinator_unit is not None
-        s.clocks[clock_key(ClockName.completion)] = clocks.start_clock(
-            ClockName.completion, limit, t.now(), t.policy, t.calendar
-        )
+        key, before = clock_key(ClockName.completion), s.deadline
+        fresh = clocks.start_clock(ClockName.completion, limit, t.now(), t.policy, t.calendar)
+        kept = s.clocks.get(key)
+        # The rule when an extension and an escalation meet: the later deadline governs. An approved
+        # extension is not taken away by escalating; the upper tier's fresh limit applies when it is
+        # later (always, once the deadline was missed). Tickets escalated before the rule keep theirs.
+        if workflow.patched("escalation-keeps-extension") and kept and kept.running and kept.due_at > fresh.due_at:
+            t.record("system", "deadline_kept", f"the approved extension to {kept.due_at.isoformat()} governs over "
+                     f"the {s.tier.value} tier's {fresh.due_at.isoformat()}", clock="completion")  # fmt: skip
+        else:
+            s.clocks[key] = fresh
+            t.note_deadline(before, f"escalated to {s.name_of(s.coordinator_unit)}")
         t.record(
             actor, "escalated", f"{reason}: {s.name_of(s.coordinator_unit)} now coordinates ({s.tier.value} tier)",
             tier=s.tier.value, coordinator=s.coordinator_unit, deadline=s.deadline.isoformat() if s.deadline else None,

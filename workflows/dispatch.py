@@ -25,17 +25,16 @@ def dispatch(t: TicketContext, outbox: Outbox, ownership: Ownership, routed_coop
         "system", "dispatched", f"first-responsible: {s.name_of(s.lead_unit)}",
         unit=s.lead_unit, deadline=deadline.isoformat() if deadline else None,
     )  # fmt: skip
-    t.record(
-        "system", "copied", f"dual dispatch: copy to sector supervisor {s.name_of(s.supervisor_unit)}",
-        unit=s.supervisor_unit,
-    )  # fmt: skip
+    copy_to = s.supervisor_unit if s.supervisor_unit and s.supervisor_unit != s.lead_unit else None
+    if copy_to:  # the timeline says copied only when a copy goes out (a supervisor that leads gets none)
+        t.record("system", "copied", f"dual dispatch: copy to sector supervisor {s.name_of(copy_to)}", unit=copy_to)
     if any(c.estimated for c in s.clocks.values()):
         s.flag("estimated_deadline")
     t.changed()
     assert s.lead_unit is not None  # routing always names a lead
     outbox.deliver(s.lead_unit, DeliveryKind.work_order)
-    if s.supervisor_unit and s.supervisor_unit != s.lead_unit:
-        outbox.deliver(s.supervisor_unit, DeliveryKind.copy)
+    if copy_to:
+        outbox.deliver(copy_to, DeliveryKind.copy)
     # A saved ruling sends its cooperating units along from the start.
     if routed_cooperating:
         ownership.add_cooperating({u: s.name_of(u) for u in routed_cooperating}, via="saved ruling")

@@ -45,8 +45,10 @@ class Ownership:
 
     def reassign(self, to: UnitInfo, via: str) -> None:
         t, s = self.t, self.t.state
+        before = s.deadline
         old = returns.reassign(s, to, via, t.now())
         clocks.on_reassigned(s, t.policy, t.calendar, t.now())
+        t.note_deadline(before, f"reassigned to {to.name} ({via})")
         if old and old != to.id:
             self.outbox.deliver(old, DeliveryKind.cancellation, f"工单已改派至{to.name}")
         self.outbox.deliver(to.id, DeliveryKind.work_order)
@@ -185,7 +187,9 @@ class Ownership:
             self.reassign(info, via="consultation")
         self.add_cooperating({u: s.name_of(u) for u in outcome.cooperating}, via="consultation")
         s.unflag("in_consultation")
+        before = s.deadline
         clocks.resume_all(s, t.now())
+        t.note_deadline(before, "clocks resumed after the consultation")
         names = "、".join(s.name_of(u) for u in outcome.cooperating) or "none"
         t.record("system", "consultation_settled", f"lead {s.name_of(lead)}, cooperating {names}", lead=lead)
 
@@ -198,6 +202,8 @@ class Ownership:
         mine = s.consultations[view.number - 1]
         if mine.status in ("ruled", "cancelled"):
             return False
+        if view.seq and view.seq <= mine.seq:
+            return False  # overtaken by a newer mirror already applied
         known = {(r.number, u) for r in mine.rounds for u, a in r.answers.items() if a.answer != "silent"}
         for rnd in view.rounds:
             if rnd.number > len(mine.rounds):
@@ -226,7 +232,9 @@ class Ownership:
                     handle.cancel()
             s.unflag("in_consultation")
             s.unflag("awaiting_ruling")
+            before = s.deadline
             clocks.resume_all(s, t.now())
+            t.note_deadline(before, "clocks resumed after the ruling")
             if r.lead != s.lead_unit:
                 self.reassign(infos[r.lead], via="ruling")
             self.add_cooperating({u: infos[u].name for u in r.cooperating}, via="ruling")

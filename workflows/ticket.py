@@ -285,21 +285,26 @@ class TicketWorkflow:
     # -- callback ----------------------------------------------------------------------------------
 
     @workflow.update
-    def record_callback(self, action: RecordCallback) -> TicketSummary:
+    async def record_callback(self, action: RecordCallback) -> TicketSummary:
         s = self.t.state
         callback.record(s, action.actor.label, action.answer, s.callback_attempts, self.t.now())
-        return self._changed()
+        self.t.changed()
+        if action.answer.reached:
+            await self.callback.acted_on()  # the reply shows the ticket closed or back with the unit
+        return self.t.summary()
 
     @record_callback.validator
     def _check_record_callback(self, action: RecordCallback) -> None:
         guard(callback.check_record, self.t.state, action.actor)
 
     @workflow.update
-    def rate_online(self, rating: OnlineRating) -> TicketSummary:
+    async def rate_online(self, rating: OnlineRating) -> TicketSummary:
         """The citizen rated the reply in self-service: no callback needed."""
         s = self.t.state
         callback.record(s, "citizen (online)", rating.answer, s.callback_attempts, self.t.now(), online=True)
-        return self._changed()
+        self.t.changed()
+        await self.callback.acted_on()
+        return self.t.summary()
 
     @rate_online.validator
     def _check_rate_online(self, rating: OnlineRating) -> None:

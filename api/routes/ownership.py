@@ -56,6 +56,7 @@ class ConsultationBody(BaseModel):
 class AnswerBody(BaseModel):
     answer: Literal["lead", "cooperating", "decline"]
     reason: str = Field(default="", max_length=1000)
+    round: int | None = Field(default=None, ge=1, description="the round answered (send it: a re-sent answer then counts once)")
 
 
 class RulingBody(BaseModel):

@@ -26,6 +26,11 @@ class Answer(BaseModel):
     actor: Actor
     answer: Literal["lead", "cooperating", "decline"]
     reason: str = Field(default="", max_length=1000)
+    round: int | None = Field(
+        default=None, ge=1,
+        description="the round answered: an answer to a closed round is refused, the same answer sent again "
+        "returns the consultation as it stands (without it, the answer counts for the current round)",
+    )  # fmt: skip
 
 
 class ConsultationInput(BaseModel):
@@ -68,14 +73,27 @@ def check_answer(view: ConsultationView, a: Answer) -> None:
         raise conflict(f"consultation {view.number} is not taking answers ({view.status})")
     if a.actor.role != Role.unit or a.actor.unit not in view.candidates:
         raise forbidden("only units invited to the consultation answer it")
+    if is_repeat(view, a):
+        return  # the same answer sent again: the update answers with the consultation unchanged
     current = view.rounds[-1]
+    if a.round is not None and a.round != current.number:
+        raise conflict(f"round {a.round} is closed: the consultation is in round {current.number}")
     if a.actor.unit in current.answers:
         raise conflict(f"your unit already answered round {current.number}")
     if a.answer == "decline" and len(a.reason.strip()) < 2:
         raise invalid("a unit that declines must say why")
 
 
+def is_repeat(view: ConsultationView, a: Answer) -> bool:
+    """An answer naming its round that the unit already gave, word for word, in that round."""
+    if a.round is None or not 0 < a.round <= len(view.rounds):
+        return False
+    given = view.rounds[a.round - 1].answers.get(a.actor.unit or "")
+    return given is not None and given.answer == a.answer and given.reason == a.reason
+
+
 def record_answer(view: ConsultationView, a: Answer, now: datetime) -> None:
+    assert a.actor.unit is not None  # checked: only invited units answer
     view.rounds[-1].answers[a.actor.unit] = ConsultationAnswer(answer=a.answer, reason=a.reason, at=now)
 
 
