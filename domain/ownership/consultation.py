@@ -76,6 +76,7 @@ def check_answer(view: ConsultationView, a: Answer) -> None:
 
 
 def record_answer(view: ConsultationView, a: Answer, now: datetime) -> None:
+    assert a.actor.unit is not None, "check_answer admits only invited units"
     view.rounds[-1].answers[a.actor.unit] = ConsultationAnswer(answer=a.answer, reason=a.reason, at=now)
 
 
