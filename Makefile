@@ -1,18 +1,26 @@
 # The two commands of the README:  `make up` runs the product, `make test` runs the tests.
 # Each creates the local virtual environment (.venv) and installs what it needs by itself.
+# `make test` runs `make lint` first: ruff (lint and formatting) and mypy, configured in pyproject.toml.
 
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: up test test-postgres bench clean
+.PHONY: up lint test test-postgres bench clean
 
 up: $(VENV)/.installed
 	$(BIN)/hotline up
 
+# ruff over the whole tree; mypy over the product packages (the `files` of [tool.mypy]:
+# workflows/ domain/ activities/ api/ catalog/ readmodel/ core/ hotline/ simulator/ worker.py).
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
 # The whole suite on SQLite (the embedded default), then everything that touches the read model
 # again on a real PostgreSQL server (its binaries come from the pgserver package).
-test: $(VENV)/.installed-dev
+test: lint
 	$(BIN)/pytest
 	$(BIN)/pytest --postgres tests/readmodel tests/activities tests/api tests/workflows
 

@@ -90,6 +90,7 @@ class DeliveryActivities:
         }
         template = f"unit_{delivery.kind.value}"
         template = template if template in templates.load() else "unit_notice"
+        assert unit.notify_phone, "deliver() sends by SMS only to units with a duty phone"
         try:
             sent = await self.sms.send(unit.notify_phone, template, params, delivery.idempotency_key)
         except Failure as f:

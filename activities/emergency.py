@@ -31,11 +31,13 @@ class EmergencyActivities:
             log.info("emergency transfer recorded for the operator", service=t.service)
             return reference
         try:
-            response = await self.http.post(self.settings.emergency_endpoint, t, {"Idempotency-Key": as_delivery.idempotency_key})
+            response = await self.http.post(
+                self.settings.emergency_endpoint, t, {"Idempotency-Key": as_delivery.idempotency_key}
+            )
         except Failure as f:
             await asyncio.to_thread(
-                record_delivery, self.settings.database_url, as_delivery, "linkage", "retrying" if f.retryable else "failed",
-                error=f.reason,
+                record_delivery, self.settings.database_url, as_delivery, "linkage",
+                "retrying" if f.retryable else "failed", error=f.reason,
             )  # fmt: skip
             raise f.as_activity_error() from None
         try:

@@ -1,5 +1,7 @@
 """Project a ticket's masked live state into the read model (a local activity)."""
 
+from typing import Any
+
 from sqlmodel import select
 from temporalio import activity
 
@@ -23,7 +25,7 @@ class ProjectionActivities:
             if row is not None and row.version >= s.version:
                 return  # a retry of an older projection: the newer one is already there
             deadline_clock = s.clocks.get(ClockName.completion)
-            values = dict(
+            values: dict[str, Any] = dict(
                 workflow_id=s.workflow_id,
                 stage=s.stage.value,
                 tier=s.tier.value,
@@ -53,8 +55,11 @@ class ProjectionActivities:
                 intake_path=s.triage.path.value if s.triage else None,
                 repeat_count=len(s.appeals),
                 callback_attempt=s.callback_attempts,
-                resolved=last.resolved if (last := next((c for c in reversed(s.callbacks) if c.reached), None)) else None,
-                satisfaction=s.assessed_satisfaction or (last.satisfaction.value if last else None),
+                resolved=last.resolved
+                if (last := next((c for c in reversed(s.callbacks) if c.reached), None))
+                else None,
+                satisfaction=s.assessed_satisfaction
+                or (last.satisfaction.value if last and last.satisfaction else None),
                 received_at=s.received_at,
                 closed_at=s.closed_at,
                 updated_at=utcnow(),

@@ -57,7 +57,7 @@ class _StderrHandler(logging.StreamHandler):
 
 def configure_logging(json: bool = False, level: str = "INFO") -> None:
     global _configured
-    shared = [
+    shared: list[structlog.typing.Processor] = [
         structlog.contextvars.merge_contextvars,
         structlog.stdlib.add_log_level,
         structlog.stdlib.add_logger_name,
@@ -66,7 +66,11 @@ def configure_logging(json: bool = False, level: str = "INFO") -> None:
         _flatten_temporal_extra,
         _scrub_pii,
     ]
-    renderer = structlog.processors.JSONRenderer(ensure_ascii=False) if json else structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
+    renderer = (
+        structlog.processors.JSONRenderer(ensure_ascii=False)
+        if json
+        else structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
+    )
     structlog.configure(
         processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
         logger_factory=structlog.stdlib.LoggerFactory(),

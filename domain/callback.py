@@ -42,11 +42,14 @@ def check_online(s: TicketState) -> None:
 def record(
     s: TicketState, actor: str, answer: CallbackAnswer, attempt: int, now: datetime, online: bool = False
 ) -> CallbackRecord:
-    rec = CallbackRecord(**answer.model_dump(), attempt=attempt, round=s.rehandle_round, at=now, by=actor, online=online)
+    rec = CallbackRecord(
+        **answer.model_dump(), attempt=attempt, round=s.rehandle_round, at=now, by=actor, online=online
+    )
     s.callbacks.append(rec)
     if not answer.reached:
         s.record(now, actor, "callback_unreached", f"attempt {attempt}: citizen not reached", attempt=attempt)
     else:
+        assert answer.satisfaction is not None, "CallbackAnswer requires a satisfaction when reached"
         detail = f"resolved={'yes' if answer.resolved else 'no'}, {answer.satisfaction.value}"
         if answer.comment:
             detail += f": {answer.comment}"

@@ -3,11 +3,6 @@
 Kept in domain/ so workflow code can import them inside the sandbox without pulling in
 SQLModel or httpx."""
 
-# Error types an activity raises and the workflow's retry policy reads: a definite refusal by a
-# department system is not retried; an unreachable system is.
-DELIVERY_REJECTED = "DeliveryRejected"
-DELIVERY_UNAVAILABLE = "DeliveryUnavailable"
-
 from datetime import datetime
 from enum import StrEnum
 
@@ -18,6 +13,11 @@ from domain.intake.triage import TriageDecision
 from domain.policy import PolicyPack
 from domain.ticket import Routing, TicketState
 from domain.vocabulary import Kind, Urgency
+
+# Error types an activity raises and the workflow's retry policy reads: a definite refusal by a
+# department system is not retried; an unreachable system is.
+DELIVERY_REJECTED = "DeliveryRejected"
+DELIVERY_UNAVAILABLE = "DeliveryUnavailable"
 
 
 class IntakeDecision(BaseModel):

@@ -1,9 +1,8 @@
 """The city's handling units and its responsibility list (权责清单), as domain data.
 
-A city folder under catalog/cities/<city>/ (read by catalog.cities) holds `units.toml` (every unit with its tier and parent)
-and `responsibilities.toml` (category -> sector supervisor and, where the list names one, the lead
-unit instead of the street of the address)."""
-
+A city folder under catalog/cities/<city>/ (read by catalog.cities) holds `units.toml` (every unit
+with its tier and parent) and `responsibilities.toml` (category -> sector supervisor and, where the
+list names one, the lead unit instead of the street of the address)."""
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 

@@ -136,6 +136,7 @@ def check_report(s: TicketState, r: ReportPart) -> None:
 
 
 def report(s: TicketState, r: ReportPart, now: datetime) -> None:
+    assert r.actor.unit is not None, "check_report admits only cooperating units"
     co = s.cooperating[r.actor.unit]
     co.report, co.reported_at = r.report, now
     s.record(now, r.actor.label, "part_reported", r.report, unit=r.actor.unit)

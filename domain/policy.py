@@ -1,8 +1,8 @@
 """City policy packs: every rule on which cities disagree, as data.
 
-A pack is a TOML file in catalog/policies/ (read by catalog.policies). It is validated when loaded; a ticket keeps the whole
-pack it started under (it travels in the workflow's history), so editing a pack changes new
-tickets only."""
+A pack is a TOML file in catalog/policies/ (read by catalog.policies). It is validated when loaded;
+a ticket keeps the whole pack it started under (it travels in the workflow's history), so editing a
+pack changes new tickets only."""
 
 import re
 from enum import StrEnum
@@ -48,7 +48,9 @@ class Limit(BaseModel):
 
     def seconds(self) -> float:
         """Calendar length; for working days an approximation (one day each), never used for deadlines."""
-        return self.amount * {"seconds": 1, "minutes": 60, "hours": 3600, "days": 86400, "working_days": 86400}[self.unit]
+        return (
+            self.amount * {"seconds": 1, "minutes": 60, "hours": 3600, "days": 86400, "working_days": 86400}[self.unit]
+        )
 
 
 LimitField = Annotated[Limit, PlainSerializer(str, return_type=str)]

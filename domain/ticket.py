@@ -360,20 +360,20 @@ class TicketState(BaseModel):
         self.deliveries += 1
         return self.deliveries
 
-    @computed_field
+    @computed_field  # type: ignore[prop-decorator]  # pydantic's documented pattern; mypy does not model it
     @property
     def deadline(self) -> datetime | None:
         """When the result is due: the running completion clock."""
         clock = self.clocks.get(ClockName.completion)
         return clock.due_at if clock and clock.met_at is None else None
 
-    @computed_field
+    @computed_field  # type: ignore[prop-decorator]  # pydantic's documented pattern; mypy does not model it
     @property
     def overdue(self) -> bool:
         """A running clock is past its deadline, or an emergency transfer awaits its overdue follow-up."""
         return any(c.breached_at and c.running for c in self.clocks.values()) or "follow_up_overdue" in self.flags
 
-    @computed_field
+    @computed_field  # type: ignore[prop-decorator]  # pydantic's documented pattern; mypy does not model it
     @property
     def warned(self) -> bool:
         """A running clock is past its warning share and not yet overdue."""
@@ -410,7 +410,9 @@ class TicketState(BaseModel):
             lead_unit=self.lead_unit,
             supervisor_unit=self.supervisor_unit,
             coordinator_unit=self.coordinator_unit,
-            units=sorted({u for u in (self.lead_unit, self.supervisor_unit, self.coordinator_unit, *self.cooperating) if u}),
+            units=sorted(
+                {u for u in (self.lead_unit, self.supervisor_unit, self.coordinator_unit, *self.cooperating) if u}
+            ),
             deadline=self.deadline,
             deadline_estimated=bool(completion and completion.estimated),
             overdue=self.overdue,
@@ -427,7 +429,8 @@ class TicketState(BaseModel):
             rehandle_round=self.rehandle_round,
             callback_attempt=self.callback_attempts,
             resolved=last.resolved if last else None,
-            satisfaction=self.assessed_satisfaction or (last.satisfaction.value if last and last.satisfaction else None),
+            satisfaction=self.assessed_satisfaction
+            or (last.satisfaction.value if last and last.satisfaction else None),
             received_at=self.received_at,
             closed_at=self.closed_at,
         )

@@ -12,15 +12,16 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 import httpx
 
 from api.auth import mint
-from hotline.embedded import Stack
 from core.settings import Settings
 from domain.vocabulary import Role
+from hotline.embedded import Stack
 
-REQUEST = {
+REQUEST: dict[str, Any] = {
     "channel": "phone",
     "kind": "complaint",
     "citizen": {"name": "测试", "phone": "13800000000"},
@@ -76,7 +77,9 @@ async def _drive(url: str, secret: str, tickets: int, concurrency: int) -> tuple
         async def lifecycle(i: int) -> None:
             async with sem:
                 key = {"Idempotency-Key": f"{run}-l{i}"}
-                n = (await timed("create", lambda: http.post("/tickets", json=_request(i, run), headers=h_in | key))).json()["number"]
+                n = (
+                    await timed("create", lambda: http.post("/tickets", json=_request(i, run), headers=h_in | key))
+                ).json()["number"]
                 await timed("acknowledge", lambda: http.post(f"/tickets/{n}/acknowledge", headers=h_unit))
                 done = {"result": "resolved", "reply": "已处理"}
                 await timed("complete", lambda: http.post(f"/tickets/{n}/complete", headers=h_unit, json=done))
@@ -86,7 +89,9 @@ async def _drive(url: str, secret: str, tickets: int, concurrency: int) -> tuple
         async def intake(i: int) -> None:
             async with sem:
                 body = _request(i + tickets, run)
-                (await http.post("/tickets", json=body, headers=h_in | {"Idempotency-Key": f"{run}-i{i}"})).raise_for_status()
+                (
+                    await http.post("/tickets", json=body, headers=h_in | {"Idempotency-Key": f"{run}-i{i}"})
+                ).raise_for_status()
 
         t0 = time.perf_counter()
         await asyncio.gather(*(lifecycle(i) for i in range(tickets)))
@@ -123,9 +128,17 @@ def _run(tickets: int, concurrency: int) -> None:
         finally:
             stack.stop()
 
-    print(f"\n12345 hotline benchmark — {tickets} tickets, {concurrency} concurrent clients, dev server on SQLite (WAL)")
-    print(f"  full lifecycle (intake → acknowledge → complete → callback → closed): {tickets / elapsed:6.1f} tickets/s  ({elapsed:.1f} s)")
-    print(f"  intake only (POST /tickets, workflow started):                       {tickets / intake_elapsed:6.1f} tickets/s  ({intake_elapsed:.1f} s)")
+    print(
+        f"\n12345 hotline benchmark — {tickets} tickets, {concurrency} concurrent clients, dev server on SQLite (WAL)"
+    )
+    print(
+        "  full lifecycle (intake → acknowledge → complete → callback → closed): "
+        f"{tickets / elapsed:6.1f} tickets/s  ({elapsed:.1f} s)"
+    )
+    print(
+        "  intake only (POST /tickets, workflow started):                       "
+        f"{tickets / intake_elapsed:6.1f} tickets/s  ({intake_elapsed:.1f} s)"
+    )
     print("  API latency, ms            p50      p95      max")
     for name, values in latency.items():
         if values:

@@ -76,7 +76,9 @@ def _seed(args) -> int:
 
     settings = get_settings()
     db.migrate(settings.database_url)
-    result = seed(settings.database_url, load_directory(settings.city), origin=args.origin or settings.department_origin)
+    result = seed(
+        settings.database_url, load_directory(settings.city), origin=args.origin or settings.department_origin
+    )
     articles = knowledge.seed(settings.database_url, settings.city)
     print(
         f"units of {settings.city}: {result.added} added, {result.updated} updated, "
@@ -132,7 +134,9 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("api", help="run the API").set_defaults(func=_api)
     sub.add_parser("migrate", help="migrate the read model").set_defaults(func=_migrate)
     p = sub.add_parser("seed", help="load the city's units (units.toml) into the read model")
-    p.add_argument("--origin", help="replace scheme://host:port of every unit endpoint (default: HOTLINE_DEPARTMENT_ORIGIN)")
+    p.add_argument(
+        "--origin", help="replace scheme://host:port of every unit endpoint (default: HOTLINE_DEPARTMENT_ORIGIN)"
+    )
     p.set_defaults(func=_seed)
     sub.add_parser("simulator", help="run the department simulator").set_defaults(func=_simulator)
     sub.add_parser("department-api", help="print the department-system API (OpenAPI JSON)").set_defaults(

@@ -14,12 +14,12 @@ import sys
 import time
 from pathlib import Path
 
+from catalog.cities import load_directory
 from core.logging import get_logger
 from core.settings import Settings
-from workflows.search_attributes import search_attribute_flags
-from catalog.cities import load_directory
 from readmodel import db, knowledge
 from readmodel.units import seed
+from workflows.search_attributes import search_attribute_flags
 
 log = get_logger("up")
 BIN = Path(sys.executable).parent
@@ -62,12 +62,12 @@ class Stack:
         self.with_simulator = with_simulator and _simulator_available()
         self.procs: list[tuple[str, subprocess.Popen]] = []
 
-    def _spawn(self, name: str, args: list[str], env: dict[str, str] | None = None, log_file: Path | None = None) -> subprocess.Popen:
+    def _spawn(
+        self, name: str, args: list[str], env: dict[str, str] | None = None, log_file: Path | None = None
+    ) -> subprocess.Popen:
         # Own session: Ctrl-C reaches only this launcher, which then stops the children in order.
         out = open(log_file, "ab") if log_file else None  # noqa: SIM115 (the child owns it)
-        proc = subprocess.Popen(
-            args, env={**os.environ, **(env or {})}, start_new_session=True, stdout=out, stderr=out
-        )
+        proc = subprocess.Popen(args, env={**os.environ, **(env or {})}, start_new_session=True, stdout=out, stderr=out)
         self.procs.append((name, proc))
         return proc
 
@@ -76,7 +76,11 @@ class Stack:
         data = Path(s.data_dir)
         data.mkdir(parents=True, exist_ok=True)
         host, port = _port_of(s.temporal_address)
-        ports = [("Temporal", host, port), ("the API", s.api_host, s.api_port), ("the Temporal UI", host, s.temporal_ui_port)]
+        ports = [
+            ("Temporal", host, port),
+            ("the API", s.api_host, s.api_port),
+            ("the Temporal UI", host, s.temporal_ui_port),
+        ]
         if self.with_simulator:
             ports.append(("the department simulator", s.simulator_host, s.simulator_port))
         for what, h, p in ports:
@@ -105,14 +109,22 @@ class Stack:
         seeded = seed(s.database_url, directory, origin)
         if origin is None:
             # Without the simulator nothing answers at its address: say so before deliveries pile up.
-            at_simulator = [u.id for u in directory.units.values() if u.endpoint and u.endpoint.startswith(s.simulator_url)]
+            at_simulator = [
+                u.id for u in directory.units.values() if u.endpoint and u.endpoint.startswith(s.simulator_url)
+            ]
             if at_simulator:
                 log.warning(
                     "unit endpoints point at the simulator's address, which nothing serves: set "
                     "HOTLINE_DEPARTMENT_ORIGIN to the department gateway or edit the city's units.toml",
                     units=len(at_simulator), address=s.simulator_url,
                 )  # fmt: skip
-        log.info("units seeded", city=s.city, added=seeded.added, updated=seeded.updated, endpoints=origin or "as in the file")
+        log.info(
+            "units seeded",
+            city=s.city,
+            added=seeded.added,
+            updated=seeded.updated,
+            endpoints=origin or "as in the file",
+        )
         knowledge.seed(s.database_url, s.city)  # starter articles the center has not got yet
         env = {"HOTLINE_DATA_DIR": str(data)}
         if self.with_simulator:

@@ -2,7 +2,7 @@
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from alembic import command
@@ -84,5 +84,5 @@ def migrate(url: str) -> None:
 def aware(ts: datetime | None) -> datetime | None:
     """SQLite hands datetimes back without a zone; everything we store is UTC."""
     if ts is not None and ts.tzinfo is None:
-        return ts.replace(tzinfo=timezone.utc)
+        return ts.replace(tzinfo=UTC)
     return ts

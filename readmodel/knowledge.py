@@ -5,7 +5,7 @@ import threading
 import tomllib
 
 from sqlalchemy import func
-from sqlmodel import select
+from sqlmodel import col, select
 
 from catalog.cities import CITIES_DIR
 from domain.intake.textsearch import TextIndex
@@ -77,7 +77,9 @@ def get(url: str, article_id: str) -> KnowledgeArticleRow | None:
         return session.get(KnowledgeArticleRow, article_id)
 
 
-def listing(url: str, category: str | None, include_inactive: bool, page: int, page_size: int) -> tuple[int, list[KnowledgeArticleRow]]:
+def listing(
+    url: str, category: str | None, include_inactive: bool, page: int, page_size: int
+) -> tuple[int, list[KnowledgeArticleRow]]:
     query = select(KnowledgeArticleRow)
     if category:
         query = query.where(KnowledgeArticleRow.category == category)
@@ -92,7 +94,12 @@ def search(url: str, q: str, limit: int) -> list[tuple[KnowledgeArticleRow, floa
     built, _ = index(url)
     hits = built.search(q, limit)
     with db.session(url) as session:
-        rows = {r.id: r for r in session.exec(select(KnowledgeArticleRow).where(KnowledgeArticleRow.id.in_([h.key for h in hits]))).all()}
+        rows = {
+            r.id: r
+            for r in session.exec(
+                select(KnowledgeArticleRow).where(col(KnowledgeArticleRow.id).in_([h.key for h in hits]))
+            ).all()
+        }
     return [(rows[h.key], h.coverage, h.matched) for h in hits if h.key in rows]
 
 
@@ -105,14 +112,18 @@ def create(url: str, row: KnowledgeArticleRow) -> KnowledgeArticleRow:
         return row
 
 
-def change(url: str, article_id: str, fields: dict, expected_version: int | None, by: str) -> KnowledgeArticleRow | None:
+def change(
+    url: str, article_id: str, fields: dict, expected_version: int | None, by: str
+) -> KnowledgeArticleRow | None:
     """Apply an edit; `expected_version` guards against overwriting a colleague's newer edit."""
     with db.session(url) as session:
         row = session.get(KnowledgeArticleRow, article_id)
         if row is None:
             return None
         if expected_version is not None and expected_version != row.version:
-            raise Conflict(f"article {article_id!r} is at version {row.version}, not {expected_version}: reload and edit again")
+            raise Conflict(
+                f"article {article_id!r} is at version {row.version}, not {expected_version}: reload and edit again"
+            )
         for name, value in fields.items():
             setattr(row, name, value)
         row.version += 1

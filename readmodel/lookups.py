@@ -3,7 +3,7 @@ limit holds for every API replica and survives a restart."""
 
 from datetime import datetime, timedelta
 
-from sqlmodel import delete, func, select
+from sqlmodel import col, delete, func, select
 
 from readmodel import db
 from readmodel.tables import LookupFailureRow
@@ -19,5 +19,5 @@ def record_failure(url: str, number: str, at: datetime, keep: timedelta) -> None
     """Counts one wrong phone, and forgets failures older than `keep` (of any ticket)."""
     with db.session(url) as session:
         session.add(LookupFailureRow(number=number, at=at))
-        session.execute(delete(LookupFailureRow).where(LookupFailureRow.at < at - keep))
+        session.execute(delete(LookupFailureRow).where(col(LookupFailureRow.at) < at - keep))
         session.commit()

@@ -26,7 +26,9 @@ def save(url: str, rule: ResponsibilityRule) -> None:
             select(ResponsibilityRuleRow).where(
                 ResponsibilityRuleRow.category == rule.category, ResponsibilityRuleRow.area == rule.area
             )
-        ).first() or ResponsibilityRuleRow(category=rule.category, area=rule.area, lead=rule.lead, ticket=rule.ticket, ruled_by=rule.ruled_by)
+        ).first() or ResponsibilityRuleRow(
+            category=rule.category, area=rule.area, lead=rule.lead, ticket=rule.ticket, ruled_by=rule.ruled_by
+        )
         row.lead, row.cooperating = rule.lead, " ".join(rule.cooperating)
         row.ticket, row.ruled_by, row.reason = rule.ticket, rule.ruled_by, rule.reason[:2000]
         row.created_at = utcnow()

@@ -1,14 +1,14 @@
 """Read-model tables. Citizen identity is never stored in the clear: a salted phone hash is the
 key for merging repeats and for self-service look-up."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import JSON, Column, DateTime, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def _ts(nullable: bool = True, index: bool = False):

@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlmodel import or_, select
+from sqlmodel import col, or_, select
 
 from readmodel import db
 from readmodel.tables import TicketRow
@@ -28,8 +28,12 @@ def find_open_repeat(
     with db.session(url) as session:
         return session.exec(
             select(TicketRow.number)
-            .where(TicketRow.category == category, TicketRow.stage.in_(OPEN_STAGES), TicketRow.received_at >= since)
+            .where(
+                TicketRow.category == category,
+                col(TicketRow.stage).in_(OPEN_STAGES),
+                col(TicketRow.received_at) >= since,
+            )
             .where(or_(*same))
-            .order_by(TicketRow.received_at.desc())
+            .order_by(col(TicketRow.received_at).desc())
             .limit(1)
         ).first()

@@ -160,6 +160,7 @@ class Actors:
         await self._wait(self.settings.simulator_callback_delay)
         s = self.settings
         draw = self.rng.random()
+        answer: dict[str, object]
         if draw < s.simulator_unreached_rate:
             answer = {"reached": False}
         elif draw < s.simulator_unreached_rate + s.simulator_unsatisfied_rate:

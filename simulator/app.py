@@ -10,12 +10,12 @@ import httpx
 import structlog
 from fastapi import APIRouter, Depends, FastAPI, Header, HTTPException, Path, Request
 
+from catalog.cities import load_directory
 from core.logging import configure_logging
 from core.settings import Settings, get_settings
 from domain.contracts import CallbackSurvey, EmergencyTransfer, SmsMessage
 from domain.department_api import Route
 from domain.directory import Unit
-from catalog.cities import load_directory
 from domain.privacy import mask_phone
 from simulator import contract
 from simulator.actors import Actors, ProductApi
@@ -86,7 +86,8 @@ async def sms(message: SmsMessage, key: Key, sim: Sim) -> dict:
 
 
 @channels.post(
-    "/emergency/transfers", summary="Emergency linkage platform (110 / 119 / 120 / 122): take a transfer, give a reference"
+    "/emergency/transfers",
+    summary="Emergency linkage platform (110 / 119 / 120 / 122): take a transfer, give a reference",
 )  # fmt: skip
 async def emergency_transfer(transfer: EmergencyTransfer, key: Key, sim: Sim) -> dict:
     reference, new = sim.ledger.once(f"emergency-{transfer.service}", key)

@@ -2,7 +2,7 @@
 told to inject. In memory: the simulator is a test double, a restart forgets."""
 
 import itertools
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Literal
 
 from pydantic import BaseModel, Field
@@ -64,7 +64,7 @@ class Ledger:
     def note(self, unit: str, route: str, key: str, ticket: str | None, kind: str | None, outcome: str,
              reference: str | None = None) -> Received:  # fmt: skip
         entry = Received(
-            at=datetime.now(timezone.utc), unit=unit, route=route, key=key, ticket=ticket, kind=kind,
+            at=datetime.now(UTC), unit=unit, route=route, key=key, ticket=ticket, kind=kind,
             outcome=outcome, reference=reference,
         )  # fmt: skip
         self.received.append(entry)

@@ -20,6 +20,8 @@ class DepartmentApi:
             route, body = message_of(delivery)
         except ValueError as e:  # a delivery the contract cannot carry: asking again will not help
             raise Failure(str(e), retryable=False) from e
+        if not unit.endpoint:
+            raise Failure(f"unit {unit.id} has no department-system endpoint", retryable=False)
         headers = {"Idempotency-Key": delivery.idempotency_key}
         if unit.credential_ref:
             headers["Authorization"] = f"Bearer {self.settings.department_credential(unit.credential_ref)}"

@@ -30,6 +30,8 @@ class CallbackChannel:
             reply=request.reply,
             text=text,
         )
+        if not self.settings.callback_endpoint:
+            raise Failure("no callback survey provider configured (HOTLINE_CALLBACK_ENDPOINT)", retryable=False)
         headers = {"Idempotency-Key": key}
         if self.settings.callback_api_key:
             headers["Authorization"] = f"Bearer {self.settings.callback_api_key}"

@@ -21,7 +21,9 @@ def add_limit(start: datetime, limit: Limit, calendar: WorkCalendar) -> tuple[da
     return start + timedelta(seconds=limit.seconds()), False
 
 
-def start_time(rule: ClockRule, dispatched_at: datetime, acknowledged_at: datetime | None, limit: Limit) -> datetime | None:
+def start_time(
+    rule: ClockRule, dispatched_at: datetime, acknowledged_at: datetime | None, limit: Limit
+) -> datetime | None:
     """When a clock starts under the pack's rule; None while it waits for the acknowledgement."""
     if rule.starts == "acknowledge":
         return acknowledged_at

@@ -57,7 +57,9 @@ def whistle(s: TicketState, w: Whistle, now: datetime) -> None:
     s.record(now, w.actor.label, "whistled", f"{names}: {w.reason}", units=sorted(w.units))
 
 
-def check_escalation_request(s: TicketState, r: EscalationRequest, street_may_request: bool, can_escalate: bool) -> None:
+def check_escalation_request(
+    s: TicketState, r: EscalationRequest, street_may_request: bool, can_escalate: bool
+) -> None:
     check_open(s)
     if r.actor.role == Role.unit:
         check_unit(s, r.actor, {s.lead_unit}, "ask to escalate")

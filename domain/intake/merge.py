@@ -30,7 +30,8 @@ def check_merge(s: TicketState) -> None:
     if s.stage == Stage.follow_up:
         raise conflict(f"ticket {s.number} was transferred to an emergency service: a new call is transferred again")
     if s.stage in (Stage.closed, Stage.intake):
-        raise conflict(f"ticket {s.number} is {'closed' if s.stage == Stage.closed else 'not dispatched yet'}: a repeat cannot join it")
+        where = "closed" if s.stage == Stage.closed else "not dispatched yet"
+        raise conflict(f"ticket {s.number} is {where}: a repeat cannot join it")
 
 
 def already_merged(s: TicketState, key: str) -> bool:
@@ -39,7 +40,9 @@ def already_merged(s: TicketState, key: str) -> bool:
 
 def merge(s: TicketState, m: MergeAppeal, now: datetime, supervise_at_repeat: int) -> bool:
     """Adds the appeal; True when this repeat is the one that puts the ticket under supervision."""
-    s.appeals.append(Appeal(key=m.key, at=now, channel=m.channel, citizen=m.citizen, description=m.description, by=m.actor.label))
+    s.appeals.append(
+        Appeal(key=m.key, at=now, channel=m.channel, citizen=m.citizen, description=m.description, by=m.actor.label)
+    )
     repeats = len(s.appeals)
     s.record(now, m.actor.label, "merged", m.description, channel=m.channel.value, repeat=repeats)
     if repeats >= supervise_at_repeat and "supervised" not in s.flags:

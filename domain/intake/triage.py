@@ -10,7 +10,7 @@ The lists are city data (catalog/cities/<city>/*.toml); the knowledge base is in
 The operator may override the decision with a reason, which is recorded."""
 
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeGuard
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -122,6 +122,9 @@ class Thresholds(BaseModel):
     min_matched: int = 2
 
 
+DEFAULT_THRESHOLDS = Thresholds()
+
+
 class EmergencyHint(BaseModel):
     """Words in the request that signal an emergency: the operator decides whether to transfer."""
 
@@ -140,7 +143,7 @@ def emergency_hints(description: str, lists: TriageLists) -> list[EmergencyHint]
     return sorted(hints, key=lambda h: len(h.matched), reverse=True)
 
 
-def _confident(hit: "Hit | None", threshold: float, t: Thresholds) -> bool:
+def _confident(hit: "Hit | None", threshold: float, t: Thresholds) -> "TypeGuard[Hit]":
     return hit is not None and hit.coverage >= threshold and len(hit.matched) >= t.min_matched
 
 
@@ -151,26 +154,43 @@ def suggest(
     lists: TriageLists,
     knowledge: "TextIndex",
     articles: dict[str, Article],
-    t: Thresholds = Thresholds(),
+    t: Thresholds = DEFAULT_THRESHOLDS,
 ) -> TriageDecision:
     """The path the desk would take without an override, with the reason."""
     if emergency_service is not None:
         em = next((e for e in lists.emergencies if e.number == emergency_service), None)
         if em is not None:
-            return TriageDecision(path=TriagePath.emergency_transfer, reason=f"flagged for {em.number} {em.name}", confidence=1.0, emergency=em)
+            return TriageDecision(
+                path=TriagePath.emergency_transfer,
+                reason=f"flagged for {em.number} {em.name}",
+                confidence=1.0,
+                emergency=em,
+            )
     legal = next(iter(lists.legal_index().search(description, 1)), None)
     if _confident(legal, t.legal_channel, t):
         ch = next(c for c in lists.legal_channels if c.id == legal.key)
-        return TriageDecision(path=TriagePath.legal_channel, reason=f"belongs to {ch.name}: {'、'.join(legal.matched)}", confidence=legal.coverage, legal_channel=ch)
+        return TriageDecision(
+            path=TriagePath.legal_channel,
+            reason=f"belongs to {ch.name}: {'、'.join(legal.matched)}",
+            confidence=legal.coverage,
+            legal_channel=ch,
+        )
     oos = next(iter(lists.out_of_scope_index().search(description, 1)), None)
     if _confident(oos, t.out_of_scope, t):
         cat = next(c for c in lists.out_of_scope if c.id == oos.key)
-        return TriageDecision(path=TriagePath.out_of_scope, reason=f"out of scope: {cat.name}", confidence=oos.coverage, out_of_scope=cat)
+        return TriageDecision(
+            path=TriagePath.out_of_scope, reason=f"out of scope: {cat.name}", confidence=oos.coverage, out_of_scope=cat
+        )
     if kind == Kind.consultation:
         hit = next(iter(knowledge.search(description, 1)), None)
         if _confident(hit, t.direct_answer, t) and hit.key in articles:
             art = articles[hit.key]
-            return TriageDecision(path=TriagePath.direct_answer, reason=f"knowledge base: {art.title}", confidence=hit.coverage, article=art)
+            return TriageDecision(
+                path=TriagePath.direct_answer,
+                reason=f"knowledge base: {art.title}",
+                confidence=hit.coverage,
+                article=art,
+            )
     return TriageDecision(path=TriagePath.dispatch, reason="in scope: dispatch to the responsible unit")
 
 
@@ -184,15 +204,21 @@ def apply_override(
         if d.article is None:
             raise ValueError(f"no knowledge-base article {o.article_id!r} to answer with")
     elif o.path == TriagePath.out_of_scope:
-        d.out_of_scope = next((c for c in lists.out_of_scope if c.id == o.out_of_scope_id), None) or suggested.out_of_scope
+        d.out_of_scope = (
+            next((c for c in lists.out_of_scope if c.id == o.out_of_scope_id), None) or suggested.out_of_scope
+        )
         if d.out_of_scope is None:
             raise ValueError(f"no out-of-scope category {o.out_of_scope_id!r}")
     elif o.path == TriagePath.legal_channel:
-        d.legal_channel = next((c for c in lists.legal_channels if c.id == o.legal_channel), None) or suggested.legal_channel
+        d.legal_channel = (
+            next((c for c in lists.legal_channels if c.id == o.legal_channel), None) or suggested.legal_channel
+        )
         if d.legal_channel is None:
             raise ValueError(f"no legal channel {o.legal_channel!r}")
     elif o.path == TriagePath.emergency_transfer:
-        d.emergency = next((e for e in lists.emergencies if e.number == o.emergency_service), None) or suggested.emergency
+        d.emergency = (
+            next((e for e in lists.emergencies if e.number == o.emergency_service), None) or suggested.emergency
+        )
         if d.emergency is None:
             raise ValueError("an emergency transfer needs emergency_service (110, 119, 120 or 122)")
     return d

@@ -93,7 +93,7 @@ def is_repeat(view: ConsultationView, a: Answer) -> bool:
 
 
 def record_answer(view: ConsultationView, a: Answer, now: datetime) -> None:
-    assert a.actor.unit is not None  # checked: only invited units answer
+    assert a.actor.unit is not None, "check_answer admits only invited units"
     view.rounds[-1].answers[a.actor.unit] = ConsultationAnswer(answer=a.answer, reason=a.reason, at=now)
 
 

@@ -36,11 +36,12 @@ def ruled_units(s: TicketState) -> set[str]:
     return {s.ruling.lead, *s.ruling.cooperating} if s.ruling else set()
 
 
-def check_ask(s: TicketState, a: AskReturn, window_ends: datetime | None, first_responsible_may_return: bool, now: datetime) -> None:
+def check_ask(
+    s: TicketState, a: AskReturn, window_ends: datetime | None, first_responsible_may_return: bool, now: datetime
+) -> None:
     check_open(s)
     check_unit(s, a.actor, {s.lead_unit}, "return a ticket")
-    if a.actor.unit in ruled_units(s):
-        r = s.ruling
+    if (r := s.ruling) is not None and a.actor.unit in ruled_units(s):
         raise conflict(f"ruled: {r.by} ruled on {r.at:%Y-%m-%d} that {s.name_of(r.lead)} leads this ticket; no return")
     if s.stage not in ACTIVE_STAGES:
         raise conflict(f"ticket {s.number} is in stage {s.stage}: it can no longer be returned")
@@ -49,7 +50,9 @@ def check_ask(s: TicketState, a: AskReturn, window_ends: datetime | None, first_
     if s.open_consultation is not None:
         raise conflict("who owns this ticket is being settled in a consultation")
     if not first_responsible_may_return and a.actor.unit == s.first_responsible_unit:
-        raise forbidden("首接负责，不予回退: under this city's rules the first-responsible unit may not return the ticket")
+        raise forbidden(
+            "首接负责，不予回退: under this city's rules the first-responsible unit may not return the ticket"
+        )
     if window_ends is not None and now > window_ends:
         raise conflict(f"a return must be asked for by {window_ends.isoformat()} (the pack's window after dispatch)")
     if a.suggested_unit == s.lead_unit:
@@ -91,6 +94,7 @@ def next_candidate(s: TicketState) -> str | None:
 
 def reject(s: TicketState, d: DecideReturn, now: datetime) -> None:
     req = s.pending_return
+    assert req is not None, "check_decide ensures a pending return"
     req.status, req.decided_by, req.decided_at, req.note = "rejected", d.actor.label, now, d.note
     s.unflag("return_pending")
     s.record(now, d.actor.label, "return_rejected", d.note or f"{s.name_of(s.lead_unit)} keeps the ticket")
@@ -98,6 +102,7 @@ def reject(s: TicketState, d: DecideReturn, now: datetime) -> None:
 
 def approve(s: TicketState, d: DecideReturn, target: str, now: datetime) -> None:
     req = s.pending_return
+    assert req is not None, "check_decide ensures a pending return"
     req.status, req.decided_by, req.decided_at, req.note = "approved", d.actor.label, now, d.note
     req.reassigned_to = target
     s.unflag("return_pending")
