@@ -1,6 +1,6 @@
 """The Temporal worker: every workflow and activity of the product, on one task queue.
 
-    python worker.py            (or `hotline worker`)"""
+python worker.py            (or `hotline worker`)"""
 
 import asyncio
 import signal

@@ -5,7 +5,6 @@ makes it unnecessary.
 
 The update handlers (record_callback, rate_online) are in ticket.py; what they wait for is here."""
 
-import asyncio
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -55,7 +54,11 @@ class Callback:
         elif rule.when == "at_completion" and rule.rating_window.amount:
             # The reply goes out by SMS first: a citizen who rates it online is not called.
             window_ends, _ = clocks.add_limit(t.now(), rule.rating_window, t.calendar)
-            self.outbox.notify_citizen("reply_ready_rate", reply=s.completion.reply if s.completion else "", window=rule.rating_window.in_words())
+            self.outbox.notify_citizen(
+                "reply_ready_rate",
+                reply=s.completion.reply if s.completion else "",
+                window=rule.rating_window.in_words(),
+            )
             t.record("system", "callback_scheduled", f"callback at {window_ends.isoformat()} unless rated online first")
             t.changed()
             await self._wait(answered, window_ends - t.now())
@@ -71,7 +74,9 @@ class Callback:
                 t.changed()
         answer = callback.answer_of_round(s)
         if answer is None:
-            s.assessed_satisfaction = {"satisfied": "satisfied", "unsatisfied": "unsatisfied"}.get(rule.unreachable_counts_as)
+            s.assessed_satisfaction = {"satisfied": "satisfied", "unsatisfied": "unsatisfied"}.get(
+                rule.unreachable_counts_as
+            )
             return Outcome.unreachable
         if not answer.confirms:
             return None
@@ -84,7 +89,7 @@ class Callback:
         try:
             await workflow.wait_condition(condition, timeout=timeout)
             return True
-        except asyncio.TimeoutError:
+        except TimeoutError:
             return False
         finally:
             self.listening = False

@@ -58,7 +58,10 @@ async def decide_intake(input: TicketInput) -> IntakeDecision:
 
 async def resolve_units(ids: list[str]) -> dict[str, UnitInfo]:
     return await workflow.execute_activity_method(
-        OwnershipActivities.resolve_units, list(dict.fromkeys(ids)), start_to_close_timeout=READ_TIMEOUT, retry_policy=READ_RETRY
+        OwnershipActivities.resolve_units,
+        list(dict.fromkeys(ids)),
+        start_to_close_timeout=READ_TIMEOUT,
+        retry_policy=READ_RETRY,
     )
 
 

@@ -54,7 +54,7 @@ class ConsultationWorkflow:
             invitations = [asyncio.create_task(self._invite(unit, number)) for unit in input.candidates]
             try:
                 await workflow.wait_condition(self._all_answered, timeout=deadline - workflow.now())
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
             consultation.close_round(self.view)
             lead, cooperating = consultation.settle(self.view, rule)

@@ -61,7 +61,9 @@ class TicketContext:
         after = self.state.deadline
         if after is not None and after != before:
             due = after.isoformat()
-            self.record("system", "deadline_moved", f"completion now due {due}: {why}", clock="completion", due_at=due, why=why)
+            self.record(
+                "system", "deadline_moved", f"completion now due {due}: {why}", clock="completion", due_at=due, why=why
+            )
 
     def changed(self) -> None:
         self.state.version += 1

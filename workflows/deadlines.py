@@ -5,7 +5,6 @@ units and supervisors do about deadlines: the street's whistle (吹哨), urging 
 
 The update handlers are in ticket.py; what they do is here."""
 
-import asyncio
 from collections.abc import Callable
 
 from temporalio import workflow
@@ -46,8 +45,8 @@ class Deadlines:
             wait = (wake - t.now()).total_seconds() if wake else None
             if wait is None or wait > 0:
                 try:
-                    await workflow.wait_condition(lambda: done() or t.state.version != version, timeout=wait)
-                except asyncio.TimeoutError:
+                    await workflow.wait_condition(self._woken(done, version), timeout=wait)
+                except TimeoutError:
                     pass
             if done():
                 return
@@ -57,6 +56,10 @@ class Deadlines:
             if fired:
                 t.changed()
 
+    def _woken(self, done: Callable[[], bool], version: int) -> Callable[[], bool]:
+        """Wake when handling is done or anything changed since `version`."""
+        return lambda: done() or self.t.state.version != version
+
     def _on_clock_event(self, event: ClockEvent) -> None:
         s = self.t.state
         clock = s.clocks[event.key]
@@ -64,7 +67,11 @@ class Deadlines:
         target = clock.unit or s.coordinator_unit or s.lead_unit
         assert target is not None  # clocks run only on a dispatched ticket, which has a lead
         what = _CLOCK_LABEL[event.clock] + (f" of {s.name_of(clock.unit)}" if clock.unit else "")
-        data = {"clock": event.clock.value, "due_at": clock.due_at.isoformat(), **({"unit": clock.unit} if clock.unit else {})}
+        data = {
+            "clock": event.clock.value,
+            "due_at": clock.due_at.isoformat(),
+            **({"unit": clock.unit} if clock.unit else {}),
+        }
         record, deliver = self.t.record, self.outbox.deliver
         if event.kind == "warning":
             record("system", "deadline_warning", f"{what} due {clock.due_at.isoformat()}", **data)
@@ -148,4 +155,6 @@ class Deadlines:
             due = s.clocks[key].due_at.isoformat()
             s.record(t.now(), "system", "deadline_moved", f"completion now due {due}", clock="completion", due_at=due)
             self.outbox.notify_citizen("extension_approved", deadline=due, reason=req.reason)
-        self.outbox.deliver(req.unit, DeliveryKind.notice, f"延期申请{'已批准' if req.decision == 'approved' else '未获批准'}")
+        self.outbox.deliver(
+            req.unit, DeliveryKind.notice, f"延期申请{'已批准' if req.decision == 'approved' else '未获批准'}"
+        )

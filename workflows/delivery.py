@@ -68,7 +68,7 @@ class Outbox:
             return
         try:
             await workflow.wait_condition(lambda: not self._pending, timeout=SETTLE_GRACE)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             n = len(self._pending)
             self.t.record("system", "deliveries_abandoned", f"{n} delivery(ies) still retrying when the ticket closed")
             self.t.changed()
@@ -83,7 +83,9 @@ class Outbox:
     async def _deliver(self, delivery: Delivery) -> None:
         t, s = self.t, self.t.state
         try:
-            receipt = await calls.deliver(delivery, give_up_after=timedelta(seconds=t.policy.delivery.give_up_after.seconds()))
+            receipt = await calls.deliver(
+                delivery, give_up_after=timedelta(seconds=t.policy.delivery.give_up_after.seconds())
+            )
         except ActivityError as e:
             cause = e.cause.message if isinstance(e.cause, ApplicationError) else str(e.cause or e)
             s.flag("delivery_failed")

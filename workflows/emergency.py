@@ -2,8 +2,6 @@
 transferred at once; the ticket then waits until the center learns from the service what became
 of it. Handled closes it; sent back as a hotline matter (非警务警情) dispatches it after all."""
 
-import asyncio
-
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
@@ -51,7 +49,7 @@ class EmergencyFollowUp:
         t.changed()
         try:
             await workflow.wait_condition(lambda: s.follow_up is not None, timeout=s.follow_up_due - t.now())
-        except asyncio.TimeoutError:
+        except TimeoutError:
             s.flag("follow_up_overdue")
             t.record("system", "follow_up_overdue", f"no word from {service} yet")
             t.changed()

@@ -99,7 +99,9 @@ class Intake:
             return  # a retried merge counts once
         supervised = merge.merge(s, m, t.now(), t.policy.merge.supervise_at_repeat)
         if supervised and s.supervisor_unit:
-            self.outbox.deliver(s.supervisor_unit, DeliveryKind.supervision, f"群众重复反映{len(s.appeals)}次，已列入督办")
+            self.outbox.deliver(
+                s.supervisor_unit, DeliveryKind.supervision, f"群众重复反映{len(s.appeals)}次，已列入督办"
+            )
         lead = s.coordinator_unit or s.lead_unit
         assert lead is not None  # a ticket that takes repeats has been routed
         self.outbox.deliver(lead, DeliveryKind.notice, f"群众再次反映：{m.description[:100]}")

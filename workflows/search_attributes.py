@@ -97,9 +97,7 @@ async def register_search_attributes(client: Client, namespace: str) -> list[str
             raise
         known = set()
     missing = {
-        key.name: IndexedValueType.ValueType(int(key.indexed_value_type))
-        for key in ALL
-        if key.name not in known
+        key.name: IndexedValueType.ValueType(int(key.indexed_value_type)) for key in ALL if key.name not in known
     }
     if missing:
         await client.operator_service.add_search_attributes(

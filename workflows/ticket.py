@@ -246,7 +246,9 @@ class TicketWorkflow:
     def _check_decide_return(self, d: DecideReturn) -> None:
         guard(returns.check_decide, self.t.state, d)
         if d.approve and not d.reassign_to and returns.next_candidate(self.t.state) is None:
-            raise ApplicationError("no other candidate unit is left: name one in reassign_to", type="Invalid", non_retryable=True)
+            raise ApplicationError(
+                "no other candidate unit is left: name one in reassign_to", type="Invalid", non_retryable=True
+            )
 
     @workflow.update
     def dispute_return(self, d: DisputeReturn) -> TicketSummary:
