@@ -6,8 +6,9 @@ from typing import Any
 
 from pydantic import BaseModel, Field, computed_field, field_validator, model_validator
 
+from domain.deadlines.calendar import WorkCalendar
 from domain.intake.triage import EmergencyService, TriageDecision, TriageOverride
-from domain.policy import ClockName, PolicyRef
+from domain.policy import ClockName, PolicyPack, PolicyRef
 from domain.privacy import mask_name, mask_phone
 from domain.vocabulary import (
     Channel,
@@ -78,6 +79,10 @@ class TicketInput(BaseModel):
     received_by: str = "intake"
     policy_pack: str | None = None  # None: the pack the worker is configured with
     triage_override: TriageOverride | None = None  # the operator's path instead of the suggestion
+    # A long-lived ticket continues as a new run before its history grows past Temporal's limits:
+    # it carries its state, rules and calendar, and carries on handling.
+    carried: "TicketCarry | None" = None
+    history_limit: int = Field(default=10_000, ge=100, description="events before the ticket continues as new")
 
 
 class Actor(BaseModel):
@@ -509,3 +514,15 @@ class TicketSummary(BaseModel):
             flags=s.flags,
             outcome=s.outcome,
         )
+
+
+class TicketCarry(BaseModel):
+    """What a ticket takes into its next run (continue-as-new): everything it holds for life."""
+
+    state: TicketState
+    policy: PolicyPack
+    calendar: WorkCalendar
+    citizen_key: str | None = None
+
+
+TicketInput.model_rebuild()

@@ -34,14 +34,20 @@ class TicketContext:
     calendar: WorkCalendar
 
     def __init__(self, input: TicketInput) -> None:
+        self.citizen_key: str | None = None
+        self._last_search_attributes: dict[str, object] = {}
+        if input.carried:  # the next run of a long-lived ticket: everything as it was
+            self.state = input.carried.state
+            self.policy = input.carried.policy
+            self.calendar = input.carried.calendar
+            self.citizen_key = input.carried.citizen_key
+            return
         self.state = TicketState(
             number=input.number,
             workflow_id=workflow.info().workflow_id,
             request=input.request,
             received_at=input.received_at,
         )
-        self.citizen_key: str | None = None
-        self._last_search_attributes: dict[str, object] = {}
 
     @staticmethod
     def now() -> datetime:

@@ -56,6 +56,11 @@ class Outbox:
         self.background(self._notify(notice))
         self.t.record("system", "citizen_notified", template, template=template)
 
+    @property
+    def busy(self) -> bool:
+        """Something is still being sent (or a consultation runs in the background)."""
+        return bool(self._pending)
+
     def background(self, coro: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
         task = asyncio.create_task(coro)
         self._pending.add(task)

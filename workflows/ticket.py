@@ -26,7 +26,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.ownership.consultation import OpenConsultation
     from domain.ownership.returns import AskReturn, DecideReturn, DisputeReturn
     from domain.ownership.ruling import IssueRuling
-    from domain.ticket import ConsultationView, TicketInput, TicketState, TicketSummary
+    from domain.ticket import ConsultationView, TicketCarry, TicketInput, TicketState, TicketSummary
     from domain.vocabulary import Outcome, Stage
 
 from workflows.callback import Callback
@@ -53,6 +53,7 @@ class TicketWorkflow:
         self.emergency = EmergencyFollowUp(t)
         self.intake = Intake(t, self.outbox, self.emergency)
         self.callback = Callback(t, self.outbox)
+        self._may_continue_as_new = True
 
     # -- the lifecycle -------------------------------------------------------------------------
 
@@ -69,13 +70,16 @@ class TicketWorkflow:
         return lifecycle.result()
 
     async def _lifecycle(self, input: TicketInput) -> TicketSummary:
-        triage = await self.intake.take_in(input)  # 受理: the five paths; owners, rules and calendar for life
         outcome = None
-        if triage.path != TriagePath.dispatch:
-            outcome = await self.intake.close_at_desk(triage)  # 直接答复 / 超范围 / 转紧急 / 涉法涉诉
-        if outcome is None:  # dispatch, or an emergency service sent it back (非警务警情)
-            dispatch(self.t, self.outbox, self.ownership, self.intake.routed_cooperating)  # 首派 + 双派
-            outcome = await self._handle_to_the_citizens_word()
+        if input.carried:  # a long-lived ticket's next run carries on handling
+            outcome = await self._handle_to_the_citizens_word(input)
+        else:
+            triage = await self.intake.take_in(input)  # 受理: the five paths; owners, rules and calendar for life
+            if triage.path != TriagePath.dispatch:
+                outcome = await self.intake.close_at_desk(triage)  # 直接答复 / 超范围 / 转紧急 / 涉法涉诉
+            if outcome is None:  # dispatch, or an emergency service sent it back (非警务警情)
+                dispatch(self.t, self.outbox, self.ownership, self.intake.routed_cooperating)  # 首派 + 双派
+                outcome = await self._handle_to_the_citizens_word(input)
         self._close(outcome)
         # Before the workflow ends: deliveries finished (a department that is still down gets a
         # grace period, not a veto over closing), read model up to date, handlers done.
@@ -84,16 +88,39 @@ class TicketWorkflow:
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self.t.summary()
 
-    async def _handle_to_the_citizens_word(self) -> Outcome:
+    async def _handle_to_the_citizens_word(self, input: TicketInput) -> Outcome:
         while True:
             # 办理 under the clocks; escalation, returns and consultation meanwhile
-            await self.deadlines.run_until(lambda: self.t.state.completion is not None)
+            await self.deadlines.run_until(lambda: self.t.state.completion is not None or self._too_long(input))
+            if self.t.state.completion is None:  # the history grew long: a new run carries on
+                if workflow.patched("continue-as-new-when-long"):
+                    await self._continue_as_new(input)
+                self._may_continue_as_new = False  # a run that began before the patch carries on as it did
+                continue
             outcome = await self.callback.call_back()  # 回访
             if outcome is not None:
                 return outcome
             if not self.callback.can_rehandle():
                 return Outcome.hard_case  # on the monthly clearing list (动态清零)
             self.callback.rehandle()  # 重办
+
+    def _too_long(self, input: TicketInput) -> bool:
+        """Time to continue as new: the history has grown long (many repeats, urges, rehandles) and
+        nothing is in flight that a new run could not pick up (a consultation child, a delivery)."""
+        if not self._may_continue_as_new:
+            return False
+        info = workflow.info()
+        long = info.get_current_history_length() > input.history_limit or info.is_continue_as_new_suggested()
+        return long and self.t.state.open_consultation is None and not self.outbox.busy
+
+    async def _continue_as_new(self, input: TicketInput) -> None:
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        t = self.t
+        t.record("system", "continued", f"history of {workflow.info().get_current_history_length()} events: a new run")
+        t.changed()
+        await self.projector.caught_up()
+        carried = TicketCarry(state=t.state, policy=t.policy, calendar=t.calendar, citizen_key=t.citizen_key)
+        workflow.continue_as_new(input.model_copy(update={"carried": carried}))
 
     def _close(self, outcome: Outcome) -> None:
         s = self.t.state

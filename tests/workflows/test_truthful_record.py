@@ -1,6 +1,6 @@
 """The record says what happened, and an update's reply shows the ticket after the change."""
 
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 import pytest
 from temporalio.client import WorkflowUpdateFailedError
@@ -116,14 +116,14 @@ async def test_an_answer_to_a_closed_round_is_refused_and_the_real_answer_counts
 
 
 def test_a_unit_acting_while_the_ticket_is_still_being_routed_hears_so():
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from domain import handling
     from domain.errors import Refusal, RefusalKind
     from domain.ticket import TicketState
     from tests.factories import request
 
-    s = TicketState(number="N1", workflow_id="ticket-N1", request=request(), received_at=datetime.now(timezone.utc))
+    s = TicketState(number="N1", workflow_id="ticket-N1", request=request(), received_at=datetime.now(UTC))
     with pytest.raises(Refusal) as r:
         handling.check_acknowledge(s, drive.unit(STREET))
     assert r.value.kind == RefusalKind.conflict and "being dispatched" in r.value.reason
