@@ -1,6 +1,5 @@
 """Ending a test's open tickets on the time-skipping server without leaking its clock."""
 
-import asyncio
 import contextlib
 
 from temporalio.api.enums.v1 import EventType
@@ -8,6 +7,7 @@ from temporalio.client import Client
 from temporalio.service import RPCError
 
 from api.workflow_calls import describe
+from tests.eventually import assert_eventually
 
 _OPENED = {EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED, EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED}
 _CLOSED = {
@@ -23,14 +23,17 @@ _CLOSED = {
 
 async def _settle(client: Client, workflow_id: str, seconds: float = 10.0) -> None:
     """Wait (in real time, bounded) until the workflow and its children have no workflow task
-    and no activity in flight."""
-    for _ in range(int(seconds / 0.05)):
-        if await _quiet(client, workflow_id):
-            return
-        await asyncio.sleep(0.05)
+    and no activity in flight; a workflow that stays busy is terminated all the same."""
+
+    async def settled() -> None:
+        assert await quiet(client, workflow_id), f"{workflow_id} still has work in flight"
+
+    with contextlib.suppress(AssertionError):
+        await assert_eventually(settled, timeout=seconds)
 
 
-async def _quiet(client: Client, workflow_id: str) -> bool:
+async def quiet(client: Client, workflow_id: str) -> bool:
+    """The workflow and its children have no workflow task and no activity in flight."""
     handle = client.get_workflow_handle(workflow_id)
     balance = 0
     async for event in handle.fetch_history_events():
@@ -39,7 +42,7 @@ async def _quiet(client: Client, workflow_id: str) -> bool:
         return False
     children = (await describe(client, workflow_id)).pending_children
     for child in children:
-        if not await _quiet(client, child.workflow_id):
+        if not await quiet(client, child.workflow_id):
             return False
     return True
 

@@ -12,6 +12,7 @@ from fastapi import FastAPI
 
 from core.settings import Settings
 from simulator.app import Simulator, create_app
+from tests.eventually import assert_eventually
 
 
 def free_port() -> int:
@@ -25,10 +26,13 @@ async def serve(app: FastAPI, port: int = 0) -> AsyncIterator[str]:
     """The app on 127.0.0.1 (a free port unless given) until the block ends; yields its base URL."""
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, access_log=False))
     serving = asyncio.create_task(server.serve())
-    while not server.started:
+
+    def started():
         if serving.done():
             serving.result()  # could not bind: raise why
-        await asyncio.sleep(0.02)
+        assert server.started, "the server has not started listening"
+
+    await assert_eventually(started, interval=0.02)
     bound = server.servers[0].sockets[0].getsockname()[1]
     try:
         yield f"http://127.0.0.1:{bound}"

@@ -5,14 +5,15 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 from api.auth import mint
 from core.settings import Settings
 from domain.vocabulary import Role
+from tests.eventually import assert_eventually_sync
 from tests.simulated import free_port
 
 BIN = Path(sys.executable).parent
@@ -32,16 +33,17 @@ def _start(env: dict[str, str], log: Path) -> subprocess.Popen:
 
 def _wait_healthy(url: str, proc: subprocess.Popen, log: Path, timeout: float = 90) -> None:
     """Until the API answers and the launcher has printed its banner: every part is up."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        assert proc.poll() is None, log.read_text()[-3000:]
+
+    def up():
+        if proc.poll() is not None:  # the launcher died: no point waiting
+            pytest.fail(f"hotline up exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
         try:
-            if httpx.get(f"{url}/health", timeout=1).status_code == 200 and "hotline is up" in log.read_text():
-                return
+            healthy = httpx.get(f"{url}/health", timeout=1).status_code == 200
         except httpx.HTTPError:
-            pass
-        time.sleep(0.3)
-    raise AssertionError(f"the stack did not come up:\n{log.read_text()[-3000:]}")
+            healthy = False
+        assert healthy and "hotline is up" in log.read_text(), f"the stack did not come up:\n{log.read_text()[-3000:]}"
+
+    assert_eventually_sync(up, timeout=timeout, interval=0.3)
 
 
 def _stop(proc: subprocess.Popen, log: Path) -> None:
@@ -76,10 +78,11 @@ def test_up_runs_stops_cleanly_and_continues_the_same_tickets(tmp_path):
         r = httpx.post(f"{url}/tickets", json=REQUEST, headers=intake | {"Idempotency-Key": "embedded-1"}, timeout=30)
         assert r.status_code == 201, r.text
         number = r.json()["number"]
-        for _ in range(150):
-            if httpx.get(f"{url}/tickets/{number}", headers=intake, timeout=30).json()["stage"] == "dispatch":
-                break
-            time.sleep(0.2)
+
+        def dispatched():
+            assert httpx.get(f"{url}/tickets/{number}", headers=intake, timeout=30).json()["stage"] == "dispatch"
+
+        assert_eventually_sync(dispatched, interval=0.2)
         assert httpx.post(f"{url}/tickets/{number}/acknowledge", headers=unit, timeout=30).status_code == 200
     finally:
         _stop(proc, log)

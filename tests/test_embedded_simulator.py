@@ -4,13 +4,13 @@ with every delivery in the read model; nobody drives them by hand."""
 
 import os
 import subprocess
-import time
 
 import httpx
 
 from api.auth import mint
 from core.settings import Settings
 from domain.vocabulary import Role
+from tests.eventually import assert_eventually_sync
 from tests.simulated import free_port
 from tests.test_embedded import BIN, _stop, _wait_healthy
 
@@ -55,14 +55,12 @@ def test_up_runs_the_simulator_and_tickets_close_by_themselves(tmp_path):
             assert r.status_code == 201, r.text
             numbers.append(r.json()["number"])
 
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
+        def closed():
             listed = httpx.get(f"{url}/tickets", params={"status": "closed"}, headers=center, timeout=30).json()
-            if {t["number"] for t in listed["items"]} >= set(numbers):
-                break
-            time.sleep(0.3)
-        else:
-            raise AssertionError(f"tickets did not close:\n{log.read_text()[-3000:]}")
+            missing = set(numbers) - {t["number"] for t in listed["items"]}
+            assert not missing, f"tickets did not close: {sorted(missing)}\n{log.read_text()[-3000:]}"
+
+        assert_eventually_sync(closed, timeout=60, interval=0.3)
 
         deliveries = httpx.get(f"{url}/deliveries", params={"page_size": 200}, headers=center, timeout=30).json()[
             "items"

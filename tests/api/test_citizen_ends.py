@@ -4,7 +4,8 @@ tickets, the callback queue, and the citizen's own look-up and online rating."""
 import uuid
 
 from readmodel import knowledge
-from tests.api.test_end_to_end import LEAD, eventually, fresh
+from tests.api.test_end_to_end import LEAD, fresh
+from tests.eventually import assert_eventually
 
 
 async def _ticket(api, body=None):
@@ -22,9 +23,9 @@ async def _projected(api, number, stage=None):
 
     async def check():
         r = await api.http.get("/tickets", params={"status": stage} if stage else {}, headers=api.auth("supervisor"))
-        return number in {i["number"] for i in r.json()["items"]}
+        assert number in {i["number"] for i in r.json()["items"]}, (number, stage)
 
-    await eventually(check)
+    await assert_eventually(check)
 
 
 async def test_the_center_keeps_the_knowledge_base_and_a_new_article_answers_at_once(api):
@@ -54,9 +55,10 @@ async def test_the_center_keeps_the_knowledge_base_and_a_new_article_answers_at_
 
     async def answered():
         s = await _state(api, number)
-        return s if s["stage"] == "closed" else None
+        assert s["stage"] == "closed", s["stage"]
+        return s
 
-    s = await eventually(answered)
+    s = await assert_eventually(answered)
     assert s["outcome"] == "direct_answer" and s["triage"]["article"]["id"] == slug
 
     # An edit on a stale copy is refused; a withdrawn article no longer answers.
@@ -138,9 +140,10 @@ async def test_the_citizen_looks_up_and_rates_online_and_a_wrong_phone_learns_no
 
     async def waiting():
         v = (await api.http.post(f"{public}/lookup", json={"phone": phone})).json()
-        return v if v["can_rate"] else None
+        assert v["can_rate"], v
+        return v
 
-    view = await eventually(waiting)
+    view = await assert_eventually(waiting)
     assert view["reply"] == "城管已取缔占道烧烤摊" and "承办单位已答复" in [p["what"] for p in view["progress"]]
     await _projected(api, number, "callback")
     queue = (await api.http.get("/callbacks", headers=api.auth("center"))).json()
@@ -152,9 +155,10 @@ async def test_the_citizen_looks_up_and_rates_online_and_a_wrong_phone_learns_no
 
     async def closed():
         s = await _state(api, number)
-        return s if s["stage"] == "closed" else None
+        assert s["stage"] == "closed", s["stage"]
+        return s
 
-    assert (await eventually(closed))["outcome"] == "rated_online"
+    assert (await assert_eventually(closed))["outcome"] == "rated_online"
     again = await api.http.post(f"{public}/rating", json=rating)
     assert again.status_code == 409
     await _projected(api, number, "closed")

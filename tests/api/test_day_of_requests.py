@@ -14,8 +14,8 @@ import pytest_asyncio
 from api.main import create_app
 from readmodel import knowledge
 from tests.api.conftest import Api
-from tests.api.test_end_to_end import eventually
 from tests.conftest import task_queue
+from tests.eventually import assert_eventually
 from tests.simulated import running_simulator, serve, simulator_settings
 from worker import build_worker
 
@@ -73,9 +73,9 @@ async def test_a_day_of_mixed_requests_each_takes_its_path_and_dispatched_ones_r
             # Calls come minutes apart: the ticket is on the open list before the next one.
             async def listed(number=number):
                 page = (await api.http.get("/tickets", params={"status": "dispatch"}, headers=supervisor)).json()
-                return number in {t["number"] for t in page["items"]}
+                assert number in {t["number"] for t in page["items"]}, page
 
-            await eventually(listed)
+            await assert_eventually(listed)
 
     # Emergency transfers wait on the center's follow-up list until it has checked back with the
     # service; then they close like the other paths that end at the desk.
@@ -84,9 +84,9 @@ async def test_a_day_of_mixed_requests_each_takes_its_path_and_dispatched_ones_r
 
     async def on_the_follow_up_list():
         page = (await api.http.get("/tickets", params={"status": "follow_up"}, headers=supervisor)).json()
-        return transfers <= {t["number"] for t in page["items"]}
+        assert transfers <= {t["number"] for t in page["items"]}, page
 
-    await eventually(on_the_follow_up_list)
+    await assert_eventually(on_the_follow_up_list)
     phone_of = {n: r["phone"] for r, n in zip(DAY, numbers)}
     for number in transfers:
         mine = await api.http.post(f"/public/tickets/{number}/lookup", json={"phone": phone_of[number]})
@@ -106,9 +106,10 @@ async def test_a_day_of_mixed_requests_each_takes_its_path_and_dispatched_ones_r
 
         async def closed(number=number):
             s = await live(number)
-            return s if s["stage"] == "closed" else None
+            assert s["stage"] == "closed", (number, s["stage"])
+            return s
 
-        s = await eventually(closed)
+        s = await assert_eventually(closed)
         events = [e["event"] for e in s["timeline"]]
         assert (s["outcome"], s["triage"]["path"]) == (r["expected"], r["expected"]), (r["description"], s["triage"])
         assert "dispatched" not in events
@@ -138,9 +139,10 @@ async def test_a_day_of_mixed_requests_each_takes_its_path_and_dispatched_ones_r
 
     async def all_waiting():
         queue = (await api.http.get("/callbacks", params={"limit": 500}, headers=center)).json()
-        return set(dispatched) <= {t["number"] for t in queue}
+        missing = set(dispatched) - {t["number"] for t in queue}
+        assert not missing, missing
 
-    await eventually(all_waiting, timeout=30)
+    await assert_eventually(all_waiting, timeout=30)
 
     # The operators reach some citizens, some rate online, the rest wait in the queue.
     by_phone = {n: r["phone"] for r, n in zip(DAY, numbers) if r["expected"] == "dispatch"}
@@ -154,9 +156,11 @@ async def test_a_day_of_mixed_requests_each_takes_its_path_and_dispatched_ones_r
 
     async def settled():
         states = {n: await live(n) for n in dispatched}
-        return states if all(states[n]["stage"] == "closed" for n in answered + rated) else None
+        stages = {n: states[n]["stage"] for n in answered + rated}
+        assert set(stages.values()) == {"closed"}, stages
+        return states
 
-    states = await eventually(settled, timeout=30)
+    states = await assert_eventually(settled, timeout=30)
     for number in answered:
         assert states[number]["outcome"] == "confirmed"
     for number in rated:
@@ -166,16 +170,17 @@ async def test_a_day_of_mixed_requests_each_takes_its_path_and_dispatched_ones_r
 
     async def queue_is_the_waiting_ones():
         queue = {t["number"] for t in (await api.http.get("/callbacks", params={"limit": 500}, headers=center)).json()}
-        return set(waiting) <= queue and not (set(answered + rated) & queue)
+        assert set(waiting) <= queue and not (set(answered + rated) & queue), queue
 
-    await eventually(queue_is_the_waiting_ones)
+    await assert_eventually(queue_is_the_waiting_ones)
 
     # The day's figures, as the center's report shows them.
     async def counted():
         stats = (await api.http.get("/stats/intake", params={"since": began.isoformat()}, headers=supervisor)).json()
-        return stats if stats["by_stage"].get("callback") == len(waiting) else None
+        assert stats["by_stage"].get("callback") == len(waiting), stats["by_stage"]
+        return stats
 
-    stats = await eventually(counted)
+    stats = await assert_eventually(counted)
     expected_paths: dict[str, int] = {}
     for r in DAY:
         if r["expected"] != "merge":

@@ -1,7 +1,6 @@
 """Over real HTTP, against the real Temporal dev server: what a call-center desk, a street office
 and a callback operator do with a ticket."""
 
-import asyncio
 import random
 import uuid
 
@@ -11,6 +10,8 @@ from api import intake
 from domain.ticket import TicketInput
 from readmodel import db
 from readmodel.tables import IntakeRequestRow
+from tests.eventually import assert_eventually
+from tests.finish import quiet
 
 LEAD = "qd.shinan.badaxia"
 
@@ -41,16 +42,6 @@ async def create(api, body=None, key=None):
     return await api.http.post("/tickets", json=body or fresh(), headers=headers)
 
 
-async def eventually(check, timeout=30.0):
-    """Visibility and the read model follow the workflow by a moment."""
-    for _ in range(int(timeout / 0.1)):
-        result = await check()
-        if result:
-            return result
-        await asyncio.sleep(0.1)
-    raise AssertionError("condition not reached in time")
-
-
 async def test_a_ticket_from_call_to_close_over_http(api):
     r = await create(api, key=str(uuid.uuid4()))
     assert r.status_code == 201, r.text
@@ -59,9 +50,10 @@ async def test_a_ticket_from_call_to_close_over_http(api):
 
     async def dispatched():
         r = await api.http.get(f"/tickets/{number}", headers=api.auth("supervisor"))
-        return r.json() if r.json()["stage"] == "dispatch" else None
+        assert r.json()["stage"] == "dispatch", r.json()
+        return r.json()
 
-    state = await eventually(dispatched)
+    state = await assert_eventually(dispatched)
     assert state["lead_unit"] == LEAD and state["supervisor_unit"] == "qd.dept.urban"
 
     assert (await api.http.post(f"/tickets/{number}/acknowledge", headers=unit)).status_code == 200
@@ -72,9 +64,9 @@ async def test_a_ticket_from_call_to_close_over_http(api):
 
     async def waiting_for_callback():
         r = await api.http.get(f"/tickets/{number}", headers=api.auth("center"))
-        return r.json()["stage"] == "callback"
+        assert r.json()["stage"] == "callback", r.json()
 
-    await eventually(waiting_for_callback)
+    await assert_eventually(waiting_for_callback)
     r = await api.http.post(
         f"/tickets/{number}/callback", headers=api.auth("center"),
         json={"reached": True, "resolved": True, "satisfaction": "satisfied", "comment": "处理及时"},
@@ -83,9 +75,10 @@ async def test_a_ticket_from_call_to_close_over_http(api):
 
     async def closed_in_list():
         r = await api.http.get("/tickets", params={"status": "closed", "unit": LEAD}, headers=api.auth("supervisor"))
-        return next((t for t in r.json()["items"] if t["number"] == number), None)
+        [listed] = [t for t in r.json()["items"] if t["number"] == number]
+        return listed
 
-    listed = await eventually(closed_in_list)
+    listed = await assert_eventually(closed_in_list)
     assert listed["outcome"] == "confirmed"
     state = (await api.http.get(f"/tickets/{number}", headers=api.auth("supervisor"))).json()
     events = [e["event"] for e in state["timeline"]]
@@ -121,9 +114,11 @@ async def test_search_attributes_find_the_ticket(api):
 
     async def found():
         query = f"TicketLeadUnit = '{LEAD}' AND TicketStatus = 'dispatch' AND TicketDistrict = 'qd.shinan' AND WorkflowId = 'ticket-{number}'"
-        return [w async for w in api.client.list_workflows(query)]
+        runs = [w async for w in api.client.list_workflows(query)]
+        assert runs, query
+        return runs
 
-    [listed] = await eventually(found)
+    [listed] = await assert_eventually(found)
     assert listed.typed_search_attributes  # decoded by the typed keys
 
 
@@ -134,9 +129,9 @@ async def test_refusals_say_why_with_the_right_status(api):
 
     async def ready():
         r = await api.http.get(f"/tickets/{number}", headers=unit)
-        return r.status_code == 200 and r.json()["stage"] == "dispatch"
+        assert r.status_code == 200 and r.json()["stage"] == "dispatch", r.text
 
-    await eventually(ready)
+    await assert_eventually(ready)
     r = await api.http.post(f"/tickets/{number}/complete", headers=unit, json={"result": "resolved", "reply": "已处理"})
     assert r.status_code == 409 and "acknowledged" in r.json()["detail"]
     r = await api.http.post(f"/tickets/{number}/acknowledge", headers=other)
@@ -174,10 +169,14 @@ async def test_a_refused_update_leaves_no_trace_in_history(api):
 
     async def acknowledged():
         r = await api.http.post(f"/tickets/{number}/acknowledge", headers=unit)
-        return r.status_code == 200
+        assert r.status_code == 200, r.text
 
-    await eventually(acknowledged)
-    await asyncio.sleep(0.5)
+    await assert_eventually(acknowledged)
+
+    async def settled():  # what the acknowledgement set going (projection, deliveries) has finished
+        assert await quiet(api.client, handle.id), "a workflow task or an activity is still in flight"
+
+    await assert_eventually(settled)
     before = [e.event_type for e in (await handle.fetch_history()).events]
     r = await api.http.post(
         f"/tickets/{number}/complete", headers=api.auth("unit", "qd.shinan.yunnanlu"), json={"result": "resolved", "reply": "已处理"}

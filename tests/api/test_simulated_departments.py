@@ -2,7 +2,6 @@
 simulator. Tickets taken in through the API are handled by the simulated departments, their
 callbacks answered by the simulated citizens, and they close; the read model shows every delivery."""
 
-import asyncio
 import uuid
 
 import httpx
@@ -16,6 +15,7 @@ from readmodel.tables import UnitRow
 from readmodel.units import seed
 from tests.api.conftest import Api
 from tests.conftest import task_queue
+from tests.eventually import assert_eventually
 from tests.simulated import running_simulator, serve, simulator_settings
 from worker import build_worker
 
@@ -71,15 +71,12 @@ async def test_a_batch_of_tickets_flows_to_closed_with_no_hand_driving(stack):
         states = {}
         for n in numbers:
             states[n] = (await api.http.get(f"/tickets/{n}", headers=supervisor)).json()
+        assert all(s["stage"] == "closed" for s in states.values()), {
+            n: (s["stage"], [e["event"] for e in s["timeline"]][-3:]) for n, s in states.items()
+        }
         return states
 
-    for _ in range(600):
-        states = await closed()
-        if all(s["stage"] == "closed" for s in states.values()):
-            break
-        await asyncio.sleep(0.1)
-    else:
-        raise AssertionError({n: (s["stage"], [e["event"] for e in s["timeline"]][-3:]) for n, s in states.items()})
+    states = await assert_eventually(closed, timeout=60, interval=0.1)
 
     for n, s in states.items():
         events = [e["event"] for e in s["timeline"]]

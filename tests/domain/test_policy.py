@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from domain.policy import Limit
+from domain.policy import ClockName, ClockRule, Limit, PolicyPack
 from catalog.policies import load_pack
 from domain.vocabulary import Kind, Urgency
 
@@ -59,3 +59,30 @@ def test_unknown_pack_lists_the_known_ones():
 def test_limit_round_trip():
     assert str(Limit.model_validate("5wd")) == "5wd"
     assert Limit.model_validate("90m").seconds() == 5400
+
+
+@pytest.mark.parametrize(("text", "seconds", "words"), [("90s", 90, "90秒"), ("30m", 1800, "30分钟"), ("2h", 7200, "2小时"),
+                                                        ("7d", 604800, "7天"), (" 5 wd ", 432000, "5个工作日")])  # fmt: skip
+def test_a_limit_is_read_as_written_and_told_to_the_citizen_in_words(text, seconds, words):
+    limit = Limit.model_validate(text)
+    assert limit.seconds() == seconds and limit.in_words() == words
+    assert limit.working_days is text.strip().endswith("wd")
+
+
+def test_the_most_specific_clock_rule_wins():
+    rule = ClockRule(by_urgency={Urgency.emergency: "2h", Urgency.normal: "7d"}, by_kind={Kind.consultation: "3d"},
+                     enterprise="5d")  # fmt: skip
+    assert str(rule.limit_for(Urgency.emergency, Kind.consultation, True)) == "2h"  # an emergency stays one
+    assert str(rule.limit_for(Urgency.normal, Kind.consultation, True)) == "5d"  # then the enterprise standard
+    assert str(rule.limit_for(Urgency.normal, Kind.consultation, False)) == "3d"  # then the kind
+    assert str(rule.limit_for(Urgency.normal, Kind.complaint, False)) == "7d"  # then the urgency
+    assert rule.limit_for(Urgency.complex, Kind.complaint, False) is None
+
+
+def test_a_units_report_clock_follows_the_whistle_rule_and_is_not_set_under_clocks():
+    pack = load_pack("qingdao")
+    assert pack.rule_for(ClockName.report).on_breach == pack.whistle.on_breach
+    raw = pack.model_dump(mode="json")
+    raw["clocks"]["report"] = raw["clocks"]["completion"]
+    with pytest.raises(ValueError, match="set under \\[whistle\\]"):
+        PolicyPack.model_validate(raw)

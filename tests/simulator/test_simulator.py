@@ -2,7 +2,6 @@
 one action per key), behaves like department staff and citizens through the product's API (here
 answered by a stand-in that records the calls), and injects faults on demand."""
 
-import asyncio
 import json
 from datetime import datetime, timezone
 
@@ -15,6 +14,7 @@ from core.settings import Settings
 from domain.contracts import WorkOrder
 from domain.department_api import WorkOrderDelivery
 from domain.vocabulary import Kind, Role, Urgency
+from tests.eventually import assert_eventually
 from tests.simulated import running_simulator, simulator_settings
 
 UNIT = "qd.dept.market"
@@ -57,12 +57,23 @@ def headers(sequence: int = 1, credential: str | None = None) -> dict[str, str]:
     return {"Idempotency-Key": f"{NUMBER}-{sequence}", "Authorization": f"Bearer {secret}"}
 
 
-async def until(check, timeout: float = 15.0):
-    for _ in range(int(timeout / 0.02)):
-        if check():
-            return
-        await asyncio.sleep(0.02)
-    raise AssertionError("condition not reached in time")
+async def completed(product: ProductStandIn) -> None:
+    """Until the simulated department has completed the ticket through the product's API."""
+
+    def check():
+        assert "complete" in product.actions(), product.actions()
+
+    await assert_eventually(check)
+
+
+async def idle(sim) -> None:
+    """Until no simulated department or citizen has anything left to do: after this, nothing more
+    reaches the product (what a test then finds missing never happened)."""
+
+    def check():
+        assert not sim.state.actors.tasks, f"{len(sim.state.actors.tasks)} simulated action(s) still running"
+
+    await assert_eventually(check)
 
 
 @pytest.fixture
@@ -87,8 +98,8 @@ async def test_a_repeated_delivery_is_answered_the_same_and_handled_once(sim, pr
     assert first.json() == {"reference": first.json()["reference"], "duplicate": False}
     assert again.json() == {"reference": first.json()["reference"], "duplicate": True}
 
-    await until(lambda: "complete" in product.actions())
-    await asyncio.sleep(0.2)  # time enough for a second handling, were there one
+    await completed(product)
+    await idle(sim)  # a second handling, were there one, would have run by now
     assert product.actions() == ["acknowledge", "progress", "complete"]
     path, who, body = product.calls[0]
     assert path == f"/tickets/{NUMBER}/acknowledge" and who == UNIT  # with a unit token for that unit
@@ -109,7 +120,7 @@ async def test_the_contract_is_enforced(sim, product):
     assert r.status_code == 404  # a street office has no department system
     r = await sim.http.post(url, json={"ticket": NUMBER}, headers=headers())
     assert r.status_code == 422
-    await asyncio.sleep(0.2)
+    await idle(sim)
     assert product.calls == []  # nothing refused was acted on
 
 
@@ -144,7 +155,7 @@ async def test_extension_and_return_not_offered_by_the_product_still_end_in_comp
         assert (
             await sim.http.post(f"/units/{UNIT}/work-orders", json=work_order(), headers=headers())
         ).status_code == 200
-        await until(lambda: "complete" in product.actions())
+        await completed(product)
     assert product.actions() == ["acknowledge", "progress", "extension-request", "return-request", "complete"]
     assert product.calls[2][2] == {"by": "3d", "reason": "需协调多个部门现场核查，申请延期"}
     assert product.calls[3][2]["suggested_unit"] is None
@@ -157,7 +168,7 @@ async def test_a_cancellation_stops_the_handling(product):
         cancel = {"ticket": NUMBER, "sequence": 2, "unit": UNIT, "message": "已改派"}
         r = await sim.http.post(f"/units/{UNIT}/cancellations", json=cancel, headers=headers(2))
         assert r.status_code == 200
-        await asyncio.sleep(0.5)
+        await idle(sim)  # the cancelled handling has ended (its acknowledgement was due at 0.3 s)
     assert product.calls == []
 
 
@@ -168,7 +179,10 @@ async def test_the_simulated_citizen_answers_a_callback_with_a_center_token(sim,
     }  # fmt: skip
     r = await sim.http.post("/citizen/callbacks", json=survey, headers={"Idempotency-Key": f"{NUMBER}-5"})
     assert r.status_code == 200
-    await until(lambda: product.calls)
+    def called():
+        assert product.calls, "the simulated citizen has not answered yet"
+
+    await assert_eventually(called)
     path, who, body = product.calls[0]
     assert path == f"/tickets/{NUMBER}/callback" and who == Role.center.value
     assert body["reached"] is True and body["satisfaction"] in ("satisfied", "basically_satisfied")

@@ -1,6 +1,5 @@
 """Driving a ticket workflow in tests the way units and operators do."""
 
-import asyncio
 from datetime import timedelta
 
 from temporalio.client import WorkflowHandle
@@ -10,6 +9,7 @@ from domain.callback import RecordCallback
 from domain.handling import Acknowledge, Complete, ProgressNote
 from domain.ticket import Actor, CallbackAnswer, TicketInput, TicketState, TicketSummary
 from domain.vocabulary import HandlingResult, Role, Satisfaction, Stage
+from tests.eventually import assert_eventually
 from workflows.ticket import TicketWorkflow
 
 CENTER = Actor(role=Role.center, user="回访员")
@@ -25,10 +25,11 @@ async def start(env: WorkflowEnvironment, queue: str, inp: TicketInput) -> Workf
     handle = await env.client.start_workflow(TicketWorkflow.run, inp, id=f"ticket-{inp.number}", task_queue=queue)
     remember(queue, handle)
     await env.sleep(timedelta(seconds=1))  # intake and dispatch
-    for _ in range(300):  # a slow intake activity holds the skipped clock: wait for it in real time
-        if (await state(handle)).stage != Stage.intake:
-            break
-        await asyncio.sleep(0.05)
+
+    async def past_intake():  # a slow intake activity holds the skipped clock: wait for it in real time
+        assert (await state(handle)).stage != Stage.intake, f"ticket {inp.number} is still in intake"
+
+    await assert_eventually(past_intake, timeout=15)
     return handle
 
 

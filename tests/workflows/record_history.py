@@ -18,6 +18,7 @@ from workflows.search_attributes import register_search_attributes
 from domain.vocabulary import Satisfaction
 from readmodel import db
 from tests.conftest import BIN
+from tests.eventually import assert_eventually
 from tests.factories import ticket_input
 from tests.workflows import drive
 from worker import build_worker
@@ -367,11 +368,10 @@ async def delivery_failed(env: WorkflowEnvironment, queue: str, settings: Settin
         await sim.fault("reject_4xx", unit=TRANSPORT, count=1)
         inp = ticket_input(category=TAXI, description="出租车拒载，司机态度恶劣")
         h = await drive.start(env, queue, inp.model_copy(update={"number": "delivery_failed"}))
-        for _ in range(200):  # the delivery runs beside the lifecycle
-            if "delivery_failed" in (await drive.state(h)).flags:
-                break
-            await asyncio.sleep(0.05)
-        assert "delivery_failed" in (await drive.state(h)).flags
+        async def failed():  # the delivery runs beside the lifecycle
+            assert "delivery_failed" in (await drive.state(h)).flags
+
+        await assert_eventually(failed, timeout=10)
         await drive.acknowledge(h, TRANSPORT)
         await drive.complete(h, TRANSPORT, reply="已对驾驶员批评教育")
         await env.sleep(timedelta(seconds=1))

@@ -10,7 +10,9 @@ from datetime import timedelta
 from catalog.policies import POLICIES_DIR
 from domain.vocabulary import Tier, Urgency
 from tests.conftest import task_queue
+from tests.eventually import assert_eventually
 from tests.factories import ticket_input
+from tests.finish import quiet
 from tests.workflows import drive
 from worker import build_worker
 
@@ -37,26 +39,31 @@ async def test_the_escalation_happens_once_when_the_worker_is_back(dev_env, sett
         h = await dev_env.client.start_workflow(
             "TicketWorkflow", ticket_input(policy_pack="drill", urgency=Urgency.emergency), id=f"ticket-outage-{q}", task_queue=q
         )
-        for _ in range(200):
-            if (await drive.state(h)).stage.value == "dispatch":
-                break
-            await asyncio.sleep(0.1)
+        async def dispatched():
+            assert (await drive.state(h)).stage.value == "dispatch"
+
+        await assert_eventually(dispatched, timeout=20)
         await drive.acknowledge(h, "qd.shinan.badaxia")
         due = (await drive.state(h)).deadline
 
     await asyncio.sleep(9)  # no worker: the deadline (6 s) and the escalation step (+1 s) pass
 
     async with build_worker(dev_env.client, settings, q):
-        for _ in range(300):
+        async def back():
             s = await drive.state(h)
-            if s.tier == Tier.district:
-                break
-            await asyncio.sleep(0.1)
+            assert s.tier == Tier.district, [e.event for e in s.timeline]
+            return s
+
+        s = await assert_eventually(back)
         escalated = [e for e in s.timeline if e.event == "escalated"]
         assert len(escalated) == 1 and s.coordinator_unit == "qd.shinan"
         assert escalated[0].at > due + timedelta(seconds=2)  # it happened when the worker came back
         ladder = [e.event for e in s.timeline if e.data.get("clock") == "completion" or e.event == "escalated"]
         assert ladder == ["deadline_warning", "deadline_breached", "reminder", "supervision", "escalated"]
-        await asyncio.sleep(2)
+
+        async def settled():  # the backlog has fired and what it set going has run: nothing is in flight
+            assert await quiet(dev_env.client, h.id), "a workflow task or an activity is still in flight"
+
+        await assert_eventually(settled)
         assert len([e for e in (await drive.state(h)).timeline if e.event == "escalated"]) == 1
         await h.terminate("done")

@@ -1,7 +1,6 @@
 """What units, supervisors and the center do about deadlines: extensions, the street's whistle,
 escalation on request, urging — and a worker outage across a deadline."""
 
-import asyncio
 from datetime import timedelta
 
 import pytest
@@ -12,6 +11,7 @@ from domain.ticket import Actor
 from domain.vocabulary import Role, Tier, Urgency
 from readmodel import db
 from readmodel.tables import DeliveryRow
+from tests.eventually import assert_eventually
 from tests.factories import ticket_input
 from tests.workflows import drive
 
@@ -80,17 +80,14 @@ async def test_the_whistle_summons_departments_who_must_report_in_time(time_env,
     late = [e.event for e in s.timeline if e.data.get("unit") == "qd.dept.environment" and e.data.get("clock") == "report"]
     assert late == ["deadline_warning", "deadline_breached", "reminder", "supervision"]
     assert not [e for e in s.timeline if e.data.get("unit") == "qd.dept.urban" and e.data.get("clock") == "report"]
-    # Deliveries run in the background: give the last ones a moment to land.
-    for _ in range(200):
+
+    def delivered():  # deliveries run in the background: the last ones land a moment later
         with db.session(settings.database_url) as session:
             rows = session.exec(select(DeliveryRow).where(DeliveryRow.ticket == inp.number)).all()
-        whistled = {d.unit for d in rows if d.kind == "whistle"}
-        reminded = {d.unit for d in rows if d.kind == "reminder"}
-        if "qd.dept.environment" in reminded and len(whistled) == 2:
-            break
-        await asyncio.sleep(0.1)
-    assert whistled == {"qd.dept.urban", "qd.dept.environment"}
-    assert "qd.dept.environment" in reminded
+        assert {d.unit for d in rows if d.kind == "whistle"} == {"qd.dept.urban", "qd.dept.environment"}
+        assert "qd.dept.environment" in {d.unit for d in rows if d.kind == "reminder"}
+
+    await assert_eventually(delivered, timeout=20)
 
 
 async def test_only_a_street_lead_whistles(time_env, queue):

@@ -1,15 +1,12 @@
 """Intake triage on Qingdao's lists and starter knowledge base, with what citizens actually say."""
 
 import tomllib
-from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
 
 from catalog.cities import CITIES_DIR
-from domain.intake.merge import MergeAppeal, address_key, merge
-from domain.intake.textsearch import TextIndex, terms
-from domain.ticket import Actor, Citizen, TicketState
+from domain.intake.textsearch import TextIndex
 from domain.intake.triage import (
     Article,
     EmergencyService,
@@ -20,8 +17,7 @@ from domain.intake.triage import (
     suggest,
 )
 from catalog.cities import load_lists
-from domain.vocabulary import Channel, Kind, Role, Stage
-from tests.factories import request
+from domain.vocabulary import Kind
 
 DAY = Path(__file__).parents[1] / "data" / "day_of_requests.toml"
 
@@ -42,12 +38,6 @@ def kb():
 def triage(text, kind, lists, kb, service=None):
     index, articles = kb
     return suggest(text, kind, service, lists, index, articles)
-
-
-def test_segmentation_drops_courtesy_words_and_keeps_the_matter():
-    words = terms("您好，我想问一下公积金怎么提取？谢谢")
-    assert "公积金" in words and "提取" in words
-    assert not {"您好", "谢谢", "一下", "怎么"} & set(words)
 
 
 def test_a_consultation_the_knowledge_base_answers_is_a_direct_answer(lists, kb):
@@ -124,20 +114,3 @@ def test_an_override_naming_nothing_is_refused_with_the_reason(lists, kb):
     suggested = triage("小区楼下烧烤摊占道经营", Kind.complaint, lists, kb)
     with pytest.raises(ValueError, match="no knowledge-base article"):
         apply_override(suggested, TriageOverride(path=TriagePath.direct_answer, reason="口头答复", article_id="nope"), "x", lists, articles)
-
-
-def test_the_same_place_written_differently_is_one_address():
-    assert address_key("qd.shibei.taidong", "威海路 与延安三路交叉口。") == address_key("qd.shibei.taidong", "威海路与延安三路交叉口")
-    assert address_key("qd.shibei.taidong", "") is None
-
-
-def test_the_third_repeat_puts_the_ticket_under_supervision():
-    s = TicketState(number="1", workflow_id="ticket-1", request=request(), received_at=datetime.now(timezone.utc), stage=Stage.handling)
-    now = datetime.now(timezone.utc)
-    results = []
-    for n in range(3):
-        m = MergeAppeal(actor=Actor(role=Role.intake, user="desk"), key=f"k{n}", channel=Channel.phone,
-                        citizen=Citizen(name="李", phone="13900000000"), description="工地夜间施工噪音又来了")  # fmt: skip
-        results.append(merge(s, m, now, supervise_at_repeat=3))
-    assert results == [False, False, True]
-    assert {"supervised", "repeated"} <= set(s.flags) and len(s.appeals) == 3

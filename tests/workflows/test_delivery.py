@@ -2,7 +2,6 @@
 simulator runs in-process on a real port; a department that is down, failing, refusing or too
 slow to answer is what Temporal's retry policy and the idempotency key are for."""
 
-import asyncio
 import shutil
 from datetime import timedelta
 
@@ -17,6 +16,7 @@ from readmodel import db
 from readmodel.tables import DeliveryRow
 from readmodel.units import seed
 from tests.conftest import task_queue
+from tests.eventually import assert_eventually
 from tests.factories import ticket_input
 from tests.simulated import free_port, running_simulator, simulator_settings
 from tests.workflows import drive
@@ -61,12 +61,13 @@ def rows(settings, number: str) -> dict[int, DeliveryRow]:
 
 async def row_when(settings, number: str, sequence: int, status: str, timeout: float = 10.0) -> DeliveryRow:
     """Deliveries run beside the lifecycle: wait (real time, no timers) until the row says so."""
-    for _ in range(int(timeout / 0.05)):
+
+    def check() -> DeliveryRow:
         row = rows(settings, number).get(sequence)
-        if row is not None and row.status == status:
-            return row
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"delivery {number}-{sequence} never became {status}: {rows(settings, number).get(sequence)}")
+        assert row is not None and row.status == status, f"delivery {number}-{sequence} is not {status}: {row}"
+        return row
+
+    return await assert_eventually(check, timeout=timeout)
 
 
 async def test_work_order_and_copy_reach_the_department_systems_over_http(time_env, queue, settings, sim):
