@@ -6,7 +6,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: up lint test test-postgres bench clean
+.PHONY: up demo lint test test-postgres bench clean
 
 up: $(VENV)/.installed
 	$(BIN)/hotline up
@@ -27,19 +27,28 @@ test: lint
 test-postgres: $(VENV)/.installed-dev
 	$(BIN)/pytest --postgres tests/readmodel tests/activities tests/api tests/workflows
 
+# A day of citizens' requests played into the running product (`make up` in another terminal).
+demo: $(VENV)/.installed
+	$(BIN)/hotline demo
+
 bench: $(VENV)/.installed
 	HOTLINE_LOG_LEVEL=WARNING $(BIN)/hotline bench
 
 $(VENV)/bin/python:
+	@echo "Creating the virtual environment $(VENV) with $(PYTHON)..."
 	$(PYTHON) -m venv $(VENV)
 
 $(VENV)/.installed: pyproject.toml | $(VENV)/bin/python
-	$(BIN)/pip install --quiet -e .
-	touch $@
+	@echo "Installing the product into $(VENV) (first run, or after pyproject.toml changed; usually 1-2 minutes)..."
+	@$(BIN)/pip install --quiet --disable-pip-version-check -e .
+	@echo "Installed."
+	@touch $@
 
 $(VENV)/.installed-dev: pyproject.toml | $(VENV)/bin/python
-	$(BIN)/pip install --quiet -e '.[dev]'
-	touch $@ $(VENV)/.installed
+	@echo "Installing the product and its test tools into $(VENV) (first run, or after pyproject.toml changed; usually 1-3 minutes)..."
+	@$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@echo "Installed."
+	@touch $@ $(VENV)/.installed
 
 clean:
 	rm -rf $(VENV) data .pytest_cache

@@ -22,9 +22,16 @@ class Claims(BaseModel):
     unit: str | None = None
 
 
-def mint(secret: str, role: Role, user: str, unit: str | None = None, hours: int = 12) -> str:
+MAX_HOURS = 24 * 366  # a local or service token; anything longer is a mistake
+
+
+def mint(secret: str, role: Role, user: str, unit: str | None = None, hours: float = 12) -> str:
     if role == Role.unit and not unit:
         raise ValueError("a unit token needs the unit id")
+    if unit and role != Role.unit:
+        raise ValueError(f"only a unit token names a unit (role {role.value} with unit {unit!r})")
+    if not 0 < hours <= MAX_HOURS:
+        raise ValueError(f"a token lives more than 0 and at most {MAX_HOURS} hours, not {hours:g}")
     now = datetime.now(timezone.utc)
     claims = {"sub": user, "role": role.value, "iss": ISSUER, "iat": now, "exp": now + timedelta(hours=hours)}
     if unit:

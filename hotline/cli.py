@@ -8,7 +8,8 @@
     hotline seed                     load the city's units into the read model (idempotent)
     hotline department-api           print the department-system API contract (OpenAPI JSON)
     hotline setup-temporal           register the search attributes on a real cluster
-    hotline bench                    throughput of this machine, printed"""
+    hotline bench                    throughput of this machine, printed
+    hotline demo [--speed 60]        a working day of citizens' requests played into the running product"""
 
 import argparse
 import asyncio
@@ -19,7 +20,22 @@ from core.settings import get_settings
 from domain.vocabulary import Role
 
 
+def _hours(text: str) -> float:
+    """--hours: a positive number of hours (fractions allowed), at most a year."""
+    from api.auth import MAX_HOURS
+
+    try:
+        hours = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"a number of hours, e.g. 12 or 0.5, not {text!r}") from None
+    if not 0 < hours <= MAX_HOURS:  # also refuses nan and inf
+        raise argparse.ArgumentTypeError(f"more than 0 and at most {MAX_HOURS} hours, not {text}: a useless token")
+    return hours
+
+
 def _token(args) -> int:
+    import difflib
+
     from api.auth import mint
     from catalog.cities import load_directory
 
@@ -27,11 +43,19 @@ def _token(args) -> int:
     role = Role(args.role)
     if role == Role.unit:
         if not args.unit:
-            print("a unit token needs --unit <unit id> (see GET /units)", file=sys.stderr)
+            print("hotline token: a unit token needs --unit <unit id>, e.g. --unit qd.shinan.badaxia (see GET /units)",
+                  file=sys.stderr)  # fmt: skip
             return 2
-        if args.unit not in load_directory(settings.city).units:
-            print(f"unknown unit {args.unit!r} in city {settings.city}", file=sys.stderr)
+        units = load_directory(settings.city).units
+        if args.unit not in units:
+            by_name = [u.id for u in units.values() if u.name == args.unit]
+            close = by_name or difflib.get_close_matches(args.unit, list(units), n=3)
+            hint = f"; did you mean {' or '.join(close)}?" if close else " (see GET /units)"
+            print(f"hotline token: unknown unit {args.unit!r} in city {settings.city}{hint}", file=sys.stderr)
             return 2
+    elif args.unit:
+        print(f"hotline token: --unit is only for --role unit (not {role.value})", file=sys.stderr)
+        return 2
     print(mint(settings.token_secret, role, args.user or role.value, args.unit, hours=args.hours))
     return 0
 
@@ -124,6 +148,35 @@ def _bench(args) -> int:
     return 0
 
 
+def _speed(text: str) -> float:
+    try:
+        speed = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"a number, e.g. 60 (an hour of the day a minute), not {text!r}") from None
+    if not 0 < speed < float("inf"):
+        raise argparse.ArgumentTypeError(f"more than 0, e.g. 60 (an hour of the day per real minute), not {text}")
+    return speed
+
+
+def _count(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"a whole number, not {text!r}") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"at least 1, not {n}")
+    return n
+
+
+def _demo(args) -> int:
+    from hotline.demo import main as demo
+
+    settings = get_settings()
+    simulator = None if args.no_simulator else (args.simulator_url or settings.simulator_url)
+    return demo(args.url or settings.api_url, simulator, settings.token_secret, args.speed, args.tickets,
+                args.settle, args.seed)  # fmt: skip
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="hotline", description="12345 hotline ticket orchestration")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -147,11 +200,28 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--tickets", type=int, default=200)
     p.add_argument("--concurrency", type=int, default=20)
     p.set_defaults(func=_bench)
+    p = sub.add_parser(
+        "demo", help="play a working day of citizens' requests into the running product (`make up` first)",
+        description="Plays hotline/demo_day.toml into the running product over HTTP: the desk takes each request "
+        "in at its time of day, the demo acts as the street offices, the center and some citizens, and the "
+        "department simulator answers for its departments. Prints a summary.",
+    )  # fmt: skip
+    p.add_argument("--speed", type=_speed, default=120.0,
+                   help="how much faster than real time the day runs (default 120: a 10-hour day in about 5 minutes; "
+                   "60: an hour of the day per real minute)")  # fmt: skip
+    p.add_argument("--tickets", type=_count, help="how many requests (default: the whole day; more repeats the day)")
+    p.add_argument("--url", help="the product's API (default: HOTLINE_API_HOST / HOTLINE_API_PORT)")
+    p.add_argument("--simulator-url", help="the department simulator (default: HOTLINE_SIMULATOR_HOST / _PORT)")
+    p.add_argument("--no-simulator", action="store_true", help="no simulator runs: the demo handles every ticket")
+    p.add_argument("--settle", type=float, default=60.0,
+                   help="seconds to wait at the end for the simulated departments to finish (default 60)")  # fmt: skip
+    p.add_argument("--seed", type=int, help="repeatable choices (delays, satisfaction)")
+    p.set_defaults(func=_demo)
     p = sub.add_parser("token", help="mint a bearer token for local use")
     p.add_argument("--role", required=True, choices=[r.value for r in Role if r != Role.citizen])
     p.add_argument("--unit", help="unit id, for --role unit")
     p.add_argument("--user", help="who the token is for (default: the role)")
-    p.add_argument("--hours", type=int, default=12)
+    p.add_argument("--hours", type=_hours, default=12.0, help="lifetime in hours (default 12; fractions allowed)")
     p.set_defaults(func=_token)
     args = parser.parse_args(argv)
     settings = get_settings()

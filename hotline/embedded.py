@@ -7,6 +7,7 @@ plays the SMS provider and the citizens answering callbacks). Ctrl-C stops every
 running it again carries on with the same open tickets."""
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -41,6 +42,18 @@ def _wait_for_port(host: str, port: int, timeout: float, proc: subprocess.Popen,
         except OSError:
             time.sleep(0.2)
     raise RuntimeError(f"{what} did not open {host}:{port} within {timeout:.0f}s")
+
+
+def command(name: str = "hotline") -> str:
+    """How to run one of this installation's commands from here, as printed: `hotline` if it is the
+    one on PATH, else its path (`.venv/bin/hotline` from the project folder)."""
+    exe = BIN / name
+    if shutil.which(name) == str(exe):
+        return name
+    try:
+        return str(exe.relative_to(Path.cwd()))
+    except ValueError:
+        return str(exe)
 
 
 def _port_free(host: str, port: int) -> bool:
@@ -151,6 +164,7 @@ class Stack:
     def banner(self) -> str:
         s = self.settings
         host, _ = _port_of(s.temporal_address)
+        hotline = command()
         return "\n".join(
             [
                 "",
@@ -163,7 +177,9 @@ class Stack:
                     if self.with_simulator
                     else []
                 ),
-                "  Tokens        hotline token --role intake   |   hotline token --role unit --unit qd.shinan.badaxia",
+                f"  Tokens        {hotline} token --role intake     (or --role center, supervisor, leader)",
+                f"                {hotline} token --role unit --unit qd.shinan.badaxia",
+                f"  A day's work  {hotline} demo   (a working day of citizens' requests, played in at 120x; --help)",
                 "  Stop          Ctrl-C",
                 "",
             ]

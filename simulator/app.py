@@ -33,9 +33,20 @@ class Simulator:
         self.ledger = Ledger()
         self.api = ProductApi(settings, transport)
         self.actors = Actors(settings, self.api)
+        self.leads: dict[str, str | None] = {}  # ticket -> its lead unit, from the work orders and copies seen
+
+    def citizen_answers(self, ticket: str) -> bool:
+        """The simulated citizens answer the callback of a ticket its simulated departments handled
+        (or one it knows nothing of). A ticket led by a unit it does not play — a street office whose
+        work a person does by hand — waits for that person's callback too (GET /callbacks)."""
+        lead = self.leads.get(ticket)
+        return lead is None or lead in self.units
 
     def act(self, unit: Unit, route: Route, body) -> None:
         """What the department's staff do with something new."""
+        work_order = getattr(body, "work_order", None)
+        if work_order is not None:
+            self.leads[body.ticket] = work_order.lead_unit
         if route == Route.work_orders:
             self.actors.work_order(unit.id, body)
         elif route == Route.cancellations:
@@ -61,10 +72,10 @@ channels = APIRouter(tags=["simulated citizen channel"])
 @channels.post("/citizen/callbacks", summary="Callback survey provider: reach the citizen, post the answer back")
 async def callback_survey(survey: CallbackSurvey, key: Key, sim: Sim) -> dict:
     reference, new = sim.ledger.once("citizen", key)
-    sim.ledger.note(
-        "citizen", "callbacks", key, survey.ticket, survey.channel, "accepted" if new else "duplicate", reference
-    )
-    if new:
+    answers = sim.citizen_answers(survey.ticket)
+    outcome = ("accepted" if answers else "left_to_operator") if new else "duplicate"
+    sim.ledger.note("citizen", "callbacks", key, survey.ticket, survey.channel, outcome, reference)
+    if new and answers:
         sim.actors.callback_survey(survey)
     return {"id": reference, "duplicate": not new}
 

@@ -29,7 +29,7 @@ class Received(BaseModel):
     key: str
     ticket: str | None
     kind: str | None
-    outcome: str  # accepted | duplicate | fault:<mode> | unauthorized
+    outcome: str  # accepted | duplicate | fault:<mode> | unauthorized | left_to_operator (a callback nobody simulates)
     reference: str | None = None
 
 
