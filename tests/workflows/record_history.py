@@ -136,7 +136,9 @@ async def emergency_handled(env: WorkflowEnvironment, queue: str) -> str:
     from domain.intake.triage import EmergencyService
     from domain.vocabulary import Kind
 
-    inp = ticket_input(kind=Kind.help, emergency_service=EmergencyService.fire, description="楼下饭店后厨着火了，黑烟一直往楼上冒")
+    inp = ticket_input(
+        kind=Kind.help, emergency_service=EmergencyService.fire, description="楼下饭店后厨着火了，黑烟一直往楼上冒"
+    )
     h = await drive.start(env, queue, inp.model_copy(update={"number": "emergency_handled"}))
     await env.sleep(timedelta(hours=24, minutes=5))  # Qingdao: follow up within 24 h
     await drive.follow_up(h, handled=True, note="119已出警，明火已扑灭，无人员伤亡")
@@ -302,7 +304,9 @@ async def callback_at_deadline(env: WorkflowEnvironment, queue: str) -> str:
     asks the citizen; confirmed, close."""
     from domain.vocabulary import Urgency
 
-    inp = ticket_input(policy_pack="beijing", urgency=Urgency.urgent).model_copy(update={"number": "callback_at_deadline"})
+    inp = ticket_input(policy_pack="beijing", urgency=Urgency.urgent).model_copy(
+        update={"number": "callback_at_deadline"}
+    )
     h = await drive.start(env, queue, inp)
     await drive.acknowledge(h, LEAD)
     await drive.progress(h, LEAD, "已联系诉求人", contacted=True)
@@ -368,6 +372,7 @@ async def delivery_failed(env: WorkflowEnvironment, queue: str, settings: Settin
         await sim.fault("reject_4xx", unit=TRANSPORT, count=1)
         inp = ticket_input(category=TAXI, description="出租车拒载，司机态度恶劣")
         h = await drive.start(env, queue, inp.model_copy(update={"number": "delivery_failed"}))
+
         async def failed():  # the delivery runs beside the lifecycle
             assert "delivery_failed" in (await drive.state(h)).flags
 
@@ -425,6 +430,78 @@ async def callback_channel_down(env: WorkflowEnvironment, queue: str) -> str:
     return (await h.fetch_history()).to_json()
 
 
+async def extension_kept_on_escalation(env: WorkflowEnvironment, queue: str) -> str:
+    """An approved extension, then an escalation whose fresh limit is earlier: the extension governs
+    (patched "escalation-keeps-extension"); the callback's reply waits for the close (patched
+    "callback-reply-after-acted-on")."""
+    inp = ticket_input().model_copy(update={"number": "extension_kept_on_escalation"})
+    h = await drive.start(env, queue, inp)
+    await drive.acknowledge(h, LEAD)
+    await drive.ask_extension(h, LEAD, "5d")
+    await drive.decide_extension(h, approve=True)
+    await env.sleep(timedelta(hours=1))
+    await drive.request_escalation(h, drive.unit(LEAD))
+    await drive.complete(h, LEAD)
+    await env.sleep(timedelta(seconds=1))
+    await drive.answer(h)
+    await h.result()
+    return (await h.fetch_history()).to_json()
+
+
+async def consultation_answers_by_round(env: WorkflowEnvironment, queue: str) -> tuple[str, str]:
+    """The center's consultation; answers name their round, one is sent twice (counted once),
+    consensus; the mirrors carry their sequence."""
+    from domain.ownership.consultation import Answer
+    from workflows.consultation import ConsultationWorkflow
+
+    inp = ticket_input().model_copy(update={"number": "consultation_answers_by_round"})
+    h = await drive.start(env, queue, inp)
+    await drive.open_consultation(h, [LEAD, "qd.dept.urban"])
+    await env.sleep(timedelta(seconds=1))
+    child = env.client.get_workflow_handle((await drive.state(h)).open_consultation.workflow_id)
+    decline = Answer(actor=drive.unit(LEAD), answer="decline", reason="非街道职责", round=1)
+    await child.execute_update(ConsultationWorkflow.answer, decline)
+    await child.execute_update(ConsultationWorkflow.answer, decline)
+    lead = Answer(actor=drive.unit("qd.dept.urban"), answer="lead", reason="同意主办", round=1)
+    await child.execute_update(ConsultationWorkflow.answer, lead)
+    await env.sleep(timedelta(seconds=1))
+    await drive.acknowledge(h, "qd.dept.urban")
+    await drive.complete(h, "qd.dept.urban")
+    await env.sleep(timedelta(seconds=1))
+    await drive.answer(h)
+    await h.result()
+    return (await h.fetch_history()).to_json(), (await child.fetch_history()).to_json()
+
+
+async def continued_as_new(env: WorkflowEnvironment, queue: str) -> tuple[str, str]:
+    """A ticket whose history passes its limit (repeats and urges) continues as new, then closes.
+    Returns both runs' histories."""
+    from domain.intake.merge import MergeAppeal
+    from domain.ticket import Actor, Citizen
+    from domain.vocabulary import Channel, Role
+    from workflows.ticket import TicketWorkflow
+
+    inp = ticket_input().model_copy(update={"number": "continued_as_new", "history_limit": 150})
+    h = await drive.start(env, queue, inp)
+    first = (await h.describe()).run_id
+    await drive.acknowledge(h, LEAD)
+    for n in range(12):
+        caller, desk = Citizen(name="赵先生", phone="13900000001"), Actor(role=Role.intake, user="desk")
+        appeal = MergeAppeal(
+            actor=desk, key=f"again-{n}", channel=Channel.phone, citizen=caller, description="又出摊了"
+        )
+        await h.execute_update(TicketWorkflow.merge_appeal, appeal)
+        await drive.urge(h, drive.unit("qd.dept.urban"))
+    await env.sleep(timedelta(seconds=1))
+    latest = env.client.get_workflow_handle_for(TicketWorkflow.run, h.id)
+    await drive.complete(latest, LEAD)
+    await env.sleep(timedelta(seconds=1))
+    await drive.answer(latest)
+    await latest.result()
+    before = await env.client.get_workflow_handle(h.id, run_id=first).fetch_history()
+    return before.to_json(), (await latest.fetch_history()).to_json()
+
+
 async def main(everything: bool) -> None:
     import tempfile
 
@@ -480,12 +557,17 @@ async def main(everything: bool) -> None:
                 "closed_with_delivery_pending": lambda: closed_with_delivery_pending(env, "record-d"),
                 "delivery_gave_up": lambda: delivery_gave_up(env, "record-d"),
                 "callback_channel_down": lambda: callback_channel_down(env, "record-c"),
+                "extension_kept_on_escalation": lambda: extension_kept_on_escalation(env, "record"),
+                "consultation_answers_by_round": lambda: consultation_answers_by_round(env, "record"),
+                "continued_as_new": lambda: continued_as_new(env, "record"),
             }
             # Scenarios that also return a consultation's history, and the file it goes to.
             children = {
                 "dispute_ruling": "consultation_no_consensus",
                 "second_return_consultation_consensus": "consultation_consensus",
                 "center_consultation_ruled": "consultation_cancelled_by_ruling",
+                "consultation_answers_by_round": "consultation_answers_named",
+                "continued_as_new": "continued_as_new_next_run",  # not a child: the ticket's next run
             }
             for name, record in scenarios.items():
                 if (HERE / f"{name}.json").exists() and not everything:
@@ -496,6 +578,7 @@ async def main(everything: bool) -> None:
                     (HERE / f"{children[name]}.json").write_text(consultation)
                 (HERE / f"{name}.json").write_text(recorded)
     print(f"recorded {', '.join(p.name for p in sorted(HERE.glob('*.json')))}")
+
 
 if __name__ == "__main__":
     import sys
