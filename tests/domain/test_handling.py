@@ -88,6 +88,11 @@ def test_a_ticket_is_acknowledged_once(stage):
 
 def test_there_is_nothing_to_acknowledge_outside_dispatch_and_rehandle():
     with refused(RefusalKind.conflict, "nothing to acknowledge"):
+        check_acknowledge(ticket_state(Stage.callback, acknowledged_at=None), unit(STREET))
+
+
+def test_a_ticket_still_being_routed_asks_the_unit_to_retry():
+    with refused(RefusalKind.conflict, "being dispatched"):
         check_acknowledge(ticket_state(Stage.intake), unit(STREET))
 
 
