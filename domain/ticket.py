@@ -111,6 +111,9 @@ class Clock(BaseModel):
     due_at: datetime
     warn_at: datetime
     estimated: bool = False  # the deadline falls in a year without official calendar data
+    # A day limit counted as the Civil Code does: the end before it was moved past days off (the
+    # due time follows it when a pause or a new calendar moves the clock). None otherwise.
+    nominal_due: datetime | None = None
     met_at: datetime | None = None
     warned_at: datetime | None = None
     breached_at: datetime | None = None

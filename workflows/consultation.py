@@ -173,7 +173,7 @@ class ConsultationStage(OwnershipStage):
             self.reassign(info, via="consultation")
         self.add_cooperating({u: s.name_of(u) for u in outcome.cooperating}, via="consultation")
         s.unflag("in_consultation")
-        clocks.resume_all(s, self.now())
+        clocks.resume_all(s, self.now(), self.calendar)
         names = "、".join(s.name_of(u) for u in outcome.cooperating) or "none"
         self.record("system", "consultation_settled", f"lead {s.name_of(lead)}, cooperating {names}", lead=lead)
 
@@ -229,7 +229,7 @@ class ConsultationStage(OwnershipStage):
                     handle.cancel()
             s.unflag("in_consultation")
             s.unflag("awaiting_ruling")
-            clocks.resume_all(s, self.now())
+            clocks.resume_all(s, self.now(), self.calendar)
             if r.lead != s.lead_unit:
                 self.reassign(infos[r.lead], via="ruling")
             self.add_cooperating({u: infos[u].name for u in r.cooperating}, via="ruling")
