@@ -1,5 +1,7 @@
 """Project a ticket's masked live state into the read model (a local activity)."""
 
+from datetime import timezone
+
 from sqlmodel import select
 from temporalio import activity
 
@@ -37,7 +39,8 @@ class ProjectionActivities:
                 kind=s.request.kind.value,
                 channel=s.request.channel.value,
                 enterprise=s.request.enterprise,
-                deadline=s.deadline,
+                # In UTC: working-day deadlines are computed in China time, and SQLite keeps no zone.
+                deadline=s.deadline.astimezone(timezone.utc) if s.deadline else None,
                 deadline_estimated=bool(deadline_clock and deadline_clock.estimated),
                 overdue=s.overdue,
                 warned=s.warned,

@@ -371,6 +371,13 @@ class TicketState(BaseModel):
 
     @computed_field
     @property
+    def deadline_estimated(self) -> bool:
+        """The deadline touches a year without an official holiday schedule: an estimate, shown as one."""
+        clock = self.clocks.get(ClockName.completion)
+        return bool(clock and clock.met_at is None and clock.estimated)
+
+    @computed_field
+    @property
     def overdue(self) -> bool:
         """A running clock is past its deadline, or an emergency transfer awaits its overdue follow-up."""
         return any(c.breached_at and c.running for c in self.clocks.values()) or "follow_up_overdue" in self.flags
@@ -414,7 +421,7 @@ class TicketState(BaseModel):
             coordinator_unit=self.coordinator_unit,
             units=sorted({u for u in (self.lead_unit, self.supervisor_unit, self.coordinator_unit, *self.cooperating) if u}),
             deadline=self.deadline,
-            deadline_estimated=bool(completion and completion.estimated),
+            deadline_estimated=bool(completion and completion.estimated),  # kept once met, for the record
             overdue=self.overdue,
             warned=self.warned,
             supervised="supervised" in self.flags,

@@ -158,6 +158,7 @@ class TicketBase:
             lead_unit=s.lead_unit,
             supervisor_unit=s.supervisor_unit,
             deadline=s.deadline,
+            deadline_estimated=s.deadline_estimated,
         )
 
     def deliver(self, unit: str, kind: DeliveryKind, note: str = "") -> asyncio.Task:

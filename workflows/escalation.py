@@ -10,7 +10,8 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from domain.deadlines import clocks, escalation, extension
-    from domain.deadlines.clocks import ClockEvent
+    from domain.deadlines.calendar import deadline_words
+    from domain.deadlines.clocks import ApplyCalendar, ClockEvent
     from domain.contracts import DeliveryKind
     from domain.deadlines.escalation import EscalationRequest, UrgeAction, Whistle
     from domain.deadlines.extension import AskExtension, DecideExtension
@@ -167,7 +168,9 @@ class EscalationStage(TicketBase):
             s.clocks[key] = clocks.extend_clock(s.clocks[key], Limit.model_validate(req.by), self.policy, self.calendar)
             s.record(self.now(), "system", "deadline_moved", f"completion now due {s.deadline.isoformat()}",
                      clock="completion", due_at=s.deadline.isoformat())  # fmt: skip
-            self.notify_citizen("extension_approved", deadline=s.deadline.isoformat(), reason=req.reason)
+            self.notify_citizen(
+                "extension_approved", deadline=deadline_words(s.deadline, s.deadline_estimated), reason=req.reason
+            )
         self.deliver(req.unit, DeliveryKind.notice, f"延期申请{'已批准' if req.decision == 'approved' else '未获批准'}")
         self._changed()
         return self.summary()
@@ -175,3 +178,17 @@ class EscalationStage(TicketBase):
     @decide_extension.validator
     def _check_decide_extension(self, d: DecideExtension) -> None:
         self.guard(extension.check_decide, self.state, d)
+
+    # -- next year's official calendar -------------------------------------------------------
+
+    @workflow.update
+    def apply_calendar(self, cmd: ApplyCalendar) -> TicketSummary:
+        calendar = self.calendar.updated_with(cmd.calendar)
+        clocks.retime(self.state, self.policy, self.calendar, calendar, self.now(), cmd.actor.label)
+        self.calendar = calendar  # the ticket keeps it from now on
+        self._changed()
+        return self.summary()
+
+    @apply_calendar.validator
+    def _check_apply_calendar(self, cmd: ApplyCalendar) -> None:
+        self.guard(clocks.check_apply_calendar, self.state, cmd)

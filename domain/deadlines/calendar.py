@@ -128,6 +128,15 @@ class WorkCalendar(BaseModel):
         return count
 
 
+ESTIMATE_NOTE = "（预计，以国务院公布的节假日安排为准）"  # "estimated: the State Council's schedule decides"
+
+
+def deadline_words(due: datetime, estimated: bool) -> str:
+    """A deadline as people read it (SMS, work orders): local time to the minute, and said to be an
+    estimate when the calendar behind it is not official yet."""
+    return _local(due).strftime("%Y-%m-%d %H:%M") + (ESTIMATE_NOTE if estimated else "")
+
+
 def _local(ts: datetime) -> datetime:
     if ts.tzinfo is None or ts.utcoffset() is None:
         raise ValueError(f"naive datetime {ts.isoformat()}: timestamps must be timezone-aware")

@@ -340,4 +340,6 @@ def retime(
             moved.append(MovedDeadline(key, clock.name, clock.unit, clock.due_at, due, estimated))
         elif not estimated:
             s.record(now, actor, "deadline_confirmed", f"{what} due {due.isoformat()} stands ({state})", **data)
+    if not any(c.estimated and c.met_at is None for c in s.clocks.values()):
+        s.unflag("estimated_deadline")
     return moved
