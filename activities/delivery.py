@@ -20,7 +20,7 @@ from catalog.cities import load_directory
 from core.logging import get_logger
 from core.settings import Settings
 from domain.contracts import DELIVERY_REJECTED, Delivery, DeliveryReceipt
-from domain.deadlines.calendar import CHINA_TZ
+from domain.deadlines.calendar import deadline_words
 from readmodel import units
 from readmodel.deliveries import give_up, record_delivery
 from readmodel.tables import UnitRow
@@ -85,7 +85,7 @@ class DeliveryActivities:
         params = {
             "number": delivery.ticket,
             "category": category.name if category else (wo.category if wo else ""),
-            "deadline": wo.deadline.astimezone(CHINA_TZ).strftime("%Y-%m-%d %H:%M") if wo and wo.deadline else "—",
+            "deadline": deadline_words(wo.deadline, wo.deadline_estimated) if wo and wo.deadline else "—",
             "message": delivery.message or "请登录12345平台查看",
         }
         template = f"unit_{delivery.kind.value}"

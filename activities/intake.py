@@ -55,7 +55,7 @@ class IntakeActivities:
             )
         pack = load_pack(input.policy_pack or self.settings.policy_pack, self.settings.policy_dir)
         year = input.received_at.astimezone(CHINA_TZ).year
-        calendar = build_calendar(range(year, year + CALENDAR_YEARS))
+        calendar = build_calendar(range(year, year + CALENDAR_YEARS), self.settings.calendar_file)
         decision = triage(self.settings, input)
         log.info(
             "triaged", path=decision.path.value, unit=routing.lead_unit, supervisor=routing.supervisor_unit,

@@ -1,5 +1,6 @@
 """Project a ticket's masked live state into the read model (a local activity)."""
 
+from datetime import UTC
 from typing import Any
 
 from sqlmodel import select
@@ -39,7 +40,8 @@ class ProjectionActivities:
                 kind=s.request.kind.value,
                 channel=s.request.channel.value,
                 enterprise=s.request.enterprise,
-                deadline=s.deadline,
+                # In UTC: working-day deadlines are computed in China time, and SQLite keeps no zone.
+                deadline=s.deadline.astimezone(UTC) if s.deadline else None,
                 deadline_estimated=bool(deadline_clock and deadline_clock.estimated),
                 overdue=s.overdue,
                 warned=s.warned,

@@ -11,6 +11,7 @@ from temporalio.client import Client
 from api import errors, intake
 from api.deps import TemporalConnection
 from api.routes import (
+    calendar,
     callback,
     deadlines,
     delivery,
@@ -58,6 +59,7 @@ def create_app(settings: Settings | None = None, client: Client | None = None, r
     errors.install(app)
     for module in (
         intake_routes, tickets, emergency, handling, deadlines, ownership, callback, reports, knowledge, public, delivery, reference,
+        calendar,
     ):  # fmt: skip
         app.include_router(module.router)
     app.include_router(ownership.rules_router)

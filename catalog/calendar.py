@@ -27,6 +27,14 @@ def build_calendar(years: Iterable[int], center_file: Path | None = None) -> Wor
     return WorkCalendar(years=result)
 
 
+def calendar_to_apply(today: date, center_file: Path | None = None, years_ahead: int = 3) -> WorkCalendar:
+    """What a center applies to its open tickets (`hotline calendar apply`): this year and the next
+    ones, plus every year its calendar file names, each from the best source there is now."""
+    path = center_file or DEFAULT_CENTER_FILE
+    center = _load_center_file(path) if center_file is not None or path.exists() else {}
+    return build_calendar({*range(today.year, today.year + years_ahead), *center}, center_file)
+
+
 def _load_center_file(path: Path) -> dict[int, YearCalendar]:
     import tomllib
 

@@ -42,6 +42,8 @@ class Settings(BaseSettings):
     policy_dir: Path = PROJECT_ROOT / "catalog" / "policies"
     # Which city's directory of units and responsibility list (a folder in catalog/cities/).
     city: str = "qingdao"
+    # The center's holiday calendar file (see catalog/calendar_data.toml); None: that shipped file.
+    calendar_file: Path | None = None
 
     # API
     token_secret: str = "dev-only-token-secret-change-me-in-production"

@@ -66,6 +66,9 @@ class WorkOrder(BaseModel):
     lead_unit: str | None
     supervisor_unit: str | None
     deadline: datetime | None
+    # The deadline falls in a year without an official holiday schedule yet: an estimate that may
+    # move when the center applies the official calendar. Show it as one.
+    deadline_estimated: bool = False
 
     @classmethod
     def of(cls, s: TicketState) -> "WorkOrder":
@@ -76,6 +79,7 @@ class WorkOrder(BaseModel):
             description=req.description, address=req.address.text, district=f.district, street=f.street,
             citizen_name=req.citizen.name, citizen_phone=req.citizen.phone,
             lead_unit=f.lead_unit, supervisor_unit=f.supervisor_unit, deadline=f.deadline,
+            deadline_estimated=s.deadline_estimated,
         )  # fmt: skip
 
 

@@ -189,6 +189,11 @@ class PolicyPack(BaseModel):
     title: str
     digest: str = ""
     warning_share: float = Field(default=0.8, gt=0, lt=1)
+    # How a deadline given in days ("7d") counts. "exact": 7 × 24 hours from the start.
+    # "civil_code": as the Civil Code counts a period of days (arts. 200-203): from the next day,
+    # ending at 24:00 of the last day, moved to the next working day when that day is a rest day
+    # or a statutory holiday. Hours and working days ("5wd") are not affected.
+    day_limits: Literal["exact", "civil_code"] = "exact"
     clocks: dict[ClockName, ClockRule]
     escalation: EscalationRule = EscalationRule()
     whistle: WhistleRule = WhistleRule()
@@ -219,6 +224,10 @@ class PolicyPack(BaseModel):
         if clock == ClockName.report:
             return ClockRule(on_breach=self.whistle.on_breach)
         return self.clocks[clock]
+
+    @property
+    def civil_days(self) -> bool:
+        return self.day_limits == "civil_code"
 
     @property
     def ref(self) -> PolicyRef:

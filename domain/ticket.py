@@ -116,6 +116,9 @@ class Clock(BaseModel):
     due_at: datetime
     warn_at: datetime
     estimated: bool = False  # the deadline falls in a year without official calendar data
+    # A day limit counted as the Civil Code does: the end before it was moved past days off (the
+    # due time follows it when a pause or a new calendar moves the clock). None otherwise.
+    nominal_due: datetime | None = None
     met_at: datetime | None = None
     warned_at: datetime | None = None
     breached_at: datetime | None = None
@@ -374,6 +377,13 @@ class TicketState(BaseModel):
 
     @computed_field  # type: ignore[prop-decorator]  # pydantic's documented pattern; mypy does not model it
     @property
+    def deadline_estimated(self) -> bool:
+        """The deadline touches a year without an official holiday schedule: an estimate, shown as one."""
+        clock = self.clocks.get(ClockName.completion)
+        return bool(clock and clock.met_at is None and clock.estimated)
+
+    @computed_field  # type: ignore[prop-decorator]  # pydantic's documented pattern; mypy does not model it
+    @property
     def overdue(self) -> bool:
         """A running clock is past its deadline, or an emergency transfer awaits its overdue follow-up."""
         return any(c.breached_at and c.running for c in self.clocks.values()) or "follow_up_overdue" in self.flags
@@ -419,7 +429,7 @@ class TicketState(BaseModel):
                 {u for u in (self.lead_unit, self.supervisor_unit, self.coordinator_unit, *self.cooperating) if u}
             ),
             deadline=self.deadline,
-            deadline_estimated=bool(completion and completion.estimated),
+            deadline_estimated=bool(completion and completion.estimated),  # kept once met, for the record
             overdue=self.overdue,
             warned=self.warned,
             supervised="supervised" in self.flags,

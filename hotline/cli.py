@@ -8,12 +8,15 @@
     hotline seed                     load the city's units into the read model (idempotent)
     hotline department-api           print the department-system API contract (OpenAPI JSON)
     hotline setup-temporal           register the search attributes on a real cluster
+    hotline calendar apply [--file calendar.toml]
+                                     re-time open tickets with estimated deadlines on the official calendar
     hotline bench                    throughput of this machine, printed
     hotline demo [--speed 60]        a working day of citizens' requests played into the running product"""
 
 import argparse
 import asyncio
 import sys
+from datetime import UTC
 
 from core.logging import configure_logging
 from core.settings import get_settings
@@ -141,6 +144,49 @@ def _setup_temporal(_args) -> int:
     return 0
 
 
+def _calendar_apply(args) -> int:
+    """Load the center's calendar file (next year's official schedule) and send it to every open
+    ticket whose deadline was estimated; print what moved. Safe to run again."""
+    from datetime import datetime
+    from pathlib import Path
+
+    from api.calendar import apply_to_open_tickets
+    from catalog.calendar import calendar_to_apply
+    from core.temporal import connect
+    from domain.deadlines.calendar import CHINA_TZ
+    from domain.ticket import Actor
+
+    settings = get_settings()
+    center_file = Path(args.file) if args.file else settings.calendar_file
+    today = datetime.now(UTC).astimezone(CHINA_TZ).date()
+    try:
+        calendar = calendar_to_apply(today, center_file)
+    except ValueError as e:
+        print(e, file=sys.stderr)
+        return 2
+    actor = Actor(role=Role.center, user=args.user)
+
+    async def run():
+        client = await connect(settings)
+        return await apply_to_open_tickets(client, settings.database_url, calendar, actor, args.note)
+
+    result = asyncio.run(run())
+    print(render_calendar_applied(result))
+    return 1 if result.failed else 0
+
+
+def render_calendar_applied(result) -> str:
+    lines = [f"{y.year}: {y.source}{'' if y.official else ' (estimate)'}" for y in result.years]
+    for t in result.retimed:
+        before = t.before.isoformat() if t.before else "—"
+        after = t.after.isoformat() if t.after else "—"
+        moved = "unchanged" if t.before == t.after else f"{before} -> {after}"
+        lines.append(f"{t.number}: {moved}{' (still estimated)' if t.still_estimated else ''}")
+    lines += [f"{t.number}: not re-timed: {t.reason}" for t in result.failed]
+    lines.append(f"{len(result.retimed)} ticket(s) re-timed, {len(result.failed)} failed")
+    return "\n".join(lines)
+
+
 def _bench(args) -> int:
     from hotline.bench import main as bench
 
@@ -217,6 +263,13 @@ def main(argv: list[str] | None = None) -> int:
                    help="seconds to wait at the end for the simulated departments to finish (default 60)")  # fmt: skip
     p.add_argument("--seed", type=int, help="repeatable choices (delays, satisfaction)")
     p.set_defaults(func=_demo)
+    p = sub.add_parser("calendar", help="the center's holiday calendar")
+    cal = p.add_subparsers(dest="calendar_command", required=True)
+    p = cal.add_parser("apply", help="apply the calendar file to open tickets whose deadlines were estimated")
+    p.add_argument("--file", help="the center's calendar file (default: HOTLINE_CALENDAR_FILE or the shipped one)")
+    p.add_argument("--note", default="", help="e.g. the State Council notice the schedule comes from")
+    p.add_argument("--user", default="center", help="who applies it (for the timeline)")
+    p.set_defaults(func=_calendar_apply)
     p = sub.add_parser("token", help="mint a bearer token for local use")
     p.add_argument("--role", required=True, choices=[r.value for r in Role if r != Role.citizen])
     p.add_argument("--unit", help="unit id, for --role unit")

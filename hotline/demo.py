@@ -271,7 +271,7 @@ class Demo:
         """Until the read model lists the ticket as open: a repeat is matched against that list."""
         deadline = time.monotonic() + WAIT
         while time.monotonic() < deadline:
-            params = {"category": category, "status": "dispatch", "page_size": 200}
+            params: dict[str, str | int] = {"category": category, "status": "dispatch", "page_size": 200}
             r = await self.http.get("/tickets", params=params, headers=self.token(Role.center))
             if r.is_success and number in {t["number"] for t in r.json()["items"]}:
                 return

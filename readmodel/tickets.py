@@ -37,3 +37,15 @@ def find_open_repeat(
             .order_by(col(TicketRow.received_at).desc())
             .limit(1)
         ).first()
+
+
+def open_with_estimated_deadline(url: str) -> list[TicketRow]:
+    """Open tickets whose deadline is only an estimate (a year without an official schedule)."""
+    with db.session(url) as session:
+        return list(
+            session.exec(
+                select(TicketRow)
+                .where(col(TicketRow.stage).in_(OPEN_STAGES), col(TicketRow.deadline_estimated).is_(True))
+                .order_by(TicketRow.number)
+            ).all()
+        )

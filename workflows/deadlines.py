@@ -12,7 +12,8 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from domain.contracts import DeliveryKind
     from domain.deadlines import clocks, escalation, extension
-    from domain.deadlines.clocks import ClockEvent
+    from domain.deadlines.calendar import deadline_words
+    from domain.deadlines.clocks import ApplyCalendar, ClockEvent
     from domain.deadlines.escalation import UrgeAction, Whistle
     from domain.deadlines.extension import DecideExtension
     from domain.policy import BreachAction, ClockName, Limit
@@ -146,6 +147,13 @@ class Deadlines:
         assert handler is not None  # an urged ticket has been dispatched
         self.outbox.deliver(handler, DeliveryKind.urge, u.note)
 
+    def apply_calendar(self, cmd: ApplyCalendar) -> None:
+        """Next year's official schedule: estimated deadlines re-timed, the ticket keeps the calendar."""
+        t = self.t
+        calendar = t.calendar.updated_with(cmd.calendar)
+        clocks.retime(t.state, t.policy, t.calendar, calendar, t.now(), cmd.actor.label)
+        t.calendar = calendar
+
     def decide_extension(self, d: DecideExtension) -> None:
         t, s = self.t, self.t.state
         req = extension.decide(s, d, t.now())
@@ -154,7 +162,8 @@ class Deadlines:
             s.clocks[key] = clocks.extend_clock(s.clocks[key], Limit.model_validate(req.by), t.policy, t.calendar)
             due = s.clocks[key].due_at.isoformat()
             s.record(t.now(), "system", "deadline_moved", f"completion now due {due}", clock="completion", due_at=due)
-            self.outbox.notify_citizen("extension_approved", deadline=due, reason=req.reason)
+            words = deadline_words(s.clocks[key].due_at, s.deadline_estimated)  # an estimate says so
+            self.outbox.notify_citizen("extension_approved", deadline=words, reason=req.reason)
         self.outbox.deliver(
             req.unit, DeliveryKind.notice, f"延期申请{'已批准' if req.decision == 'approved' else '未获批准'}"
         )

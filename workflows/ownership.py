@@ -15,6 +15,7 @@ from temporalio.exceptions import ChildWorkflowError
 with workflow.unsafe.imports_passed_through():
     from domain.contracts import DeliveryKind
     from domain.deadlines import clocks
+    from domain.deadlines.calendar import WorkCalendar
     from domain.ownership import consultation, returns, ruling
     from domain.ownership.consultation import (
         ConsultationInput,
@@ -63,6 +64,11 @@ class Ownership:
             s.unit_names[unit] = name
             clocks.start_report_clock(s, unit, t.policy, t.calendar, t.now())
             self.outbox.deliver(unit, DeliveryKind.cooperation, f"协同办理，主办单位：{s.name_of(s.lead_unit)}")
+
+    def _resume_calendar(self) -> WorkCalendar | None:
+        """A resumed working-day clock gets back the working time it had left (over the calendar);
+        tickets paused before that rule resume in wall time, as they did."""
+        return self.t.calendar if workflow.patched("resume-keeps-working-time") else None
 
     # -- returns -------------------------------------------------------------------------------
 
@@ -188,7 +194,7 @@ class Ownership:
         self.add_cooperating({u: s.name_of(u) for u in outcome.cooperating}, via="consultation")
         s.unflag("in_consultation")
         before = s.deadline
-        clocks.resume_all(s, t.now())
+        clocks.resume_all(s, t.now(), self._resume_calendar())
         t.note_deadline(before, "clocks resumed after the consultation")
         names = "、".join(s.name_of(u) for u in outcome.cooperating) or "none"
         t.record("system", "consultation_settled", f"lead {s.name_of(lead)}, cooperating {names}", lead=lead)
@@ -233,7 +239,7 @@ class Ownership:
             s.unflag("in_consultation")
             s.unflag("awaiting_ruling")
             before = s.deadline
-            clocks.resume_all(s, t.now())
+            clocks.resume_all(s, t.now(), self._resume_calendar())
             t.note_deadline(before, "clocks resumed after the ruling")
             if r.lead != s.lead_unit:
                 self.reassign(infos[r.lead], via="ruling")

@@ -15,6 +15,7 @@ with workflow.unsafe.imports_passed_through():
     from domain import callback, emergency, handling
     from domain.callback import OnlineRating, RecordCallback
     from domain.deadlines import clocks, escalation, extension
+    from domain.deadlines.clocks import ApplyCalendar
     from domain.deadlines.escalation import EscalationRequest, UrgeAction, Whistle
     from domain.deadlines.extension import AskExtension, DecideExtension
     from domain.emergency import RecordFollowUp
@@ -251,6 +252,16 @@ class TicketWorkflow:
     @decide_extension.validator
     def _check_decide_extension(self, d: DecideExtension) -> None:
         guard(extension.check_decide, self.t.state, d)
+
+    @workflow.update
+    def apply_calendar(self, cmd: ApplyCalendar) -> TicketSummary:
+        """The center applies next year's official calendar: estimated deadlines are re-timed."""
+        self.deadlines.apply_calendar(cmd)
+        return self._changed()
+
+    @apply_calendar.validator
+    def _check_apply_calendar(self, cmd: ApplyCalendar) -> None:
+        guard(clocks.check_apply_calendar, self.t.state, cmd)
 
     # -- ownership: returns, consultation, the ruling --------------------------------------------
 

@@ -88,6 +88,9 @@ class PublicTicket(BaseModel):
     place: str
     handling_unit: str | None
     deadline: datetime | None
+    deadline_estimated: bool = Field(
+        default=False, description="the deadline is an estimate: next year's official holiday schedule is not out yet"
+    )
     progress: list[Progress]
     reply: str | None = Field(description="the handling unit's answer, or the desk's at intake")
     outcome: Outcome | None
@@ -184,6 +187,7 @@ def public_view(s: TicketState, filer: bool) -> PublicTicket:
         # Only a dispatched ticket has a handling unit; one closed or transferred at the desk has none.
         handling_unit=(s.name_of(s.coordinator_unit or s.lead_unit) or None) if s.dispatched_at else None,
         deadline=s.deadline,
+        deadline_estimated=s.deadline_estimated,
         progress=progress,
         reply=_reply(s),
         outcome=s.outcome,

@@ -63,6 +63,60 @@ class WorkCalendar(BaseModel):
         # Hour-based limits (e.g. "2 hours for urgent tickets") run on the clock, holidays included.
         return _local(start) + timedelta(hours=hours)
 
+    def add_calendar_days(self, start: datetime, n: int) -> tuple[datetime, datetime, bool]:
+        """A period of n days read as the Civil Code reads it (arts. 201, 203): counted from the day
+        after start's local date, ending at 24:00 (23:59:59 here) of the n-th day; when that last day
+        is not a working day (a rest day or statutory holiday), the first working day after it is
+        the last day. Returns (nominal end, end moved past days off, estimated)."""
+        if n < 1:
+            raise ValueError(f"n must be >= 1, got {n}")
+        nominal = datetime.combine(_local(start).date() + timedelta(days=n), _END_OF_DAY, tzinfo=CHINA_TZ)
+        due, estimated = self.roll_to_working_day(nominal)
+        return nominal, due, estimated
+
+    def roll_to_working_day(self, end: datetime) -> tuple[datetime, bool]:
+        """The end of the first working day on or after end's local date, keeping end's time of
+        day; the bool says whether a day looked at is only estimated."""
+        local = _local(end)
+        d, estimated = local.date(), self.is_estimated(local.date())
+        while not self.is_working_day(d):
+            d += timedelta(days=1)
+            estimated = estimated or self.is_estimated(d)
+        return datetime.combine(d, local.timetz()), estimated
+
+    def working_time_between(self, start: datetime, end: datetime) -> timedelta:
+        """The part of [start, end] that lies on working days (a working day counts whole, 00:00 to
+        24:00); zero if end is not after start."""
+        a, b = _local(start), _local(end)
+        total = timedelta()
+        while a < b:
+            midnight = datetime.combine(a.date() + timedelta(days=1), time(0), tzinfo=CHINA_TZ)
+            stop = min(midnight, b)
+            if self.is_working_day(a.date()):
+                total += stop - a
+            a = stop
+        return total
+
+    def add_working_time(self, start: datetime, amount: timedelta) -> tuple[datetime, bool]:
+        """The moment `amount` of working time after start, days off skipped: what a paused
+        working-day clock gives back. The bool: a day walked over is only estimated."""
+        a, left = _local(start), amount
+        estimated = False
+        while left > timedelta():
+            midnight = datetime.combine(a.date() + timedelta(days=1), time(0), tzinfo=CHINA_TZ)
+            if self.is_working_day(a.date()):
+                estimated = estimated or self.is_estimated(a.date())
+                if a + left <= midnight:
+                    return a + left, estimated
+                left -= midnight - a
+            a = midnight
+        return a, estimated
+
+    def updated_with(self, newer: "WorkCalendar") -> "WorkCalendar":
+        """This calendar with every year `newer` has replaced by newer's (a center applying next
+        year's official schedule); years only this one knows stay."""
+        return WorkCalendar(years={**self.years, **newer.years})
+
     def working_days_between(self, start: datetime, end: datetime) -> int:
         """Working days after start's local date up to and including end's local date (0 if end
         is not after start's date)."""
@@ -72,6 +126,15 @@ class WorkCalendar(BaseModel):
             d += timedelta(days=1)
             count += self.is_working_day(d)
         return count
+
+
+ESTIMATE_NOTE = "（预计，以国务院公布的节假日安排为准）"  # "estimated: the State Council's schedule decides"
+
+
+def deadline_words(due: datetime, estimated: bool) -> str:
+    """A deadline as people read it (SMS, work orders): local time to the minute, and said to be an
+    estimate when the calendar behind it is not official yet."""
+    return _local(due).strftime("%Y-%m-%d %H:%M") + (ESTIMATE_NOTE if estimated else "")
 
 
 def _local(ts: datetime) -> datetime:

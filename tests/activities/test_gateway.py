@@ -2,6 +2,7 @@
 answer of the other side means for Temporal (retry or not), what the read model records, what
 goes over the wire, and what never reaches a log."""
 
+import json
 from datetime import datetime, timedelta, timezone
 
 import httpx
@@ -192,6 +193,15 @@ async def test_a_unit_without_endpoint_finds_it_in_its_inbox_and_on_its_duty_pho
     assert "0532-88886666" not in str(logs) and logs  # logged, without the number
     r = row(settings, "20261122000042-2")
     assert (r.channel, r.status, r.reference) == ("sms", "delivered", "SMS-1")
+    assert "办理期限2026-11-29 11:00。" in json.loads(sent)["text"]  # China time, to the minute
+
+    # A deadline in a year without an official holiday schedule says it is an estimate.
+    d = delivery(unit=STREET, sequence=3)
+    d.work_order.deadline_estimated = True
+    rec = Recorder(httpx.Response(200, json={"id": "SMS-2"}))
+    await deliver(s, rec, d)
+    text = json.loads(rec.requests[0].read().decode())["text"]
+    assert "办理期限2026-11-29 11:00（预计，以国务院公布的节假日安排为准）" in text
 
 
 async def test_an_unseeded_unit_falls_back_to_its_inbox_and_an_inactive_one_is_refused(settings):

@@ -173,3 +173,34 @@ def test_snapshot_survives_json_round_trip(cal):
     assert back == cal
     for start, n in [(local(2026, 2, 14, 15), 5), (local(2026, 9, 28), 5), (local(2026, 12, 15), 15)]:
         assert back.add_working_days(start, n) == cal.add_working_days(start, n)
+
+
+# -- an estimate says so where people read the deadline ------------------------------------------
+
+
+def test_deadline_words_say_when_the_deadline_is_an_estimate():
+    from domain.deadlines.calendar import deadline_words
+
+    due = datetime(2027, 1, 11, 15, 59, 59, tzinfo=UTC)
+    assert deadline_words(due, False) == "2027-01-11 23:59"
+    assert deadline_words(due, True) == "2027-01-11 23:59（预计，以国务院公布的节假日安排为准）"
+
+
+def test_the_ticket_work_order_and_self_service_carry_the_estimate(cal):
+    from api.routes.public import public_view
+    from catalog.policies import load_pack
+    from domain.contracts import WorkOrder
+    from domain.deadlines import clocks
+    from domain.policy import ClockName, Limit
+    from domain.ticket import TicketState
+    from tests.factories import ticket_input
+
+    start = local(2026, 12, 21, 9)
+    s = TicketState(number="T1", workflow_id="w", request=ticket_input().request, received_at=start, dispatched_at=start)
+    s.clocks["completion"] = clocks.start_clock(
+        ClockName.completion, Limit.model_validate("15wd"), start, load_pack("sichuan"), cal
+    )
+    assert s.deadline.year == 2027
+    assert s.deadline_estimated and s.model_dump()["deadline_estimated"]
+    assert WorkOrder.of(s).deadline_estimated
+    assert public_view(s, filer=True).deadline_estimated

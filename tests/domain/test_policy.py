@@ -1,13 +1,14 @@
+import re
 from pathlib import Path
 
 import pytest
 
+from catalog.policies import POLICIES_DIR, available_packs, load_pack
 from domain.policy import ClockName, ClockRule, Limit, PolicyPack
-from catalog.policies import load_pack
 from domain.vocabulary import Kind, Urgency
 
 
-@pytest.mark.parametrize("name", ["beijing", "qingdao", "jinan", "sichuan"])
+@pytest.mark.parametrize("name", ["beijing", "qingdao", "jinan", "sichuan", "yantai", "weifang", "tianjin"])
 def test_every_shipped_pack_loads_and_names_its_version(name):
     pack = load_pack(name)
     assert pack.name == name and pack.version and len(pack.digest) == 12
@@ -86,3 +87,52 @@ def test_a_units_report_clock_follows_the_whistle_rule_and_is_not_set_under_cloc
     raw["clocks"]["report"] = raw["clocks"]["completion"]
     with pytest.raises(ValueError, match="set under \\[whistle\\]"):
         PolicyPack.model_validate(raw)
+def _value(line: str) -> str:
+    """A TOML line without its comment (packs put no '#' inside strings)."""
+    return line.split("#", 1)[0]
+
+
+@pytest.mark.parametrize("name", available_packs())
+def test_every_number_in_a_pack_names_its_source_or_says_it_is_a_choice(name):
+    """A center must be able to say where each number comes from: a source tag defined in the
+    pack's header ([XX]), or `choice` (the center's own, no published number)."""
+    lines = (POLICIES_DIR / f"{name}.toml").read_text(encoding="utf-8").splitlines()
+    header = "\n".join(line for line in lines if line.startswith("#"))
+    unsourced = []
+    for number, line in enumerate(lines, 1):
+        value = _value(line)
+        if re.match(r"\s*(name|version|title)\s*=", value) or not re.search(r"\d", value):
+            continue
+        comment = line[len(value):]
+        tags = re.findall(r"\[([A-Za-z0-9-]+)\]", comment)
+        if "choice" not in comment and not tags:
+            unsourced.append(f"{name}.toml:{number}: {line.strip()}")
+        for tag in tags:
+            assert f"[{tag}]" in header, f"{name}.toml:{number} cites [{tag}], which the header does not define"
+    assert not unsourced, "numbers without a source or `choice`:\n" + "\n".join(unsourced)
+
+
+def test_weifang_from_its_sources():
+    pack = load_pack("weifang")
+    # 5 working days to finish (Shandong rules); utilities: in hand within 2 h, done within 1 working day.
+    assert str(pack.completion_limit(Urgency.normal, Kind.complaint, False)) == "5wd"
+    assert str(pack.completion_limit(Urgency.urgent, Kind.help, False)) == "1wd"
+    assert str(pack.clocks["contact"].limit_for(Urgency.urgent, Kind.help, False)) == "2h"
+    assert (str(pack.returns.window), str(pack.extension.max_each)) == ("2wd", "10wd")
+
+
+def test_tianjin_sign_for_by_urgency():
+    pack = load_pack("tianjin")
+    sign_for = pack.clocks["acknowledge"]
+    assert [str(sign_for.limit_for(u, Kind.help, False)) for u in Urgency] == ["15m", "30m", "1wd", "1wd"]
+
+
+def test_jinan_returns_within_two_working_days_as_the_shandong_rules_say():
+    assert str(load_pack("jinan").returns.window) == "2wd"
+
+
+def test_day_limits_default_to_exact_hours_and_beijing_reads_them_as_the_civil_code_does():
+    assert {n: load_pack(n).day_limits for n in available_packs()} == {
+        "beijing": "civil_code", "jinan": "exact", "qingdao": "exact", "sichuan": "exact",
+        "tianjin": "exact", "weifang": "exact", "yantai": "exact",
+    }  # fmt: skip

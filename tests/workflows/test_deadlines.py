@@ -56,7 +56,9 @@ FOUR_LEVELS = {  # Beijing's 2 h / 24 h / 7 d / 15 d, calendar time from dispatc
     Urgency.complex: timedelta(days=15),
 }
 EXPECTED = {
-    "beijing": FOUR_LEVELS,
+    # Beijing's 7 d / 15 d are periods of days read as the Civil Code reads them: from the day after
+    # dispatch, ending at 24:00 of the last day (Mon 9 Nov, Tue 17 Nov).
+    "beijing": {**FOUR_LEVELS, Urgency.normal: end_of(2026, 11, 9), Urgency.complex: end_of(2026, 11, 17)},
     "qingdao": FOUR_LEVELS,
     "jinan": {  # working days end at midnight of the n-th working day after the day of dispatch
         Urgency.emergency: timedelta(hours=2),
