@@ -11,7 +11,7 @@ from api import auth
 from api.errors import ApiError, unavailable
 from core.settings import Settings
 from core.temporal import connect
-from domain.directory import Directory
+from domain.directory import Directory, Unit
 from catalog.cities import load_directory
 from domain.ticket import Actor
 from domain.vocabulary import Role
@@ -55,6 +55,18 @@ async def _client_if_reachable(request: Request) -> Client | None:
 
 def _directory(settings: Annotated[Settings, Depends(_settings)]) -> Directory:
     return load_directory(settings.city)
+
+
+def known_unit(ref: str, directory: Directory) -> Unit:
+    """A unit a request body names by id, name or alias; 422 when there is none."""
+    unit = directory.find(ref)
+    if unit is None:
+        raise ApiError(422, f"unknown unit {ref!r}; see GET /units")
+    return unit
+
+
+def unit_id(ref: str, directory: Directory) -> str:
+    return known_unit(ref, directory).id
 
 
 _bearer = HTTPBearer(auto_error=False, description="JWT minted with `hotline token`")

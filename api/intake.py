@@ -183,7 +183,7 @@ async def merge_into(client: Client, inp: TicketInput, key: str) -> bool:
         description=req.description,
     )  # fmt: skip
     try:
-        await update(client, inp.number, "merge_appeal", appeal)
+        await update(client, inp.number, TicketWorkflow.merge_appeal, appeal)
         return True
     except ApiError as e:
         if e.status in (404, 409):

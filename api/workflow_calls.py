@@ -2,7 +2,7 @@
 answers a caller understands."""
 
 import asyncio
-from typing import Any
+from typing import TypeVar
 
 from temporalio.api.common.v1 import WorkflowExecution
 from temporalio.api.enums.v1 import WorkflowExecutionStatus
@@ -10,16 +10,21 @@ from temporalio.api.workflowservice.v1 import DescribeWorkflowExecutionRequest, 
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
+from temporalio.workflow import UpdateMethodMultiParam
 
 from api.errors import ApiError, not_found, unavailable
 from core.temporal import workflow_id as ticket_workflow_id
 from domain.errors import RefusalKind
-from domain.ticket import TicketState, TicketSummary
+from domain.ticket import TicketState
 from workflows.ticket import TicketWorkflow
 
 # An update waits for a worker to run it; when none polls (worker down), the caller gets a 503 to
 # retry instead of a request that hangs. Updates are idempotent where a retry could double them.
 UPDATE_TIMEOUT_SECONDS = 20.0
+
+SelfType = TypeVar("SelfType")
+ParamType = TypeVar("ParamType")
+ReturnType = TypeVar("ReturnType")
 
 _REFUSAL_STATUS = {RefusalKind.forbidden.value: 403, RefusalKind.conflict.value: 409, RefusalKind.invalid.value: 422}
 
@@ -57,13 +62,19 @@ async def _closed(client: Client, workflow_id: str) -> bool:
 
 
 async def update(
-    client: Client, number: str, name: str, arg: Any, workflow_id: str | None = None, result_type: type | None = TicketSummary
-) -> Any:
-    """Run an update on the ticket's workflow (or on one of its children, by id)."""
+    client: Client,
+    number: str,
+    method: UpdateMethodMultiParam[[SelfType, ParamType], ReturnType],
+    arg: ParamType,
+    workflow_id: str | None = None,
+) -> ReturnType:
+    """Run an update on the ticket's workflow (or on one of its children, by id). `method` is the
+    workflow's update method (`TicketWorkflow.complete`, `ConsultationWorkflow.answer`): its
+    argument and result types are checked, and the result is decoded as the method declares."""
     handle = client.get_workflow_handle(workflow_id or ticket_workflow_id(number))
     try:
         return await asyncio.wait_for(
-            handle.execute_update(name, arg, result_type=result_type), timeout=UPDATE_TIMEOUT_SECONDS
+            handle.execute_update(method, arg), timeout=UPDATE_TIMEOUT_SECONDS
         )
     except asyncio.TimeoutError as e:
         raise unavailable(

@@ -22,6 +22,7 @@ from domain.ticket import CallbackAnswer, TicketState
 from domain.vocabulary import Outcome, Satisfaction, Stage
 from readmodel import lookups
 from readmodel.tickets import stored_ticket
+from workflows.ticket import TicketWorkflow
 
 router = APIRouter(prefix="/public/tickets/{number}", tags=["citizen self-service"])
 
@@ -204,5 +205,5 @@ async def rate(number: str, body: OnlineRatingBody, client: ClientDep, settings:
     if not filer:
         raise ApiError(403, f"ticket {number} can be rated by the citizen who filed it")
     answer = CallbackAnswer(reached=True, resolved=body.resolved, satisfaction=body.satisfaction, comment=body.comment)
-    await update(client, number, "rate_online", OnlineRating(answer=answer))
+    await update(client, number, TicketWorkflow.rate_online, OnlineRating(answer=answer))
     return public_view(await query_state(client, number), True)

@@ -13,20 +13,29 @@ from domain.vocabulary import Role, Stage, Tier
 ACTIVE_STAGES = (Stage.dispatch, *HANDLING_STAGES)
 
 
-class Whistle(BaseModel):
+class WhistleFields(BaseModel):
+    reason: str = Field(min_length=2, max_length=1000)
+
+
+class Whistle(WhistleFields):
     actor: Actor
     units: dict[str, str] = Field(description="unit id -> name of each summoned department")
+
+
+class EscalationRequestFields(BaseModel):
     reason: str = Field(min_length=2, max_length=1000)
 
 
-class EscalationRequest(BaseModel):
+class EscalationRequest(EscalationRequestFields):
     actor: Actor
-    reason: str = Field(min_length=2, max_length=1000)
 
 
-class UrgeAction(BaseModel):
-    actor: Actor
+class UrgeActionFields(BaseModel):
     note: str = Field(min_length=2, max_length=1000)
+
+
+class UrgeAction(UrgeActionFields):
+    actor: Actor
 
 
 def _lead_is_street(s: TicketState) -> bool:

@@ -15,16 +15,22 @@ from domain.vocabulary import Role, Stage
 _CALENDAR_DAYS_PER_WORKING_DAY = 7 / 5
 
 
-class AskExtension(BaseModel):
-    actor: Actor
-    by: Limit = Field(description='how much more time, e.g. "3d", "48h" or "5wd"')
+class AskExtensionFields(BaseModel):
+    by: Limit = Field(description='more time: "48h", "3d" or "5wd" (working days)', examples=["3d"])
     reason: str = Field(min_length=2, max_length=1000)
 
 
-class DecideExtension(BaseModel):
+class AskExtension(AskExtensionFields):
     actor: Actor
+
+
+class DecideExtensionFields(BaseModel):
     approve: bool
     note: str = Field(default="", max_length=1000)
+
+
+class DecideExtension(DecideExtensionFields):
+    actor: Actor
 
 
 def _comparable_days(limit: Limit) -> float:

@@ -16,16 +16,22 @@ from domain.ticket import Actor, ConsultationAnswer, ConsultationView, TicketSta
 from domain.vocabulary import Role
 
 
-class OpenConsultation(BaseModel):
-    actor: Actor
-    candidates: list[str] = Field(min_length=2, max_length=20, description="unit ids invited to settle ownership")
+class OpenConsultationFields(BaseModel):
     reason: str = Field(min_length=2, max_length=1000)
 
 
-class Answer(BaseModel):
+class OpenConsultation(OpenConsultationFields):
     actor: Actor
+    candidates: list[str] = Field(min_length=2, max_length=20, description="unit ids invited to settle ownership")
+
+
+class AnswerFields(BaseModel):
     answer: Literal["lead", "cooperating", "decline"]
     reason: str = Field(default="", max_length=1000)
+
+
+class Answer(AnswerFields):
+    actor: Actor
 
 
 class ConsultationInput(BaseModel):
