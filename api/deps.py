@@ -9,12 +9,19 @@ from temporalio.client import Client
 
 from api import auth
 from api.errors import ApiError, unavailable
+from catalog.cities import load_directory
 from core.settings import Settings
 from core.temporal import connect
 from domain.directory import Directory, Unit
-from catalog.cities import load_directory
 from domain.ticket import Actor
-from domain.vocabulary import Role
+from domain.vocabulary import (
+    CENTER_ROLES,
+    DESK_ROLES,
+    INTAKE_ROLES,
+    OVERSIGHT_ROLES,
+    SUPERVISING_ROLES,
+    Role,
+)
 
 
 class TemporalConnection:
@@ -100,8 +107,11 @@ ClientDep = Annotated[Client, Depends(_client)]
 MaybeClientDep = Annotated[Client | None, Depends(_client_if_reachable)]
 DirectoryDep = Annotated[Directory, Depends(_directory)]
 ActorDep = Annotated[Actor, Depends(_actor)]
-IntakeActor = Annotated[Actor, Depends(require(Role.intake, Role.center, what="take in tickets"))]
+IntakeActor = Annotated[Actor, Depends(require(*INTAKE_ROLES, what="take in tickets"))]
 UnitActor = Annotated[Actor, Depends(require(Role.unit, what="act as a handling unit"))]
-CallbackActor = Annotated[
-    Actor, Depends(require(Role.center, Role.intake, Role.supervisor, what="record callback answers"))
-]
+CallbackActor = Annotated[Actor, Depends(require(*DESK_ROLES, what="record callback answers"))]
+DeskActor = Annotated[Actor, Depends(require(*DESK_ROLES, what="preview triage"))]
+SupervisingActor = Annotated[Actor, Depends(require(*SUPERVISING_ROLES, what="follow up emergency transfers"))]
+EditorActor = Annotated[Actor, Depends(require(*SUPERVISING_ROLES, what="edit the knowledge base"))]
+CenterActor = Annotated[Actor, Depends(require(*CENTER_ROLES, what="see the center's lists"))]
+OversightActor = Annotated[Actor, Depends(require(*OVERSIGHT_ROLES, what="list responsibility rules"))]

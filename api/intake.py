@@ -17,21 +17,26 @@ from pydantic import BaseModel
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 from temporalio.client import Client
-from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.common import (
+    SearchAttributePair,
+    TypedSearchAttributes,
+    WorkflowIDConflictPolicy,
+    WorkflowIDReusePolicy,
+)
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from api.errors import ApiError
 from api.workflow_calls import describe, update
+from catalog.policies import load_pack
 from core.logging import get_logger
 from core.settings import Settings
 from core.temporal import workflow_id
 from domain.deadlines.calendar import CHINA_TZ
 from domain.errors import invalid
 from domain.intake.merge import MergeAppeal, address_key
-from catalog.policies import load_pack
+from domain.intake.triage import TriageOverride
 from domain.privacy import phone_hash
 from domain.ticket import Actor, TicketInput, TicketRequest
-from domain.intake.triage import TriageOverride
 from readmodel import db
 from readmodel.tables import IntakeRequestRow, utcnow
 from readmodel.tickets import find_open_repeat

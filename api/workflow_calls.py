@@ -6,13 +6,16 @@ from typing import TypeVar
 
 from temporalio.api.common.v1 import WorkflowExecution
 from temporalio.api.enums.v1 import WorkflowExecutionStatus
-from temporalio.api.workflowservice.v1 import DescribeWorkflowExecutionRequest, DescribeWorkflowExecutionResponse
+from temporalio.api.workflowservice.v1 import (
+    DescribeWorkflowExecutionRequest,
+    DescribeWorkflowExecutionResponse,
+)
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.workflow import UpdateMethodMultiParam
 
-from api.errors import ApiError, not_found, unavailable
+from api.errors import REFUSAL_STATUS, ApiError, not_found, unavailable
 from core.temporal import workflow_id as ticket_workflow_id
 from domain.errors import RefusalKind
 from domain.ticket import TicketState
@@ -25,8 +28,6 @@ UPDATE_TIMEOUT_SECONDS = 20.0
 SelfType = TypeVar("SelfType")
 ParamType = TypeVar("ParamType")
 ReturnType = TypeVar("ReturnType")
-
-_REFUSAL_STATUS = {RefusalKind.forbidden.value: 403, RefusalKind.conflict.value: 409, RefusalKind.invalid.value: 422}
 
 
 def _rpc_error(number: str, e: RPCError) -> ApiError:
@@ -82,8 +83,8 @@ async def update(
         ) from e
     except WorkflowUpdateFailedError as e:
         cause = e.cause
-        if isinstance(cause, ApplicationError) and cause.type in _REFUSAL_STATUS:
-            raise ApiError(_REFUSAL_STATUS[cause.type], cause.message) from e
+        if isinstance(cause, ApplicationError) and cause.type in set(RefusalKind):
+            raise ApiError(REFUSAL_STATUS[RefusalKind(cause.type)], cause.message) from e
         raise ApiError(409, f"ticket {number} refused the action: {cause}") from e
     except RPCError as e:
         if e.status == RPCStatusCode.NOT_FOUND and await _closed(client, handle.id):

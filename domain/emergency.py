@@ -8,7 +8,7 @@ from pydantic import BaseModel, Field
 
 from domain.errors import conflict, forbidden
 from domain.ticket import Actor, FollowUp, TicketState
-from domain.vocabulary import Role, Stage
+from domain.vocabulary import SUPERVISING_ROLES, Stage
 
 
 class RecordFollowUpFields(BaseModel):
@@ -24,7 +24,7 @@ class RecordFollowUp(RecordFollowUpFields):
 
 
 def check_follow_up(s: TicketState, f: RecordFollowUp) -> None:
-    if f.actor.role not in (Role.center, Role.supervisor):
+    if f.actor.role not in SUPERVISING_ROLES:
         raise forbidden("only the 12345 center records what an emergency service did")
     if s.stage != Stage.follow_up:
         raise conflict(f"ticket {s.number} is not an emergency transfer waiting for its follow-up (stage {s.stage})")

@@ -32,7 +32,8 @@ def _token(args) -> int:
         if args.unit not in load_directory(settings.city).units:
             print(f"unknown unit {args.unit!r} in city {settings.city}", file=sys.stderr)
             return 2
-    print(mint(settings.token_secret, role, args.user or role.value, args.unit, hours=args.hours))
+    hours = args.hours if args.hours is not None else settings.token_ttl_hours
+    print(mint(settings.token_secret, role, args.user or role.value, args.unit, hours=hours))
     return 0
 
 
@@ -147,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--role", required=True, choices=[r.value for r in Role if r != Role.citizen])
     p.add_argument("--unit", help="unit id, for --role unit")
     p.add_argument("--user", help="who the token is for (default: the role)")
-    p.add_argument("--hours", type=int, default=12)
+    p.add_argument("--hours", type=int, help="lifetime (default: HOTLINE_TOKEN_TTL_HOURS, 12)")
     p.set_defaults(func=_token)
     args = parser.parse_args(argv)
     settings = get_settings()

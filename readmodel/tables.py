@@ -29,7 +29,6 @@ class IntakeRequestRow(SQLModel, table=True):
     payload_json: str | None = Field(default=None, sa_column=Column(Text))  # cleared once started (PII)
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
     started_at: datetime | None = _ts()
-    result_json: str | None = Field(default=None, sa_column=Column(Text))  # the response a retry gets back
 
 
 class TicketRow(SQLModel, table=True):

@@ -14,7 +14,12 @@ from domain.deadlines.escalation import (
     Whistle,
     WhistleFields,
 )
-from domain.deadlines.extension import AskExtension, AskExtensionFields, DecideExtension, DecideExtensionFields
+from domain.deadlines.extension import (
+    AskExtension,
+    AskExtensionFields,
+    DecideExtension,
+    DecideExtensionFields,
+)
 from domain.ticket import TicketSummary
 from workflows.ticket import TicketWorkflow
 

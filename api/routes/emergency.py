@@ -2,25 +2,19 @@
 with it. Open transfers are listed with GET /tickets?status=follow_up (overdue=true: past the
 pack's window)."""
 
-from typing import Annotated
+from fastapi import APIRouter
 
-from fastapi import APIRouter, Depends
-
-from api.deps import ClientDep, require
+from api.deps import ClientDep, SupervisingActor
 from api.workflow_calls import update
 from domain.emergency import RecordFollowUp, RecordFollowUpFields
-from domain.ticket import Actor, TicketSummary
-from domain.vocabulary import Role
+from domain.ticket import TicketSummary
 from workflows.ticket import TicketWorkflow
 
 router = APIRouter(prefix="/tickets/{number}", tags=["intake"])
 
-CenterActor = Annotated[Actor, Depends(require(Role.center, Role.supervisor, what="follow up emergency transfers"))]
-
-
 @router.post("/emergency-follow-up", response_model=TicketSummary, summary="Record what the emergency service did")
 async def record_follow_up(
-    number: str, body: RecordFollowUpFields, actor: CenterActor, client: ClientDep
+    number: str, body: RecordFollowUpFields, actor: SupervisingActor, client: ClientDep
 ) -> TicketSummary:
     follow_up = RecordFollowUp(actor=actor, **body.model_dump())
     return await update(client, number, TicketWorkflow.record_follow_up, follow_up)

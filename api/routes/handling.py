@@ -5,7 +5,13 @@ from fastapi import APIRouter
 
 from api.deps import ClientDep, DirectoryDep, UnitActor, unit_id
 from api.workflow_calls import update
-from domain.handling import Acknowledge, Complete, CompleteFields, ProgressNote, ProgressNoteFields
+from domain.handling import (
+    Acknowledge,
+    Complete,
+    CompleteFields,
+    ProgressNote,
+    ProgressNoteFields,
+)
 from domain.ticket import TicketSummary
 from workflows.ticket import TicketWorkflow
 

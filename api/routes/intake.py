@@ -6,11 +6,11 @@ any emergency words, and can override with a reason in POST /tickets."""
 from typing import Annotated
 
 from anyio import to_thread
-from fastapi import APIRouter, Depends, Header, Request, Response, status
+from fastapi import APIRouter, Header, Request, Response, status
 from pydantic import BaseModel, Field
 
 from api import intake
-from api.deps import DirectoryDep, IntakeActor, SettingsDep, require
+from api.deps import DeskActor, DirectoryDep, IntakeActor, SettingsDep
 from catalog.cities import load_lists
 from core.settings import Settings
 from domain.dispatch import check_category, resolve_address
@@ -21,14 +21,10 @@ from domain.intake.triage import (
     emergency_hints,
     suggest,
 )
-from domain.ticket import Actor
-from domain.vocabulary import Kind, Role
+from domain.vocabulary import Kind
 from readmodel import knowledge
 
 router = APIRouter(tags=["intake"])
-
-DeskActor = Annotated[Actor, Depends(require(Role.intake, Role.center, Role.supervisor, what="preview triage"))]
-
 
 class TriageQuestion(BaseModel):
     description: str = Field(min_length=2, max_length=4000)

@@ -6,21 +6,17 @@ import re
 from typing import Annotated
 
 from anyio import to_thread
-from fastapi import APIRouter, Depends, Query, Response, status
+from fastapi import APIRouter, Query, Response, status
 from pydantic import BaseModel, Field, field_validator
 
-from api.deps import ActorDep, SettingsDep, require
+from api.deps import ActorDep, EditorActor, SettingsDep
 from api.errors import ApiError, not_found
 from api.views import Page
-from domain.ticket import Actor
-from domain.vocabulary import Role
 from readmodel import knowledge
 from readmodel.db import aware
 from readmodel.tables import KnowledgeArticleRow
 
 router = APIRouter(prefix="/knowledge", tags=["knowledge base"])
-
-EditorActor = Annotated[Actor, Depends(require(Role.center, Role.supervisor, what="edit the knowledge base"))]
 
 _ID = re.compile(r"^[a-z0-9][a-z0-9_]{1,79}$")
 

@@ -6,7 +6,15 @@ from anyio import to_thread
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from api.deps import ActorDep, ClientDep, DirectoryDep, SettingsDep, UnitActor, unit_id
+from api.deps import (
+    ActorDep,
+    ClientDep,
+    DirectoryDep,
+    OversightActor,
+    SettingsDep,
+    UnitActor,
+    unit_id,
+)
 from api.errors import ApiError
 from api.workflow_calls import query_state, update
 from domain.handling import ReportPart, ReportPartFields
@@ -26,7 +34,6 @@ from domain.ownership.returns import (
 )
 from domain.ownership.ruling import IssueRuling, IssueRulingFields
 from domain.ticket import ConsultationView, TicketSummary
-from domain.vocabulary import Role
 from readmodel import rules as saved_rules
 from workflows.consultation import ConsultationWorkflow
 from workflows.ticket import TicketWorkflow
@@ -123,8 +130,6 @@ class RuleView(BaseModel):
 
 
 @rules_router.get("/responsibility-rules", response_model=list[RuleView], summary="Saved rulings that route new tickets")
-async def responsibility_rules(actor: ActorDep, settings: SettingsDep) -> list[RuleView]:
-    if actor.role not in (Role.center, Role.leader, Role.supervisor):
-        raise ApiError(403, f"role {actor.role.value} may not list responsibility rules")
+async def responsibility_rules(_: OversightActor, settings: SettingsDep) -> list[RuleView]:
     rows = await to_thread.run_sync(saved_rules.all_rules, settings.database_url)
     return [RuleView(**r.model_dump(exclude={"id", "created_at", "cooperating"}), cooperating=r.cooperating.split()) for r in rows]

@@ -17,7 +17,13 @@ from api.errors import ApiError, not_found
 from api.workflow_calls import query_state, update
 from domain.callback import OnlineRating, answer_of_round, check_online
 from domain.errors import Refusal
-from domain.privacy import mask_name, mask_phone, normalize_phone, phone_hash, scrub_phones
+from domain.privacy import (
+    mask_name,
+    mask_phone,
+    normalize_phone,
+    phone_hash,
+    scrub_phones,
+)
 from domain.ticket import CallbackAnswer, TicketState
 from domain.vocabulary import Outcome, Satisfaction, Stage
 from readmodel import lookups

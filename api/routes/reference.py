@@ -8,8 +8,8 @@ from pydantic import BaseModel
 
 from api.deps import DirectoryDep, SettingsDep
 from api.errors import not_found
-from domain.directory import Category
 from catalog.policies import available_packs
+from domain.directory import Category
 from domain.vocabulary import Tier, UnitKind
 from readmodel import units as unit_table
 from readmodel.tables import UnitRow

@@ -5,25 +5,20 @@ from datetime import date, datetime, time, timedelta, timezone
 from typing import Annotated
 
 from anyio import to_thread
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from pydantic import BaseModel
 from sqlalchemy import func
 from sqlmodel import select
 
-from api.deps import SettingsDep, require
+from api.deps import CenterActor, SettingsDep
 from api.errors import ApiError
 from api.views import TicketListItem
 from domain.deadlines.calendar import CHINA_TZ
-from domain.ticket import Actor
-from domain.vocabulary import Role, Stage
+from domain.vocabulary import Stage
 from readmodel import db
 from readmodel.tables import TicketRow
 
 router = APIRouter(tags=["center"])
-
-CenterActor = Annotated[
-    Actor, Depends(require(Role.center, Role.intake, Role.supervisor, Role.leader, what="see the center's lists"))
-]
 
 
 @router.get(

@@ -8,7 +8,7 @@ from pydantic import BaseModel, Field
 from domain.errors import conflict, forbidden, invalid
 from domain.handling import HANDLING_STAGES, check_open, check_unit
 from domain.ticket import Actor, Cooperation, TicketState, Urge
-from domain.vocabulary import Role, Stage, Tier
+from domain.vocabulary import SUPERVISING_ROLES, Role, Stage, Tier
 
 ACTIVE_STAGES = (Stage.dispatch, *HANDLING_STAGES)
 
@@ -74,7 +74,7 @@ def check_escalation_request(s: TicketState, r: EscalationRequest, street_may_re
             raise forbidden("under this city's rules only the center escalates this ticket")
         if s.escalation_level > 0:
             raise conflict(f"ticket {s.number} is already coordinated by {s.name_of(s.coordinator_unit)}")
-    elif r.actor.role not in (Role.center, Role.supervisor):
+    elif r.actor.role not in SUPERVISING_ROLES:
         raise forbidden(f"role {r.actor.role.value} may not escalate tickets")
     if s.stage not in ACTIVE_STAGES:
         raise conflict(f"ticket {s.number} is in stage {s.stage}: nothing to escalate")
@@ -85,7 +85,7 @@ def check_escalation_request(s: TicketState, r: EscalationRequest, street_may_re
 def check_urge(s: TicketState, u: UrgeAction) -> None:
     check_open(s)
     a = u.actor
-    if not (a.role in (Role.supervisor, Role.center) or (a.role == Role.unit and a.unit == s.supervisor_unit)):
+    if not (a.role in SUPERVISING_ROLES or (a.role == Role.unit and a.unit == s.supervisor_unit)):
         raise forbidden("only the sector supervisor of the ticket or the center may urge it")
     if s.stage not in ACTIVE_STAGES:
         raise conflict(f"ticket {s.number} is in stage {s.stage}: nothing to urge")

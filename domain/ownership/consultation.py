@@ -13,7 +13,7 @@ from domain.errors import conflict, forbidden, invalid
 from domain.handling import check_open
 from domain.policy import ConsultationRule
 from domain.ticket import Actor, ConsultationAnswer, ConsultationView, TicketState
-from domain.vocabulary import Role
+from domain.vocabulary import DECIDING_ROLES, Role
 
 
 class OpenConsultationFields(BaseModel):
@@ -57,7 +57,7 @@ class ConsultationOutcome(BaseModel):
 
 def check_open_consultation(s: TicketState, o: OpenConsultation) -> None:
     check_open(s)
-    if o.actor.role not in (Role.center, Role.leader):
+    if o.actor.role not in DECIDING_ROLES:
         raise forbidden("only the 12345 center opens a consultation")
     if s.stage not in ACTIVE_STAGES:
         raise conflict(f"ticket {s.number} is in stage {s.stage}: ownership is no longer open")
