@@ -1,10 +1,12 @@
 """Dependencies of the API, as `Annotated` aliases in one place."""
 
 import asyncio
+from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlmodel import Session
 from temporalio.client import Client
 
 from api import auth
@@ -22,6 +24,7 @@ from domain.vocabulary import (
     SUPERVISING_ROLES,
     Role,
 )
+from readmodel import db
 
 
 class TemporalConnection:
@@ -58,6 +61,14 @@ async def _client_if_reachable(request: Request) -> Client | None:
         return await request.app.state.temporal.get()
     except ApiError:
         return None
+
+
+def _session(settings: Annotated[Settings, Depends(_settings)]) -> Iterator[Session]:
+    """The request's read-model session, on the app's database. FastAPI runs this (a plain
+    generator) on its thread pool and closes the session after the route; routes hand the
+    session to blocking work with `db.in_thread`, never query it on the event loop."""
+    with db.session(settings.database_url) as session:
+        yield session
 
 
 def _directory(settings: Annotated[Settings, Depends(_settings)]) -> Directory:
@@ -103,6 +114,7 @@ def require(*roles: Role, what: str):
 
 
 SettingsDep = Annotated[Settings, Depends(_settings)]
+SessionDep = Annotated[Session, Depends(_session)]
 ClientDep = Annotated[Client, Depends(_client)]
 MaybeClientDep = Annotated[Client | None, Depends(_client_if_reachable)]
 DirectoryDep = Annotated[Directory, Depends(_directory)]

@@ -10,12 +10,12 @@ import asyncio
 import hashlib
 import json
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta, timezone
 
-from anyio import to_thread
 from pydantic import BaseModel
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import select
+from sqlmodel import Session, select
 from temporalio.client import Client
 from temporalio.common import (
     SearchAttributePair,
@@ -97,54 +97,52 @@ def _allocate(session, row: IntakeRequestRow, body: IntakeBody, received_by: str
     return inp
 
 
-def _reserve(url: str, key: str, body: IntakeBody, received_by: str, repeat_of) -> tuple[IntakeRequestRow, TicketInput | None, bool]:
+def _reserve(
+    session: Session, key: str, body: IntakeBody, received_by: str, repeat_of: Callable[[Session], str | None]
+) -> tuple[IntakeRequestRow, TicketInput | None, bool]:
     """The intake row for this key: new (a number, or the open ticket it repeats) or the one a
     previous try wrote. Returns (row, input to start or merge, created)."""
     digest = request_hash(body)
-    # Looked up before the write transaction: never hold one connection while asking for another.
-    target = repeat_of() if body.triage_override is None else None  # an override means "this one"
-    with db.session(url) as session:
-        row = _by_key(session, key)
-        if row is None:
-            row = IntakeRequestRow(idempotency_key=key, request_hash=digest, created_at=utcnow())
-            session.add(row)
-            try:
-                session.flush()
-                if target:
-                    row.merged_into = target
-                    inp = TicketInput(number=target, request=_request_of(body), received_at=row.created_at, received_by=received_by)
-                    row.payload_json = inp.model_dump_json()
-                else:
-                    inp = _allocate(session, row, body, received_by)
-                session.commit()
-                return row, inp, True
-            except IntegrityError:  # the same key, concurrently: the other request won
-                session.rollback()
-                row = _by_key(session, key)
-        if row.request_hash != digest:
-            raise invalid(f"Idempotency-Key {key!r} was already used for a different request")
-        inp = TicketInput.model_validate_json(row.payload_json) if row.payload_json else None
-        return row, inp, False
+    target = repeat_of(session) if body.triage_override is None else None  # an override means "this one"
+    row = _by_key(session, key)
+    if row is None:
+        row = IntakeRequestRow(idempotency_key=key, request_hash=digest, created_at=utcnow())
+        session.add(row)
+        try:
+            session.flush()
+            if target:
+                row.merged_into = target
+                inp = TicketInput(number=target, request=_request_of(body), received_at=row.created_at, received_by=received_by)
+                row.payload_json = inp.model_dump_json()
+            else:
+                inp = _allocate(session, row, body, received_by)
+            session.commit()
+            return row, inp, True
+        except IntegrityError:  # the same key, concurrently: the other request won
+            session.rollback()
+            row = _by_key(session, key)
+    if row.request_hash != digest:
+        raise invalid(f"Idempotency-Key {key!r} was already used for a different request")
+    inp = TicketInput.model_validate_json(row.payload_json) if row.payload_json else None
+    return row, inp, False
 
 
-def _unmerge(url: str, key: str, body: IntakeBody, received_by: str) -> TicketInput:
+def _unmerge(session: Session, key: str, body: IntakeBody, received_by: str) -> TicketInput:
     """The open ticket closed before the repeat could join it: the repeat becomes a ticket."""
-    with db.session(url) as session:
-        row = _by_key(session, key)
-        inp = _allocate(session, row, body, received_by)
+    row = _by_key(session, key)
+    inp = _allocate(session, row, body, received_by)
+    session.add(row)
+    session.commit()
+    return inp
+
+
+def _mark_started(session: Session, key: str) -> None:
+    row = _by_key(session, key)
+    if row.started_at is None:
+        row.started_at = utcnow()
+        row.payload_json = None  # the citizen's details now live in the workflow only
         session.add(row)
         session.commit()
-        return inp
-
-
-def _mark_started(url: str, key: str) -> None:
-    with db.session(url) as session:
-        row = _by_key(session, key)
-        if row.started_at is None:
-            row.started_at = utcnow()
-            row.payload_json = None  # the citizen's details now live in the workflow only
-            session.add(row)
-            session.commit()
 
 
 async def start(client: Client, settings: Settings, inp: TicketInput, key: str) -> None:
@@ -198,15 +196,15 @@ async def merge_into(client: Client, inp: TicketInput, key: str) -> bool:
         raise
 
 
-def repeat_finder(settings: Settings, body: IntakeBody):
-    """A function the reservation calls (inside its transaction) to find the open ticket this
-    request repeats, within the merge window of the pack new tickets get."""
+def repeat_finder(settings: Settings, body: IntakeBody) -> Callable[[Session], str | None]:
+    """A function the reservation calls (on its session) to find the open ticket this request
+    repeats, within the merge window of the pack new tickets get."""
 
-    def find() -> str | None:
+    def find(session: Session) -> str | None:
         window = load_pack(settings.policy_pack, settings.policy_dir).merge.window
         since = utcnow() - timedelta(seconds=window.seconds())
         return find_open_repeat(
-            settings.database_url, body.category, phone_hash(body.citizen.phone, settings.phone_hash_salt),
+            session, body.category, phone_hash(body.citizen.phone, settings.phone_hash_salt),
             address_key(body.address.street, body.address.text), since,
         )  # fmt: skip
 
@@ -214,22 +212,22 @@ def repeat_finder(settings: Settings, body: IntakeBody):
 
 
 async def take_in(
-    client_getter, settings: Settings, body: IntakeBody, idempotency_key: str | None, received_by: str
+    client_getter: Callable[[], Awaitable[Client]], settings: Settings, session: Session, body: IntakeBody,
+    idempotency_key: str | None, received_by: str,
 ) -> tuple[TicketCreated, bool]:
     """Returns the ticket and whether this call created or merged it (False: an idempotent replay)."""
     key = idempotency_key or f"auto-{uuid.uuid4()}"
-    url = settings.database_url
-    row, inp, created = await to_thread.run_sync(_reserve, url, key, body, received_by, repeat_finder(settings, body))
+    row, inp, created = await db.in_thread(_reserve, session, key, body, received_by, repeat_finder(settings, body))
     started = row.started_at is not None
     if not started and inp is not None:
         try:
             client = await client_getter()
             if row.merged_into and not await merge_into(client, inp, key):
-                inp = await to_thread.run_sync(_unmerge, url, key, body, received_by)
+                inp = await db.in_thread(_unmerge, session, key, body, received_by)
                 row.number, row.merged_into = inp.number, None
             if not row.merged_into:
                 await start(client, settings, inp, key)
-            await to_thread.run_sync(_mark_started, url, key)
+            await db.in_thread(_mark_started, session, key)
             started = True
         except NumberCollision as e:
             log.error("ticket number collision", ticket=row.number, error=str(e))
@@ -250,32 +248,32 @@ async def take_in(
     return result, created
 
 
-def _unfinished(url: str, older_than: timedelta) -> list[tuple[str, TicketInput, bool]]:
+def _unfinished(session: Session, older_than: timedelta) -> list[tuple[str, TicketInput, bool]]:
     cutoff = utcnow() - older_than
-    with db.session(url) as session:
-        rows = session.exec(
-            select(IntakeRequestRow).where(IntakeRequestRow.started_at.is_(None)).where(IntakeRequestRow.created_at < cutoff)
-        ).all()
-        return [
-            (r.idempotency_key, TicketInput.model_validate_json(r.payload_json), bool(r.merged_into))
-            for r in rows
-            if r.payload_json
-        ]
+    rows = session.exec(
+        select(IntakeRequestRow).where(IntakeRequestRow.started_at.is_(None)).where(IntakeRequestRow.created_at < cutoff)
+    ).all()
+    return [
+        (r.idempotency_key, TicketInput.model_validate_json(r.payload_json), bool(r.merged_into))
+        for r in rows
+        if r.payload_json
+    ]
 
 
 async def reconcile(client: Client, settings: Settings, older_than: timedelta = timedelta(seconds=5)) -> int:
     """Finish every recorded intake whose workflow never started, or whose merge never reached the
     open ticket (the API died in between)."""
-    pending = await to_thread.run_sync(_unfinished, settings.database_url, older_than)
-    for key, inp, merged in pending:
-        if merged and not await merge_into(client, inp, key):
-            body = IntakeBody.model_validate(inp.request.model_dump())
-            inp = await to_thread.run_sync(_unmerge, settings.database_url, key, body, inp.received_by)
-            merged = False
-        if not merged:
-            await start(client, settings, inp, key)
-        await to_thread.run_sync(_mark_started, settings.database_url, key)
-        log.info("intake recovered", ticket=inp.number, workflow_id=workflow_id(inp.number))
+    with db.session(settings.database_url) as session:
+        pending = await db.in_thread(_unfinished, session, older_than)
+        for key, inp, merged in pending:
+            if merged and not await merge_into(client, inp, key):
+                body = IntakeBody.model_validate(inp.request.model_dump())
+                inp = await db.in_thread(_unmerge, session, key, body, inp.received_by)
+                merged = False
+            if not merged:
+                await start(client, settings, inp, key)
+            await db.in_thread(_mark_started, session, key)
+            log.info("intake recovered", ticket=inp.number, workflow_id=workflow_id(inp.number))
     return len(pending)
 
 

@@ -2,22 +2,20 @@
 
 from datetime import datetime
 
-from sqlmodel import or_, select
+from sqlmodel import Session, or_, select
 
-from readmodel import db
 from readmodel.tables import TicketRow
 
 OPEN_STAGES = ("dispatch", "handling", "rehandle", "callback")
 
 
-def stored_ticket(url: str, number: str) -> TicketRow | None:
+def stored_ticket(session: Session, number: str) -> TicketRow | None:
     """The ticket as last projected: masked state, and the phone's salted hash."""
-    with db.session(url) as session:
-        return session.get(TicketRow, number)
+    return session.get(TicketRow, number)
 
 
 def find_open_repeat(
-    url: str, category: str, citizen_key: str | None, address_key: str | None, since: datetime
+    session: Session, category: str, citizen_key: str | None, address_key: str | None, since: datetime
 ) -> str | None:
     """The open ticket a new request repeats: same category within the window, and the same
     citizen or the same place. The most recent one if several."""
@@ -25,11 +23,10 @@ def find_open_repeat(
                         TicketRow.address_key == address_key if address_key else None) if c is not None]  # fmt: skip
     if not same:
         return None
-    with db.session(url) as session:
-        return session.exec(
-            select(TicketRow.number)
-            .where(TicketRow.category == category, TicketRow.stage.in_(OPEN_STAGES), TicketRow.received_at >= since)
-            .where(or_(*same))
-            .order_by(TicketRow.received_at.desc())
-            .limit(1)
-        ).first()
+    return session.exec(
+        select(TicketRow.number)
+        .where(TicketRow.category == category, TicketRow.stage.in_(OPEN_STAGES), TicketRow.received_at >= since)
+        .where(or_(*same))
+        .order_by(TicketRow.received_at.desc())
+        .limit(1)
+    ).first()

@@ -5,12 +5,12 @@ any emergency words, and can override with a reason in POST /tickets."""
 
 from typing import Annotated
 
-from anyio import to_thread
 from fastapi import APIRouter, Header, Request, Response, status
 from pydantic import BaseModel, Field
+from sqlmodel import Session
 
 from api import intake
-from api.deps import DeskActor, DirectoryDep, IntakeActor, SettingsDep
+from api.deps import DeskActor, DirectoryDep, IntakeActor, SessionDep, SettingsDep
 from catalog.cities import load_lists
 from core.settings import Settings
 from domain.dispatch import check_category, resolve_address
@@ -22,7 +22,7 @@ from domain.intake.triage import (
     suggest,
 )
 from domain.vocabulary import Kind
-from readmodel import knowledge
+from readmodel import db, knowledge
 
 router = APIRouter(tags=["intake"])
 
@@ -45,9 +45,9 @@ class TriagePreview(BaseModel):
     articles: list[Candidate] = Field(description="knowledge-base articles that may answer it, best first")
 
 
-def preview(settings: Settings, q: TriageQuestion) -> TriagePreview:
+def preview(session: Session, settings: Settings, q: TriageQuestion) -> TriagePreview:
     lists = load_lists(settings.city)
-    index, articles = knowledge.index(settings.database_url)
+    index, articles = knowledge.index(session)
     suggestion = suggest(q.description, q.kind, q.emergency_service, lists, index, articles)
     candidates = [
         Candidate(id=h.key, title=articles[h.key].title, coverage=round(h.coverage, 3), matched=list(h.matched))
@@ -58,8 +58,10 @@ def preview(settings: Settings, q: TriageQuestion) -> TriagePreview:
 
 
 @router.post("/triage", response_model=TriagePreview, summary="Preview the intake path of a request")
-async def triage_preview(body: TriageQuestion, _: DeskActor, settings: SettingsDep) -> TriagePreview:
-    return await to_thread.run_sync(preview, settings, body)
+async def triage_preview(
+    body: TriageQuestion, _: DeskActor, settings: SettingsDep, session: SessionDep
+) -> TriagePreview:
+    return await db.in_thread(preview, session, settings, body)
 
 
 @router.post(
@@ -78,6 +80,7 @@ async def create_ticket(
     response: Response,
     actor: IntakeActor,
     settings: SettingsDep,
+    session: SessionDep,
     directory: DirectoryDep,
     idempotency_key: Annotated[
         str | None,
@@ -87,7 +90,7 @@ async def create_ticket(
     check_category(body.category, directory)
     body = body.model_copy(update={"address": resolve_address(body.address, directory)})
     created, new = await intake.take_in(
-        request.app.state.temporal.get, settings, body, idempotency_key, actor.label
+        request.app.state.temporal.get, settings, session, body, idempotency_key, actor.label
     )
     if not new:
         response.headers["Idempotent-Replayed"] = "true"

@@ -2,7 +2,6 @@
 binding ruling (终诊), and cooperating units' reports (协办反馈)."""
 
 
-from anyio import to_thread
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
@@ -11,7 +10,7 @@ from api.deps import (
     ClientDep,
     DirectoryDep,
     OversightActor,
-    SettingsDep,
+    SessionDep,
     UnitActor,
     unit_id,
 )
@@ -34,6 +33,7 @@ from domain.ownership.returns import (
 )
 from domain.ownership.ruling import IssueRuling, IssueRulingFields
 from domain.ticket import ConsultationView, TicketSummary
+from readmodel import db
 from readmodel import rules as saved_rules
 from workflows.consultation import ConsultationWorkflow
 from workflows.ticket import TicketWorkflow
@@ -130,6 +130,6 @@ class RuleView(BaseModel):
 
 
 @rules_router.get("/responsibility-rules", response_model=list[RuleView], summary="Saved rulings that route new tickets")
-async def responsibility_rules(_: OversightActor, settings: SettingsDep) -> list[RuleView]:
-    rows = await to_thread.run_sync(saved_rules.all_rules, settings.database_url)
+async def responsibility_rules(_: OversightActor, session: SessionDep) -> list[RuleView]:
+    rows = await db.in_thread(saved_rules.all_rules, session)
     return [RuleView(**r.model_dump(exclude={"id", "created_at", "cooperating"}), cooperating=r.cooperating.split()) for r in rows]

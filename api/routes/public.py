@@ -8,13 +8,15 @@ reply online — which makes the callback unnecessary."""
 import hmac
 from datetime import datetime, timedelta, timezone
 
-from anyio import to_thread
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
+from sqlmodel import Session
+from temporalio.client import Client
 
-from api.deps import ClientDep, MaybeClientDep, SettingsDep
+from api.deps import ClientDep, MaybeClientDep, SessionDep, SettingsDep
 from api.errors import ApiError, not_found
 from api.workflow_calls import query_state, update
+from core.settings import Settings
 from domain.callback import OnlineRating, answer_of_round, check_online
 from domain.errors import Refusal
 from domain.privacy import (
@@ -26,7 +28,7 @@ from domain.privacy import (
 )
 from domain.ticket import CallbackAnswer, TicketState
 from domain.vocabulary import Outcome, Satisfaction, Stage
-from readmodel import lookups
+from readmodel import db, lookups
 from readmodel.tickets import stored_ticket
 from workflows.ticket import TicketWorkflow
 
@@ -102,28 +104,30 @@ class PublicTicket(BaseModel):
     rating: Satisfaction | None = None
 
 
-def _too_many(settings, number: str) -> bool:
+def _too_many(session: Session, number: str) -> bool:
     since = datetime.now(timezone.utc) - FAILURE_WINDOW
-    return lookups.failures_since(settings.database_url, number, since) >= FAILURES_ALLOWED
+    return lookups.failures_since(session, number, since) >= FAILURES_ALLOWED
 
 
 def _same_phone(a: str | None, b: str) -> bool:
     return bool(a) and hmac.compare_digest(normalize_phone(a), normalize_phone(b))
 
 
-def _from_read_model(settings, number: str, phone: str) -> TicketState | None:
+def _from_read_model(session: Session, settings: Settings, number: str, phone: str) -> TicketState | None:
     """A ticket past Temporal's retention (or while Temporal is away): the read model keeps its
     masked state and the phone's salted hash, enough to let its citizen in."""
-    row = stored_ticket(settings.database_url, number)
+    row = stored_ticket(session, number)
     key = phone_hash(phone, settings.phone_hash_salt)
     if row is None or not row.citizen_key or not hmac.compare_digest(row.citizen_key, key or ""):
         return None
     return TicketState.model_validate_json(row.state_json)
 
 
-async def _verified(client, settings, number: str, phone: str) -> tuple[TicketState, bool]:
+async def _verified(
+    client: Client | None, settings: Settings, session: Session, number: str, phone: str
+) -> tuple[TicketState, bool]:
     """The ticket and whether the phone is the filer's (False: a merged repeat's caller)."""
-    if await to_thread.run_sync(_too_many, settings, number):
+    if await db.in_thread(_too_many, session, number):
         raise ApiError(429, "too many attempts for this ticket number; try again later", {"Retry-After": str(int(FAILURE_WINDOW.total_seconds()))})
     s = None
     if client is not None:
@@ -138,11 +142,11 @@ async def _verified(client, settings, number: str, phone: str) -> tuple[TicketSt
         if any(_same_phone(a.citizen.phone, phone) for a in s.appeals):
             return s, False
     else:
-        kept = await to_thread.run_sync(_from_read_model, settings, number, phone)
+        kept = await db.in_thread(_from_read_model, session, settings, number, phone)
         if kept is not None:
             return kept, True
     now = datetime.now(timezone.utc)
-    await to_thread.run_sync(lookups.record_failure, settings.database_url, number, now, FAILURE_WINDOW)
+    await db.in_thread(lookups.record_failure, session, number, now, FAILURE_WINDOW)
     raise not_found(f"no ticket {number} filed with this phone number")
 
 
@@ -200,14 +204,18 @@ def public_view(s: TicketState, filer: bool) -> PublicTicket:
 
 
 @router.post("/lookup", response_model=PublicTicket, summary="Look up one's ticket by number and phone")
-async def lookup(number: str, body: PhoneProof, client: MaybeClientDep, settings: SettingsDep) -> PublicTicket:
-    s, filer = await _verified(client, settings, number, body.phone)
+async def lookup(
+    number: str, body: PhoneProof, client: MaybeClientDep, settings: SettingsDep, session: SessionDep
+) -> PublicTicket:
+    s, filer = await _verified(client, settings, session, number, body.phone)
     return public_view(s, filer)
 
 
 @router.post("/rating", response_model=PublicTicket, summary="Rate the reply online (no callback needed then)")
-async def rate(number: str, body: OnlineRatingBody, client: ClientDep, settings: SettingsDep) -> PublicTicket:
-    s, filer = await _verified(client, settings, number, body.phone)
+async def rate(
+    number: str, body: OnlineRatingBody, client: ClientDep, settings: SettingsDep, session: SessionDep
+) -> PublicTicket:
+    s, filer = await _verified(client, settings, session, number, body.phone)
     if not filer:
         raise ApiError(403, f"ticket {number} can be rated by the citizen who filed it")
     answer = CallbackAnswer(reached=True, resolved=body.resolved, satisfaction=body.satisfaction, comment=body.comment)

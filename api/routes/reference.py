@@ -2,15 +2,15 @@
 
 from typing import Literal
 
-from anyio import to_thread
 from fastapi import APIRouter
 from pydantic import BaseModel
 
-from api.deps import DirectoryDep, SettingsDep
+from api.deps import DirectoryDep, SessionDep, SettingsDep
 from api.errors import not_found
 from catalog.policies import available_packs
 from domain.directory import Category
 from domain.vocabulary import Tier, UnitKind
+from readmodel import db
 from readmodel import units as unit_table
 from readmodel.tables import UnitRow
 
@@ -54,9 +54,9 @@ class UnitView(BaseModel):
 
 @router.get("/units", response_model=list[UnitView], summary="Handling units of the city (seeded by `hotline seed`)")
 async def units(
-    settings: SettingsDep, tier: Tier | None = None, kind: UnitKind | None = None, include_inactive: bool = False
+    session: SessionDep, tier: Tier | None = None, kind: UnitKind | None = None, include_inactive: bool = False
 ) -> list[UnitView]:
-    rows = await to_thread.run_sync(unit_table.all_units, settings.database_url)
+    rows = await db.in_thread(unit_table.all_units, session)
     return [
         UnitView.of(r)
         for r in rows
@@ -65,8 +65,8 @@ async def units(
 
 
 @router.get("/units/{unit_id}", response_model=UnitView, summary="One handling unit")
-async def unit(unit_id: str, settings: SettingsDep) -> UnitView:
-    row = await to_thread.run_sync(unit_table.get, settings.database_url, unit_id)
+async def unit(unit_id: str, session: SessionDep) -> UnitView:
+    row = await db.in_thread(unit_table.get, session, unit_id)
     if row is None:
         raise not_found(f"no unit {unit_id!r} (see GET /units)")
     return UnitView.of(row)

@@ -4,13 +4,12 @@ hard cases (动态清零), and intake figures by channel, path and outcome."""
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Annotated
 
-from anyio import to_thread
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
 from sqlalchemy import func
-from sqlmodel import select
+from sqlmodel import Session, select
 
-from api.deps import CenterActor, SettingsDep
+from api.deps import CenterActor, SessionDep
 from api.errors import ApiError
 from api.views import TicketListItem
 from domain.deadlines.calendar import CHINA_TZ
@@ -26,17 +25,16 @@ router = APIRouter(tags=["center"])
     summary="The manual callback queue: tickets waiting for the citizen's answer, longest waiting first",
 )  # fmt: skip
 async def callback_queue(
-    _: CenterActor, settings: SettingsDep, limit: Annotated[int, Query(ge=1, le=500)] = 100
+    _: CenterActor, session: SessionDep, limit: Annotated[int, Query(ge=1, le=500)] = 100
 ) -> list[TicketListItem]:
-    def run():
-        with db.session(settings.database_url) as session:
-            rows = session.exec(
+    def run(session: Session) -> list[TicketListItem]:
+        rows = session.exec(
                 select(TicketRow).where(TicketRow.stage == Stage.callback.value)
                 .order_by(TicketRow.updated_at, TicketRow.number).limit(limit)
             ).all()  # fmt: skip
         return [TicketListItem.of(r) for r in rows]
 
-    return await to_thread.run_sync(run)
+    return await db.in_thread(run, session)
 
 
 def _month(month: str) -> tuple[datetime, datetime]:
@@ -54,20 +52,19 @@ def _month(month: str) -> tuple[datetime, datetime]:
     summary="Hard cases of a month (Beijing time): the rehandle limit reached, for the monthly clearing (动态清零)",
 )  # fmt: skip
 async def clearing_list(
-    _: CenterActor, settings: SettingsDep, month: Annotated[str, Query(description="YYYY-MM", max_length=7)]
+    _: CenterActor, session: SessionDep, month: Annotated[str, Query(description="YYYY-MM", max_length=7)]
 ) -> list[TicketListItem]:
     start, end = _month(month)
 
-    def run():
-        with db.session(settings.database_url) as session:
-            rows = session.exec(
+    def run(session: Session) -> list[TicketListItem]:
+        rows = session.exec(
                 select(TicketRow).where(TicketRow.outcome == "hard_case")
                 .where(TicketRow.closed_at >= start, TicketRow.closed_at < end)
                 .order_by(TicketRow.closed_at, TicketRow.number)
             ).all()  # fmt: skip
         return [TicketListItem.of(r) for r in rows]
 
-    return await to_thread.run_sync(run)
+    return await db.in_thread(run, session)
 
 
 class IntakeStats(BaseModel):
@@ -85,13 +82,13 @@ class IntakeStats(BaseModel):
 
 @router.get("/stats/intake", response_model=IntakeStats, summary="Intake figures: channels, paths, outcomes, merges")
 async def intake_stats(
-    _: CenterActor, settings: SettingsDep, since: datetime | None = None, until: datetime | None = None
+    _: CenterActor, session: SessionDep, since: datetime | None = None, until: datetime | None = None
 ) -> IntakeStats:
     for name, value in (("since", since), ("until", until)):
         if value is not None and value.tzinfo is None:
             raise ApiError(422, f"{name} needs a time zone, e.g. 2026-11-22T00:00:00+08:00")
 
-    def run() -> IntakeStats:
+    def run(session: Session) -> IntakeStats:
         where = []
         if since:
             where.append(TicketRow.received_at >= since.astimezone(timezone.utc))
@@ -102,15 +99,14 @@ async def intake_stats(
             rows = session.exec(select(column, func.count()).where(*where).group_by(column)).all()
             return {str(k): n for k, n in rows if k is not None}
 
-        with db.session(settings.database_url) as session:
-            total = session.exec(select(func.count()).select_from(TicketRow).where(*where)).one()
-            enterprise = session.exec(select(func.count()).select_from(TicketRow).where(*where, TicketRow.enterprise)).one()
-            merged = session.exec(select(func.coalesce(func.sum(TicketRow.repeat_count), 0)).where(*where)).one()
-            by_stage = count_by(TicketRow.stage)
-            return IntakeStats(
-                since=since, until=until, tickets=total, by_channel=count_by(TicketRow.channel),
-                by_path=count_by(TicketRow.intake_path), by_outcome=count_by(TicketRow.outcome), by_stage=by_stage,
-                enterprise=enterprise, merged_repeats=int(merged), waiting_for_callback=by_stage.get("callback", 0),
-            )  # fmt: skip
+        total = session.exec(select(func.count()).select_from(TicketRow).where(*where)).one()
+        enterprise = session.exec(select(func.count()).select_from(TicketRow).where(*where, TicketRow.enterprise)).one()
+        merged = session.exec(select(func.coalesce(func.sum(TicketRow.repeat_count), 0)).where(*where)).one()
+        by_stage = count_by(TicketRow.stage)
+        return IntakeStats(
+            since=since, until=until, tickets=total, by_channel=count_by(TicketRow.channel),
+            by_path=count_by(TicketRow.intake_path), by_outcome=count_by(TicketRow.outcome), by_stage=by_stage,
+            enterprise=enterprise, merged_repeats=int(merged), waiting_for_callback=by_stage.get("callback", 0),
+        )  # fmt: skip
 
-    return await to_thread.run_sync(run)
+    return await db.in_thread(run, session)

@@ -193,7 +193,8 @@ async def test_a_ticket_recorded_before_a_crash_is_started_by_the_reconciler(api
         {**body, "address": {**body["address"], "district": "qd.shinan", "street": "qd.shinan.badaxia"}}
     )
     finder = intake.repeat_finder(api.settings, body)
-    row, inp, created = intake._reserve(api.settings.database_url, str(uuid.uuid4()), body, "intake", finder)
+    with db.session(api.settings.database_url) as session:
+        row, inp, created = intake._reserve(session, str(uuid.uuid4()), body, "intake", finder)
     assert created and isinstance(inp, TicketInput)
     started = await intake.reconcile(api.client, api.settings, older_than=__import__("datetime").timedelta(0))
     assert started == 1
