@@ -3,8 +3,8 @@
 The intake is written to the read model under its Idempotency-Key before anything else happens:
 for a new ticket that row allocates the number, and the workflow `ticket-<number>` is started
 after it; for a repeat the row names the open ticket and the appeal is merged into it by an
-update that counts the key once. If the API dies in between, the retry — or the reconciler at
-the next start — finishes the job; nothing is lost and nothing happens twice."""
+update that counts the key once. If the API dies in between, the retry — or the reconciler the
+worker runs every 30 s — finishes the job; nothing is lost and nothing happens twice."""
 
 import asyncio
 import hashlib
@@ -277,10 +277,14 @@ async def reconcile(client: Client, settings: Settings, older_than: timedelta = 
     return len(pending)
 
 
-async def reconcile_forever(connection, settings: Settings, every: timedelta = timedelta(seconds=30)) -> None:
+async def reconcile_forever(
+    client: Client, settings: Settings, every: timedelta = timedelta(seconds=30), older_than: timedelta = timedelta(seconds=5)
+) -> None:
+    """The reconciler's loop: the worker process runs it (one loop per worker, not per API
+    replica); reconcile() is idempotent, so two workers finishing the same intake do it once."""
     while True:
         try:
-            await reconcile(await connection.get(), settings)
+            await reconcile(client, settings, older_than)
         except Exception as e:  # Temporal or the database not reachable yet: try again later
             log.warning("reconcile failed", error=str(e))
         await asyncio.sleep(every.total_seconds())

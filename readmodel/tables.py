@@ -17,7 +17,7 @@ def _ts(nullable: bool = True, index: bool = False):
 
 class IntakeRequestRow(SQLModel, table=True):
     """One POST /tickets, keyed by its Idempotency-Key. Written before the workflow starts, so a
-    crash between the two is finished by the next retry or by the start-up reconciler."""
+    crash between the two is finished by the next retry or by the reconciler in the worker."""
 
     __tablename__ = "intake_request"
 

@@ -34,7 +34,7 @@ async def desk(dev_env, settings, api_database):
             "sms_endpoint": f"{sim.url}/sms/messages", "emergency_endpoint": f"{sim.url}/emergency/transfers",
         })  # fmt: skip
         async with build_worker(dev_env.client, worker_settings, settings.task_queue):
-            async with serve(create_app(settings, client=dev_env.client, reconcile=False)) as url:
+            async with serve(create_app(settings, client=dev_env.client)) as url:
                 async with httpx.AsyncClient(base_url=url, timeout=30) as http:
                     yield Api(http, settings, dev_env.client), sim
 
