@@ -1,6 +1,6 @@
 """Bearer tokens (JWT, HS256) carrying a role and, for handling units, the unit id."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import jwt
 from pydantic import BaseModel, ValidationError
@@ -25,7 +25,7 @@ class Claims(BaseModel):
 def mint(secret: str, role: Role, user: str, unit: str | None = None, hours: int = 12) -> str:
     if role == Role.unit and not unit:
         raise ValueError("a unit token needs the unit id")
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     claims = {"sub": user, "role": role.value, "iss": ISSUER, "iat": now, "exp": now + timedelta(hours=hours)}
     if unit:
         claims["unit"] = unit

@@ -96,7 +96,8 @@ def _actor(
 ) -> Actor:
     challenge = {"WWW-Authenticate": "Bearer"}
     if creds is None:
-        raise ApiError(401, "missing bearer token (Authorization: Bearer <token>; mint one with `hotline token`)", challenge)
+        missing = "missing bearer token (Authorization: Bearer <token>; mint one with `hotline token`)"
+        raise ApiError(401, missing, challenge)
     try:
         return auth.verify(settings.token_secret, creds.credentials)
     except auth.TokenError as e:

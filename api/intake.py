@@ -11,11 +11,11 @@ import hashlib
 import json
 import uuid
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from pydantic import BaseModel
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 from temporalio.client import Client
 from temporalio.common import (
     SearchAttributePair,
@@ -37,6 +37,7 @@ from domain.intake.merge import MergeAppeal, address_key
 from domain.intake.triage import TriageOverride
 from domain.privacy import phone_hash
 from domain.ticket import Actor, TicketInput, TicketRequest
+from domain.vocabulary import Role
 from readmodel import db
 from readmodel.tables import IntakeRequestRow, utcnow
 from readmodel.tickets import find_open_repeat
@@ -75,15 +76,26 @@ def ticket_number(row_id: int, received_at: datetime) -> str:
     return f"{received_at.astimezone(CHINA_TZ):%Y%m%d}{row_id:06d}"
 
 
-def _by_key(session, key: str) -> IntakeRequestRow | None:
+def _by_key(session: Session, key: str) -> IntakeRequestRow | None:
     return session.exec(select(IntakeRequestRow).where(IntakeRequestRow.idempotency_key == key)).first()
+
+
+def _recorded(session: Session, key: str) -> IntakeRequestRow:
+    """The intake row of a key known to be recorded."""
+    row = _by_key(session, key)
+    if row is None:
+        raise LookupError(f"no intake recorded under Idempotency-Key {key!r}")
+    return row
 
 
 def _request_of(body: IntakeBody) -> TicketRequest:
     return TicketRequest.model_validate(body.model_dump(exclude={"triage_override"}))
 
 
-def _allocate(session, row: IntakeRequestRow, body: IntakeBody, received_by: str) -> TicketInput:
+def _allocate(row: IntakeRequestRow, body: IntakeBody, received_by: str) -> TicketInput:
+    """The ticket number from the row's id (flushed: the database gave it one)."""
+    if row.id is None:
+        raise ValueError("the intake row has no id yet: flush it first")
     row.number = ticket_number(row.id, row.created_at)
     row.merged_into = None
     inp = TicketInput(
@@ -112,32 +124,34 @@ def _reserve(
             session.flush()
             if target:
                 row.merged_into = target
-                inp = TicketInput(number=target, request=_request_of(body), received_at=row.created_at, received_by=received_by)
+                inp = TicketInput(
+                    number=target, request=_request_of(body), received_at=row.created_at, received_by=received_by
+                )
                 row.payload_json = inp.model_dump_json()
             else:
-                inp = _allocate(session, row, body, received_by)
+                inp = _allocate(row, body, received_by)
             session.commit()
             return row, inp, True
         except IntegrityError:  # the same key, concurrently: the other request won
             session.rollback()
-            row = _by_key(session, key)
+            row = _recorded(session, key)
     if row.request_hash != digest:
         raise invalid(f"Idempotency-Key {key!r} was already used for a different request")
-    inp = TicketInput.model_validate_json(row.payload_json) if row.payload_json else None
-    return row, inp, False
+    recorded = TicketInput.model_validate_json(row.payload_json) if row.payload_json else None
+    return row, recorded, False
 
 
 def _unmerge(session: Session, key: str, body: IntakeBody, received_by: str) -> TicketInput:
     """The open ticket closed before the repeat could join it: the repeat becomes a ticket."""
-    row = _by_key(session, key)
-    inp = _allocate(session, row, body, received_by)
+    row = _recorded(session, key)
+    inp = _allocate(row, body, received_by)
     session.add(row)
     session.commit()
     return inp
 
 
 def _mark_started(session: Session, key: str) -> None:
-    row = _by_key(session, key)
+    row = _recorded(session, key)
     if row.started_at is None:
         row.started_at = utcnow()
         row.payload_json = None  # the citizen's details now live in the workflow only
@@ -182,7 +196,7 @@ async def merge_into(client: Client, inp: TicketInput, key: str) -> bool:
     """Join the repeat to its open ticket; False when that ticket closed meanwhile."""
     req = inp.request
     appeal = MergeAppeal(
-        actor=Actor(role="intake", user=inp.received_by), key=key, channel=req.channel, citizen=req.citizen,
+        actor=Actor(role=Role.intake, user=inp.received_by), key=key, channel=req.channel, citizen=req.citizen,
         description=req.description,
     )  # fmt: skip
     try:
@@ -234,10 +248,12 @@ async def take_in(
             raise ApiError(503, str(e)) from e
         except ApiError:
             raise
-        except Exception as e:  # Temporal down: the reconciler finishes it; the caller may retry
+        except Exception as e:  # noqa: BLE001 — Temporal down: the reconciler finishes it; the caller may retry
             log.warning("intake deferred", ticket=row.number or row.merged_into, error=str(e))
     number = row.merged_into or row.number
-    received_at = row.created_at if row.created_at.tzinfo else row.created_at.replace(tzinfo=timezone.utc)
+    if number is None:  # _reserve gives every row a number or the open ticket it joins
+        raise ValueError(f"intake {key!r} has neither a ticket number nor a ticket it joined")
+    received_at = row.created_at if row.created_at.tzinfo else row.created_at.replace(tzinfo=UTC)
     if started:
         what = "repeat merged" if row.merged_into else "ticket taken in"
         log.info(what if created else "intake replayed", ticket=number, workflow_id=workflow_id(number))
@@ -251,7 +267,9 @@ async def take_in(
 def _unfinished(session: Session, older_than: timedelta) -> list[tuple[str, TicketInput, bool]]:
     cutoff = utcnow() - older_than
     rows = session.exec(
-        select(IntakeRequestRow).where(IntakeRequestRow.started_at.is_(None)).where(IntakeRequestRow.created_at < cutoff)
+        select(IntakeRequestRow)
+        .where(col(IntakeRequestRow.started_at).is_(None))
+        .where(col(IntakeRequestRow.created_at) < cutoff)
     ).all()
     return [
         (r.idempotency_key, TicketInput.model_validate_json(r.payload_json), bool(r.merged_into))
@@ -278,13 +296,14 @@ async def reconcile(client: Client, settings: Settings, older_than: timedelta = 
 
 
 async def reconcile_forever(
-    client: Client, settings: Settings, every: timedelta = timedelta(seconds=30), older_than: timedelta = timedelta(seconds=5)
+    client: Client, settings: Settings, every: timedelta = timedelta(seconds=30),
+    older_than: timedelta = timedelta(seconds=5),
 ) -> None:
     """The reconciler's loop: the worker process runs it (one loop per worker, not per API
     replica); reconcile() is idempotent, so two workers finishing the same intake do it once."""
     while True:
         try:
             await reconcile(client, settings, older_than)
-        except Exception as e:  # Temporal or the database not reachable yet: try again later
+        except Exception as e:  # noqa: BLE001 — Temporal or the database not reachable yet: try again later
             log.warning("reconcile failed", error=str(e))
         await asyncio.sleep(every.total_seconds())

@@ -56,7 +56,8 @@ def create_app(settings: Settings | None = None, client: Client | None = None) -
     app.state.temporal = TemporalConnection(settings, client)
     errors.install(app)
     for module in (
-        intake_routes, tickets, emergency, handling, deadlines, ownership, callback, reports, knowledge, public, delivery, reference,
+        intake_routes, tickets, emergency, handling, deadlines, ownership, callback, reports, knowledge, public,
+        delivery, reference,
     ):  # fmt: skip
         app.include_router(module.router)
     app.include_router(ownership.rules_router)

@@ -2,7 +2,7 @@
 answers a caller understands."""
 
 import asyncio
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from temporalio.api.common.v1 import WorkflowExecution
 from temporalio.api.enums.v1 import WorkflowExecutionStatus
@@ -25,7 +25,6 @@ from workflows.ticket import TicketWorkflow
 # retry instead of a request that hangs. Updates are idempotent where a retry could double them.
 UPDATE_TIMEOUT_SECONDS = 20.0
 
-SelfType = TypeVar("SelfType")
 ParamType = TypeVar("ParamType")
 ReturnType = TypeVar("ReturnType")
 
@@ -49,7 +48,8 @@ async def query_state(client: Client, number: str) -> TicketState:
 async def describe(client: Client, workflow_id: str) -> DescribeWorkflowExecutionResponse:
     """The raw description: status and memo without decoding search attributes, which a server
     may hand back in shapes the SDK's typed decoding does not expect (a cleared datetime)."""
-    request = DescribeWorkflowExecutionRequest(namespace=client.namespace, execution=WorkflowExecution(workflow_id=workflow_id))
+    execution = WorkflowExecution(workflow_id=workflow_id)
+    request = DescribeWorkflowExecutionRequest(namespace=client.namespace, execution=execution)
     return await client.workflow_service.describe_workflow_execution(request)
 
 
@@ -65,7 +65,7 @@ async def _closed(client: Client, workflow_id: str) -> bool:
 async def update(
     client: Client,
     number: str,
-    method: UpdateMethodMultiParam[[SelfType, ParamType], ReturnType],
+    method: UpdateMethodMultiParam[[Any, ParamType], ReturnType],
     arg: ParamType,
     workflow_id: str | None = None,
 ) -> ReturnType:
@@ -77,7 +77,7 @@ async def update(
         return await asyncio.wait_for(
             handle.execute_update(method, arg), timeout=UPDATE_TIMEOUT_SECONDS
         )
-    except asyncio.TimeoutError as e:
+    except TimeoutError as e:
         raise unavailable(
             f"ticket {number}: no worker answered within {UPDATE_TIMEOUT_SECONDS:.0f} s; retry shortly"
         ) from e

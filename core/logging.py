@@ -57,7 +57,7 @@ class _StderrHandler(logging.StreamHandler):
 
 def configure_logging(json: bool = False, level: str = "INFO") -> None:
     global _configured
-    shared = [
+    shared: list[structlog.typing.Processor] = [
         structlog.contextvars.merge_contextvars,
         structlog.stdlib.add_log_level,
         structlog.stdlib.add_logger_name,

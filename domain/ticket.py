@@ -359,20 +359,20 @@ class TicketState(BaseModel):
         self.deliveries += 1
         return self.deliveries
 
-    @computed_field
+    @computed_field  # type: ignore[prop-decorator]  # pydantic's documented form, which mypy flags
     @property
     def deadline(self) -> datetime | None:
         """When the result is due: the running completion clock."""
         clock = self.clocks.get(ClockName.completion)
         return clock.due_at if clock and clock.met_at is None else None
 
-    @computed_field
+    @computed_field  # type: ignore[prop-decorator]  # pydantic's documented form, which mypy flags
     @property
     def overdue(self) -> bool:
         """A running clock is past its deadline, or an emergency transfer awaits its overdue follow-up."""
         return any(c.breached_at and c.running for c in self.clocks.values()) or "follow_up_overdue" in self.flags
 
-    @computed_field
+    @computed_field  # type: ignore[prop-decorator]  # pydantic's documented form, which mypy flags
     @property
     def warned(self) -> bool:
         """A running clock is past its warning share and not yet overdue."""

@@ -4,7 +4,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Concatenate, ParamSpec, TypeVar
+from typing import Concatenate, ParamSpec, TypeVar, overload
 
 from alembic import command
 from alembic.config import Config
@@ -100,6 +100,12 @@ def migrate(url: str) -> None:
     command.upgrade(alembic_config(url), "head")
 
 
+@overload
+def aware(ts: datetime) -> datetime: ...
+@overload
+def aware(ts: None) -> None: ...
+@overload
+def aware(ts: datetime | None) -> datetime | None: ...
 def aware(ts: datetime | None) -> datetime | None:
     """SQLite hands datetimes back without a zone; everything we store is UTC."""
     if ts is not None and ts.tzinfo is None:

@@ -5,7 +5,7 @@ import threading
 import tomllib
 
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from catalog.cities import CITIES_DIR
 from domain.intake.textsearch import TextIndex
@@ -91,7 +91,7 @@ def search(session: Session, q: str, limit: int) -> list[tuple[KnowledgeArticleR
     """Active articles matching `q`, best first, with the share of their words found and which."""
     built, _ = index(session)
     hits = built.search(q, limit)
-    found = session.exec(select(KnowledgeArticleRow).where(KnowledgeArticleRow.id.in_([h.key for h in hits]))).all()
+    found = session.exec(select(KnowledgeArticleRow).where(col(KnowledgeArticleRow.id).in_([h.key for h in hits]))).all()
     rows = {r.id: r for r in found}
     return [(rows[h.key], h.coverage, h.matched) for h in hits if h.key in rows]
 

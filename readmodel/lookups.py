@@ -3,7 +3,7 @@ limit holds for every API replica and survives a restart."""
 
 from datetime import datetime, timedelta
 
-from sqlmodel import Session, delete, func, select
+from sqlmodel import Session, col, delete, func, select
 
 from readmodel.tables import LookupFailureRow
 
@@ -16,5 +16,5 @@ def failures_since(session: Session, number: str, since: datetime) -> int:
 def record_failure(session: Session, number: str, at: datetime, keep: timedelta) -> None:
     """Counts one wrong phone, and forgets failures older than `keep` (of any ticket)."""
     session.add(LookupFailureRow(number=number, at=at))
-    session.execute(delete(LookupFailureRow).where(LookupFailureRow.at < at - keep))
+    session.execute(delete(LookupFailureRow).where(col(LookupFailureRow.at) < at - keep))
     session.commit()

@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlmodel import Session, or_, select
+from sqlmodel import Session, col, or_, select
 
 from readmodel.tables import TicketRow
 
@@ -25,8 +25,8 @@ def find_open_repeat(
         return None
     return session.exec(
         select(TicketRow.number)
-        .where(TicketRow.category == category, TicketRow.stage.in_(OPEN_STAGES), TicketRow.received_at >= since)
-        .where(or_(*same))
-        .order_by(TicketRow.received_at.desc())
+        .where(TicketRow.category == category, col(TicketRow.stage).in_(OPEN_STAGES))
+        .where(col(TicketRow.received_at) >= since, or_(*same))
+        .order_by(col(TicketRow.received_at).desc())
         .limit(1)
     ).first()

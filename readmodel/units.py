@@ -2,6 +2,7 @@
 reached (its department-system endpoint and credential reference, or none)."""
 
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from sqlmodel import Session, select
@@ -38,7 +39,7 @@ def seed(url: str, directory: Directory, origin: str | None = None) -> SeedResul
     with db.session(url) as session:
         existing = {row.id: row for row in session.exec(select(UnitRow))}
         for unit in directory.units.values():
-            values = dict(
+            values: dict[str, Any] = dict(
                 name=unit.name,
                 tier=unit.tier.value,
                 kind=unit.kind.value,

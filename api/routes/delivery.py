@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from api.deps import ActorDep, SessionDep
 from api.errors import ApiError
@@ -78,7 +78,8 @@ async def list_deliveries(
                 query = query.where(column == value)
         if kind:
             query = query.where(DeliveryRow.kind == kind.value)
-        total, rows = db.page(session, query.order_by(DeliveryRow.created_at.desc(), DeliveryRow.id.desc()), page, page_size)
+        newest_first = query.order_by(col(DeliveryRow.created_at).desc(), col(DeliveryRow.id).desc())
+        total, rows = db.page(session, newest_first, page, page_size)
         return DeliveryPage(items=[DeliveryView.of(r) for r in rows], total=total, page=page, page_size=page_size)
 
     return await db.in_thread(run, session)

@@ -41,7 +41,9 @@ class Candidate(BaseModel):
 
 class TriagePreview(BaseModel):
     suggestion: TriageDecision
-    emergency_hints: list[EmergencyHint] = Field(description="emergency words heard: flag emergency_service to transfer")
+    emergency_hints: list[EmergencyHint] = Field(
+        description="emergency words heard: flag emergency_service to transfer"
+    )
     articles: list[Candidate] = Field(description="knowledge-base articles that may answer it, best first")
 
 
@@ -54,7 +56,8 @@ def preview(session: Session, settings: Settings, q: TriageQuestion) -> TriagePr
         for h in index.search(q.description, 5)
         if h.key in articles
     ]
-    return TriagePreview(suggestion=suggestion, emergency_hints=emergency_hints(q.description, lists), articles=candidates)
+    hints = emergency_hints(q.description, lists)
+    return TriagePreview(suggestion=suggestion, emergency_hints=hints, articles=candidates)
 
 
 @router.post("/triage", response_model=TriagePreview, summary="Preview the intake path of a request")

@@ -148,7 +148,9 @@ async def _change(session: Session, article_id: str, fields: dict, version: int 
 async def edit_article(article_id: str, body: ArticleEdit, actor: EditorActor, session: SessionDep) -> ArticleView:
     fields = body.model_dump(exclude_unset=True, exclude={"version"})
     if not fields:
-        raise ApiError(422, "nothing to change: send at least one of title, question, keywords, answer, category, active")
+        raise ApiError(
+            422, "nothing to change: send at least one of title, question, keywords, answer, category, active"
+        )
     for name in ("title", "answer", "active"):
         if name in fields and fields[name] is None:
             raise ApiError(422, f"{name} cannot be null")

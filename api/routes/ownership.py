@@ -129,7 +129,12 @@ class RuleView(BaseModel):
     reason: str
 
 
-@rules_router.get("/responsibility-rules", response_model=list[RuleView], summary="Saved rulings that route new tickets")
+@rules_router.get(
+    "/responsibility-rules", response_model=list[RuleView], summary="Saved rulings that route new tickets"
+)
 async def responsibility_rules(_: OversightActor, session: SessionDep) -> list[RuleView]:
     rows = await db.in_thread(saved_rules.all_rules, session)
-    return [RuleView(**r.model_dump(exclude={"id", "created_at", "cooperating"}), cooperating=r.cooperating.split()) for r in rows]
+    return [
+        RuleView(**r.model_dump(exclude={"id", "created_at", "cooperating"}), cooperating=r.cooperating.split())
+        for r in rows
+    ]

@@ -6,7 +6,7 @@ The citizen sees progress in plain words, masked details and the unit's reply, a
 reply online — which makes the callback unnecessary."""
 
 import hmac
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
@@ -105,12 +105,12 @@ class PublicTicket(BaseModel):
 
 
 def _too_many(session: Session, number: str) -> bool:
-    since = datetime.now(timezone.utc) - FAILURE_WINDOW
+    since = datetime.now(UTC) - FAILURE_WINDOW
     return lookups.failures_since(session, number, since) >= FAILURES_ALLOWED
 
 
 def _same_phone(a: str | None, b: str) -> bool:
-    return bool(a) and hmac.compare_digest(normalize_phone(a), normalize_phone(b))
+    return a is not None and a != "" and hmac.compare_digest(normalize_phone(a), normalize_phone(b))
 
 
 def _from_read_model(session: Session, settings: Settings, number: str, phone: str) -> TicketState | None:
@@ -128,7 +128,8 @@ async def _verified(
 ) -> tuple[TicketState, bool]:
     """The ticket and whether the phone is the filer's (False: a merged repeat's caller)."""
     if await db.in_thread(_too_many, session, number):
-        raise ApiError(429, "too many attempts for this ticket number; try again later", {"Retry-After": str(int(FAILURE_WINDOW.total_seconds()))})
+        retry = {"Retry-After": str(int(FAILURE_WINDOW.total_seconds()))}
+        raise ApiError(429, "too many attempts for this ticket number; try again later", retry)
     s = None
     if client is not None:
         try:
@@ -145,7 +146,7 @@ async def _verified(
         kept = await db.in_thread(_from_read_model, session, settings, number, phone)
         if kept is not None:
             return kept, True
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     await db.in_thread(lookups.record_failure, session, number, now, FAILURE_WINDOW)
     raise not_found(f"no ticket {number} filed with this phone number")
 
@@ -215,7 +216,7 @@ async def lookup(
 async def rate(
     number: str, body: OnlineRatingBody, client: ClientDep, settings: SettingsDep, session: SessionDep
 ) -> PublicTicket:
-    s, filer = await _verified(client, settings, session, number, body.phone)
+    _, filer = await _verified(client, settings, session, number, body.phone)
     if not filer:
         raise ApiError(403, f"ticket {number} can be rated by the citizen who filed it")
     answer = CallbackAnswer(reached=True, resolved=body.resolved, satisfaction=body.satisfaction, comment=body.comment)

@@ -26,12 +26,16 @@ class Health(BaseModel):
 
 @router.get("/health", response_model=Health)
 async def health(directory: DirectoryDep, settings: SettingsDep) -> Health:
-    return Health(status="ok", city=directory.city, policy_pack=settings.policy_pack, policy_packs=available_packs(settings.policy_dir))
+    packs = available_packs(settings.policy_dir)
+    return Health(status="ok", city=directory.city, policy_pack=settings.policy_pack, policy_packs=packs)
 
 
 @router.get("/categories", response_model=list[Category], summary="The responsibility list (权责清单)")
 async def categories(directory: DirectoryDep) -> list[Category]:
     return list(directory.categories.values())
+
+
+ReachedBy = Literal["department_api", "sms", "own_client"]
 
 
 class UnitView(BaseModel):
@@ -42,13 +46,13 @@ class UnitView(BaseModel):
     parent: str | None
     aliases: list[str]
     supervises: list[str]  # categories it is the sector supervisor of
-    reached_by: Literal["department_api", "sms", "own_client"]
+    reached_by: ReachedBy
     endpoint: str | None
     active: bool
 
     @classmethod
     def of(cls, row: UnitRow) -> "UnitView":
-        reached_by = "department_api" if row.endpoint else "sms" if row.notify_phone else "own_client"
+        reached_by: ReachedBy = "department_api" if row.endpoint else "sms" if row.notify_phone else "own_client"
         return cls(**row.model_dump(exclude={"credential_ref", "notify_phone", "updated_at"}), reached_by=reached_by)
 
 

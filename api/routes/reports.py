@@ -1,13 +1,13 @@
 """Lists the center works from: the manual callback queue (回访队列), the monthly clearing list of
 hard cases (动态清零), and intake figures by channel, path and outcome."""
 
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from api.deps import CenterActor, SessionDep
 from api.errors import ApiError
@@ -29,9 +29,9 @@ async def callback_queue(
 ) -> list[TicketListItem]:
     def run(session: Session) -> list[TicketListItem]:
         rows = session.exec(
-                select(TicketRow).where(TicketRow.stage == Stage.callback.value)
-                .order_by(TicketRow.updated_at, TicketRow.number).limit(limit)
-            ).all()  # fmt: skip
+            select(TicketRow).where(TicketRow.stage == Stage.callback.value)
+            .order_by(col(TicketRow.updated_at), TicketRow.number).limit(limit)
+        ).all()  # fmt: skip
         return [TicketListItem.of(r) for r in rows]
 
     return await db.in_thread(run, session)
@@ -44,7 +44,8 @@ def _month(month: str) -> tuple[datetime, datetime]:
         raise ApiError(422, f"month must be YYYY-MM, got {month!r}") from e
     nxt = (first.replace(day=28) + timedelta(days=4)).replace(day=1)
     # Stored times are UTC (SQLite keeps no zone): compare in UTC.
-    return tuple(datetime.combine(d, time(), CHINA_TZ).astimezone(timezone.utc) for d in (first, nxt))
+    start, end = (datetime.combine(d, time(), CHINA_TZ).astimezone(UTC) for d in (first, nxt))
+    return start, end
 
 
 @router.get(
@@ -57,11 +58,12 @@ async def clearing_list(
     start, end = _month(month)
 
     def run(session: Session) -> list[TicketListItem]:
+        closed = col(TicketRow.closed_at)
         rows = session.exec(
-                select(TicketRow).where(TicketRow.outcome == "hard_case")
-                .where(TicketRow.closed_at >= start, TicketRow.closed_at < end)
-                .order_by(TicketRow.closed_at, TicketRow.number)
-            ).all()  # fmt: skip
+            select(TicketRow).where(TicketRow.outcome == "hard_case")
+            .where(closed >= start, closed < end)
+            .order_by(closed, TicketRow.number)
+        ).all()  # fmt: skip
         return [TicketListItem.of(r) for r in rows]
 
     return await db.in_thread(run, session)
@@ -91,9 +93,9 @@ async def intake_stats(
     def run(session: Session) -> IntakeStats:
         where = []
         if since:
-            where.append(TicketRow.received_at >= since.astimezone(timezone.utc))
+            where.append(col(TicketRow.received_at) >= since.astimezone(UTC))
         if until:
-            where.append(TicketRow.received_at < until.astimezone(timezone.utc))
+            where.append(col(TicketRow.received_at) < until.astimezone(UTC))
 
         def count_by(column) -> dict[str, int]:
             rows = session.exec(select(column, func.count()).where(*where).group_by(column)).all()

@@ -3,7 +3,7 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from api.deps import ActorDep, DirectoryDep, MaybeClientDep, SessionDep, SettingsDep
 from api.errors import ApiError, unavailable
@@ -71,7 +71,7 @@ async def list_tickets(
             query = query.where(TicketRow.stage == status_.value)
         if unit:
             query = query.where(
-                TicketRow.number.in_(select(TicketUnitRow.number).where(TicketUnitRow.unit == unit))
+                col(TicketRow.number).in_(select(TicketUnitRow.number).where(TicketUnitRow.unit == unit))
             )
         if district:
             query = query.where(TicketRow.district == district)
@@ -83,7 +83,7 @@ async def list_tickets(
             query = query.where(TicketRow.tier == tier.value)
         if overdue is not None:
             query = query.where(TicketRow.overdue == overdue)
-        newest_first = query.order_by(TicketRow.received_at.desc(), TicketRow.number.desc())
+        newest_first = query.order_by(col(TicketRow.received_at).desc(), col(TicketRow.number).desc())
         total, rows = db.page(session, newest_first, page, page_size)
         return TicketPage(items=[TicketListItem.of(r) for r in rows], total=total, page=page, page_size=page_size)
 
