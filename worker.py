@@ -4,7 +4,10 @@ python worker.py            (or `hotline worker`)"""
 
 import asyncio
 import signal
+from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
+from datetime import timedelta
 
 from temporalio.client import Client
 from temporalio.worker import Worker
@@ -14,6 +17,7 @@ from temporalio.worker.workflow_sandbox import (
 )
 
 from activities import all_activities
+from api.intake import reconcile_forever
 from core.logging import configure_logging, get_logger
 from core.settings import Settings, get_settings
 from core.temporal import connect
@@ -39,6 +43,18 @@ def build_worker(client: Client, settings: Settings, task_queue: str | None = No
     )
 
 
+@asynccontextmanager
+async def reconciling(client: Client, settings: Settings, every: timedelta = timedelta(seconds=30), **kw) -> AsyncIterator[None]:
+    """The intake reconciler beside the worker: it starts the workflows (and merges the repeats)
+    that an API which died after recording the intake never got to. The API runs no loop."""
+    task = asyncio.create_task(reconcile_forever(client, settings, every, **kw))
+    try:
+        yield
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+
 async def run(settings: Settings) -> None:
     log = get_logger("worker")
     client = await connect(settings)
@@ -47,7 +63,7 @@ async def run(settings: Settings) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    async with worker:
+    async with worker, reconciling(client, settings):
         log.info("worker started", task_queue=settings.task_queue, temporal=settings.temporal_address)
         await stop.wait()
         log.info("worker stopping")

@@ -21,7 +21,7 @@ from core.logging import get_logger
 from core.settings import Settings
 from domain.contracts import DELIVERY_REJECTED, Delivery, DeliveryReceipt
 from domain.deadlines.calendar import deadline_words
-from readmodel import units
+from readmodel import db, units
 from readmodel.deliveries import give_up, record_delivery
 from readmodel.tables import UnitRow
 
@@ -33,12 +33,16 @@ class DeliveryActivities:
         self.departments = DepartmentApi(self.http, settings)
         self.sms = SmsGateway(self.http, settings)
 
+    def _unit(self, unit_id: str) -> UnitRow | None:
+        with db.session(self.settings.database_url) as session:
+            return units.get(session, unit_id)
+
     @activity.defn
     async def deliver(self, delivery: Delivery) -> DeliveryReceipt:
         log = get_logger(
             "delivery", ticket=delivery.ticket, workflow_id=delivery.workflow_id, unit=delivery.unit,
         ).bind(kind=delivery.kind.value, sequence=delivery.sequence, attempt=activity.info().attempt)  # fmt: skip
-        unit = await asyncio.to_thread(units.get, self.settings.database_url, delivery.unit)
+        unit = await asyncio.to_thread(self._unit, delivery.unit)
         if unit is None:
             # Not in the unit table (not seeded yet): it still sees the ticket in its own list.
             log.warning("unit not in the unit table (run `hotline seed`); left in its inbox")

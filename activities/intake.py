@@ -15,7 +15,7 @@ from domain.errors import Refusal
 from domain.intake.triage import TriageDecision, apply_override, suggest
 from domain.privacy import phone_hash
 from domain.ticket import Routing, TicketInput
-from readmodel import knowledge
+from readmodel import db, knowledge
 from readmodel import rules as readmodel_rules
 
 # A ticket may live long (rehandles, extensions): give it the calendar of this year and the next two.
@@ -75,7 +75,8 @@ def triage(settings: Settings, input: TicketInput) -> TriageDecision:
     override. A stale override (an article deleted since) falls back to the suggestion."""
     req = input.request
     lists = load_lists(settings.city)
-    index, articles = knowledge.index(settings.database_url)
+    with db.session(settings.database_url) as session:
+        index, articles = knowledge.index(session)
     suggested = suggest(req.description, req.kind, req.emergency_service, lists, index, articles)
     if input.triage_override is None:
         return suggested

@@ -1,7 +1,7 @@
 """Project a ticket's masked live state into the read model (a local activity)."""
 
 from datetime import UTC
-from typing import Any
+from enum import Enum
 
 from sqlmodel import select
 from temporalio import activity
@@ -9,9 +9,12 @@ from temporalio import activity
 from core.settings import Settings
 from domain.contracts import Projection
 from domain.intake.merge import address_key
-from domain.policy import ClockName
 from readmodel import db
 from readmodel.tables import TicketReturnRow, TicketRow, TicketUnitRow, utcnow
+
+# TicketFacts (TicketState.flat()) gives the row its columns, except these: the ticket's units are
+# rows of TicketUnitRow (with their role), and `supervised` is one of the flags.
+NOT_COLUMNS = {"units", "supervised"}
 
 
 class ProjectionActivities:
@@ -25,51 +28,26 @@ class ProjectionActivities:
             row = session.get(TicketRow, s.number)
             if row is not None and row.version >= s.version:
                 return  # a retry of an older projection: the newer one is already there
-            deadline_clock = s.clocks.get(ClockName.completion)
-            values: dict[str, Any] = dict(
-                workflow_id=s.workflow_id,
-                stage=s.stage.value,
-                tier=s.tier.value,
-                lead_unit=s.lead_unit,
-                supervisor_unit=s.supervisor_unit,
-                coordinator_unit=s.coordinator_unit,
-                category=s.request.category,
-                district=s.district_unit,
-                street=s.street_unit,
-                urgency=s.request.urgency.value,
-                kind=s.request.kind.value,
-                channel=s.request.channel.value,
-                enterprise=s.request.enterprise,
+            facts = s.flat()
+            values = {
+                name: value.value if isinstance(value, Enum) else value
+                for name, value in facts.model_dump(exclude=NOT_COLUMNS).items()
+            }
+            values.update(
+                flags=" ".join(facts.flags),
                 # In UTC: working-day deadlines are computed in China time, and SQLite keeps no zone.
-                deadline=s.deadline.astimezone(UTC) if s.deadline else None,
-                deadline_estimated=bool(deadline_clock and deadline_clock.estimated),
-                overdue=s.overdue,
-                warned=s.warned,
-                urge_count=len(s.urges),
-                extension_count=sum(1 for e in s.extensions if e.decision == "approved"),
-                flags=" ".join(s.flags),
-                policy_pack=s.policy.name if s.policy else None,
-                policy_version=s.policy.version if s.policy else None,
+                deadline=facts.deadline.astimezone(UTC) if facts.deadline else None,
+                # What only the row keeps: how to find the workflow, the keys repeats are merged on,
+                # the version that orders projections, and the masked state itself.
+                workflow_id=s.workflow_id,
                 citizen_key=projection.citizen_key,
                 address_key=address_key(s.street_unit, s.request.address.text),
-                outcome=s.outcome.value if s.outcome else None,
-                rehandle_round=s.rehandle_round,
-                intake_path=s.triage.path.value if s.triage else None,
-                repeat_count=len(s.appeals),
-                callback_attempt=s.callback_attempts,
-                resolved=last.resolved
-                if (last := next((c for c in reversed(s.callbacks) if c.reached), None))
-                else None,
-                satisfaction=s.assessed_satisfaction
-                or (last.satisfaction.value if last and last.satisfaction else None),
-                received_at=s.received_at,
-                closed_at=s.closed_at,
                 updated_at=utcnow(),
                 version=s.version,
                 state_json=s.model_dump_json(),
             )
             if row is None:
-                row = TicketRow(number=s.number, **values)
+                row = TicketRow(**values)
             else:
                 for k, v in values.items():
                     setattr(row, k, v)

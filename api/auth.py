@@ -1,6 +1,6 @@
 """Bearer tokens (JWT, HS256) carrying a role and, for handling units, the unit id."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import jwt
 from pydantic import BaseModel, ValidationError
@@ -32,7 +32,7 @@ def mint(secret: str, role: Role, user: str, unit: str | None = None, hours: flo
         raise ValueError(f"only a unit token names a unit (role {role.value} with unit {unit!r})")
     if not 0 < hours <= MAX_HOURS:
         raise ValueError(f"a token lives more than 0 and at most {MAX_HOURS} hours, not {hours:g}")
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     claims = {"sub": user, "role": role.value, "iss": ISSUER, "iat": now, "exp": now + timedelta(hours=hours)}
     if unit:
         claims["unit"] = unit

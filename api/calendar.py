@@ -15,7 +15,9 @@ from api.workflow_calls import update
 from domain.deadlines.calendar import WorkCalendar
 from domain.deadlines.clocks import ApplyCalendar
 from domain.ticket import Actor
+from readmodel import db
 from readmodel.tickets import open_with_estimated_deadline
+from workflows.ticket import TicketWorkflow
 
 
 class YearApplied(BaseModel):
@@ -45,12 +47,16 @@ class CalendarApplied(BaseModel):
 async def apply_to_open_tickets(
     client: Client, database_url: str, calendar: WorkCalendar, actor: Actor, note: str = ""
 ) -> CalendarApplied:
-    rows = await to_thread.run_sync(open_with_estimated_deadline, database_url)
+    def open_rows() -> list:
+        with db.session(database_url) as session:
+            return open_with_estimated_deadline(session)
+
+    rows = await to_thread.run_sync(open_rows)
     command = ApplyCalendar(actor=actor, calendar=calendar, note=note)
     retimed, failed = [], []
     for row in rows:
         try:
-            summary = await update(client, row.number, "apply_calendar", command)
+            summary = await update(client, row.number, TicketWorkflow.apply_calendar, command)
         except ApiError as e:  # closed meanwhile, or no worker: the next run picks it up again
             failed.append(TicketNotRetimed(number=row.number, reason=e.reason))
             continue

@@ -1,20 +1,30 @@
 """Dependencies of the API, as `Annotated` aliases in one place."""
 
 import asyncio
+from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlmodel import Session
 from temporalio.client import Client
 
 from api import auth
 from api.errors import ApiError, unavailable
+from catalog.cities import load_directory
 from core.settings import Settings
 from core.temporal import connect
-from domain.directory import Directory
-from catalog.cities import load_directory
+from domain.directory import Directory, Unit
 from domain.ticket import Actor
-from domain.vocabulary import Role
+from domain.vocabulary import (
+    CENTER_ROLES,
+    DESK_ROLES,
+    INTAKE_ROLES,
+    OVERSIGHT_ROLES,
+    SUPERVISING_ROLES,
+    Role,
+)
+from readmodel import db
 
 
 class TemporalConnection:
@@ -53,8 +63,28 @@ async def _client_if_reachable(request: Request) -> Client | None:
         return None
 
 
+def _session(settings: Annotated[Settings, Depends(_settings)]) -> Iterator[Session]:
+    """The request's read-model session, on the app's database. FastAPI runs this (a plain
+    generator) on its thread pool and closes the session after the route; routes hand the
+    session to blocking work with `db.in_thread`, never query it on the event loop."""
+    with db.session(settings.database_url) as session:
+        yield session
+
+
 def _directory(settings: Annotated[Settings, Depends(_settings)]) -> Directory:
     return load_directory(settings.city)
+
+
+def known_unit(ref: str, directory: Directory) -> Unit:
+    """A unit a request body names by id, name or alias; 422 when there is none."""
+    unit = directory.find(ref)
+    if unit is None:
+        raise ApiError(422, f"unknown unit {ref!r}; see GET /units")
+    return unit
+
+
+def unit_id(ref: str, directory: Directory) -> str:
+    return known_unit(ref, directory).id
 
 
 _bearer = HTTPBearer(auto_error=False, description="JWT minted with `hotline token`")
@@ -66,7 +96,8 @@ def _actor(
 ) -> Actor:
     challenge = {"WWW-Authenticate": "Bearer"}
     if creds is None:
-        raise ApiError(401, "missing bearer token (Authorization: Bearer <token>; mint one with `hotline token`)", challenge)
+        missing = "missing bearer token (Authorization: Bearer <token>; mint one with `hotline token`)"
+        raise ApiError(401, missing, challenge)
     try:
         return auth.verify(settings.token_secret, creds.credentials)
     except auth.TokenError as e:
@@ -84,12 +115,16 @@ def require(*roles: Role, what: str):
 
 
 SettingsDep = Annotated[Settings, Depends(_settings)]
+SessionDep = Annotated[Session, Depends(_session)]
 ClientDep = Annotated[Client, Depends(_client)]
 MaybeClientDep = Annotated[Client | None, Depends(_client_if_reachable)]
 DirectoryDep = Annotated[Directory, Depends(_directory)]
 ActorDep = Annotated[Actor, Depends(_actor)]
-IntakeActor = Annotated[Actor, Depends(require(Role.intake, Role.center, what="take in tickets"))]
+IntakeActor = Annotated[Actor, Depends(require(*INTAKE_ROLES, what="take in tickets"))]
 UnitActor = Annotated[Actor, Depends(require(Role.unit, what="act as a handling unit"))]
-CallbackActor = Annotated[
-    Actor, Depends(require(Role.center, Role.intake, Role.supervisor, what="record callback answers"))
-]
+CallbackActor = Annotated[Actor, Depends(require(*DESK_ROLES, what="record callback answers"))]
+DeskActor = Annotated[Actor, Depends(require(*DESK_ROLES, what="preview triage"))]
+SupervisingActor = Annotated[Actor, Depends(require(*SUPERVISING_ROLES, what="follow up emergency transfers"))]
+EditorActor = Annotated[Actor, Depends(require(*SUPERVISING_ROLES, what="edit the knowledge base"))]
+CenterActor = Annotated[Actor, Depends(require(*CENTER_ROLES, what="see the center's lists"))]
+OversightActor = Annotated[Actor, Depends(require(*OVERSIGHT_ROLES, what="list responsibility rules"))]

@@ -8,7 +8,9 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from domain.errors import Refusal, RefusalKind
 
-STATUS = {RefusalKind.forbidden: 403, RefusalKind.conflict: 409, RefusalKind.invalid: 422}
+# The one map from a refusal to its HTTP status: for refusals raised in the API and for those a
+# workflow's update validator sends back (as an ApplicationError typed with the kind).
+REFUSAL_STATUS = {RefusalKind.forbidden: 403, RefusalKind.conflict: 409, RefusalKind.invalid: 422}
 
 
 class ApiError(Exception):
@@ -34,7 +36,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(Refusal)
     async def _refusal(_: Request, exc: Refusal):
-        return JSONResponse({"detail": exc.reason, "kind": exc.kind.value}, status_code=STATUS[exc.kind])
+        return JSONResponse({"detail": exc.reason, "kind": exc.kind.value}, status_code=REFUSAL_STATUS[exc.kind])
 
     @app.exception_handler(PoolTimeout)
     @app.exception_handler(OperationalError)
@@ -52,5 +54,8 @@ def install(app: FastAPI) -> None:
         for err in exc.errors():
             where = ".".join(str(p) for p in err.get("loc", ()) if p != "body")
             problems.append(f"{where}: {err.get('msg')}" if where else err.get("msg"))
-        errors = [{"loc": [str(p) for p in e.get("loc", ())], "msg": e.get("msg"), "type": e.get("type")} for e in exc.errors()]
+        errors = [
+            {"loc": [str(p) for p in e.get("loc", ())], "msg": e.get("msg"), "type": e.get("type")}
+            for e in exc.errors()
+        ]
         return JSONResponse({"detail": "; ".join(problems), "errors": errors}, status_code=422)

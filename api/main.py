@@ -2,13 +2,13 @@
 
     uvicorn --factory api.main:build        (or `hotline api`)"""
 
-import asyncio
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from temporalio.client import Client
 
-from api import errors, intake
+from api import errors
 from api.deps import TemporalConnection
 from api.routes import (
     calendar,
@@ -42,24 +42,23 @@ Citizens use `/public/...` without a token: the ticket number and the phone it w
 """
 
 
-def create_app(settings: Settings | None = None, client: Client | None = None, reconcile: bool = True) -> FastAPI:
+def create_app(settings: Settings | None = None, client: Client | None = None) -> FastAPI:
+    """The API holds no background loop: intakes left unstarted by a crash are finished by the
+    reconciler in the worker process (worker.py), once per worker rather than per API replica."""
     settings = settings or get_settings()
 
     @asynccontextmanager
-    async def lifespan(app: FastAPI):
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         db.migrate(settings.database_url)
-        task = asyncio.create_task(intake.reconcile_forever(app.state.temporal, settings)) if reconcile else None
         yield
-        if task:
-            task.cancel()
 
     app = FastAPI(title="12345 Hotline", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
     app.state.settings = settings
     app.state.temporal = TemporalConnection(settings, client)
     errors.install(app)
     for module in (
-        intake_routes, tickets, emergency, handling, deadlines, ownership, callback, reports, knowledge, public, delivery, reference,
-        calendar,
+        intake_routes, tickets, emergency, handling, deadlines, ownership, callback, reports, knowledge, public,
+        delivery, reference, calendar,
     ):  # fmt: skip
         app.include_router(module.router)
     app.include_router(ownership.rules_router)

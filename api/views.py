@@ -1,12 +1,11 @@
 """What the API shows: list rows from the read model, and who may see a ticket."""
 
-from datetime import datetime
 from typing import Generic, TypeVar
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from domain.errors import forbidden
-from domain.ticket import Actor, TicketState
+from domain.ticket import Actor, TicketFacts, TicketState
 from domain.vocabulary import Role
 from readmodel.db import aware
 from readmodel.tables import TicketRow
@@ -14,41 +13,25 @@ from readmodel.tables import TicketRow
 T = TypeVar("T")
 
 
-class TicketListItem(BaseModel):
-    number: str
-    stage: str
-    tier: str
-    category: str
-    district: str | None
-    street: str | None
-    urgency: str
-    kind: str
-    channel: str
-    enterprise: bool
-    lead_unit: str | None
-    supervisor_unit: str | None
-    coordinator_unit: str | None
-    deadline: datetime | None
-    deadline_estimated: bool
-    overdue: bool
-    warned: bool
-    urge_count: int
-    flags: list[str]
-    outcome: str | None
-    intake_path: str | None
-    repeat_count: int
-    rehandle_round: int
-    callback_attempt: int
-    resolved: bool | None
-    satisfaction: str | None
-    received_at: datetime | None
-    closed_at: datetime | None
+# What a list row does not show of TicketFacts: the read-model row has no units or `supervised`
+# column (units are filtered on with ?unit=, supervision is a flag), and the rest is not listed.
+_NOT_LISTED = ("units", "supervised", "extension_count", "policy_pack", "policy_version")
+
+
+class TicketListItem(TicketFacts):
+    """One ticket in a list: the flat view of the ticket, read back from its read-model row."""
+
+    units: list[str] = Field(default=[], exclude=True)
+    supervised: bool = Field(default=False, exclude=True)
+    extension_count: int = Field(default=0, exclude=True)
+    policy_pack: str | None = Field(default=None, exclude=True)
+    policy_version: str | None = Field(default=None, exclude=True)
 
     @classmethod
     def of(cls, row: TicketRow) -> "TicketListItem":
-        data = row.model_dump(exclude={"state_json", "flags", "deadline", "received_at", "closed_at"})
+        listed = set(cls.model_fields) - set(_NOT_LISTED)
         return cls(
-            **data,
+            **row.model_dump(include=listed - {"flags", "deadline", "received_at", "closed_at"}),
             flags=row.flags.split() if row.flags else [],
             deadline=aware(row.deadline),
             received_at=aware(row.received_at),

@@ -2,26 +2,31 @@
 answers a caller understands."""
 
 import asyncio
-from typing import Any
+from typing import Any, TypeVar
 
 from temporalio.api.common.v1 import WorkflowExecution
 from temporalio.api.enums.v1 import WorkflowExecutionStatus
-from temporalio.api.workflowservice.v1 import DescribeWorkflowExecutionRequest, DescribeWorkflowExecutionResponse
+from temporalio.api.workflowservice.v1 import (
+    DescribeWorkflowExecutionRequest,
+    DescribeWorkflowExecutionResponse,
+)
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
+from temporalio.workflow import UpdateMethodMultiParam
 
-from api.errors import ApiError, not_found, unavailable
+from api.errors import REFUSAL_STATUS, ApiError, not_found, unavailable
 from core.temporal import workflow_id as ticket_workflow_id
 from domain.errors import RefusalKind
-from domain.ticket import TicketState, TicketSummary
+from domain.ticket import TicketState
 from workflows.ticket import TicketWorkflow
 
 # An update waits for a worker to run it; when none polls (worker down), the caller gets a 503 to
 # retry instead of a request that hangs. Updates are idempotent where a retry could double them.
 UPDATE_TIMEOUT_SECONDS = 20.0
 
-_REFUSAL_STATUS = {RefusalKind.forbidden.value: 403, RefusalKind.conflict.value: 409, RefusalKind.invalid.value: 422}
+ParamType = TypeVar("ParamType")
+ReturnType = TypeVar("ReturnType")
 
 
 def _rpc_error(number: str, e: RPCError) -> ApiError:
@@ -43,7 +48,8 @@ async def query_state(client: Client, number: str) -> TicketState:
 async def describe(client: Client, workflow_id: str) -> DescribeWorkflowExecutionResponse:
     """The raw description: status and memo without decoding search attributes, which a server
     may hand back in shapes the SDK's typed decoding does not expect (a cleared datetime)."""
-    request = DescribeWorkflowExecutionRequest(namespace=client.namespace, execution=WorkflowExecution(workflow_id=workflow_id))
+    execution = WorkflowExecution(workflow_id=workflow_id)
+    request = DescribeWorkflowExecutionRequest(namespace=client.namespace, execution=execution)
     return await client.workflow_service.describe_workflow_execution(request)
 
 
@@ -57,22 +63,28 @@ async def _closed(client: Client, workflow_id: str) -> bool:
 
 
 async def update(
-    client: Client, number: str, name: str, arg: Any, workflow_id: str | None = None, result_type: type | None = TicketSummary
-) -> Any:
-    """Run an update on the ticket's workflow (or on one of its children, by id)."""
+    client: Client,
+    number: str,
+    method: UpdateMethodMultiParam[[Any, ParamType], ReturnType],
+    arg: ParamType,
+    workflow_id: str | None = None,
+) -> ReturnType:
+    """Run an update on the ticket's workflow (or on one of its children, by id). `method` is the
+    workflow's update method (`TicketWorkflow.complete`, `ConsultationWorkflow.answer`): its
+    argument and result types are checked, and the result is decoded as the method declares."""
     handle = client.get_workflow_handle(workflow_id or ticket_workflow_id(number))
     try:
         return await asyncio.wait_for(
-            handle.execute_update(name, arg, result_type=result_type), timeout=UPDATE_TIMEOUT_SECONDS
+            handle.execute_update(method, arg), timeout=UPDATE_TIMEOUT_SECONDS
         )
-    except asyncio.TimeoutError as e:
+    except TimeoutError as e:
         raise unavailable(
             f"ticket {number}: no worker answered within {UPDATE_TIMEOUT_SECONDS:.0f} s; retry shortly"
         ) from e
     except WorkflowUpdateFailedError as e:
         cause = e.cause
-        if isinstance(cause, ApplicationError) and cause.type in _REFUSAL_STATUS:
-            raise ApiError(_REFUSAL_STATUS[cause.type], cause.message) from e
+        if isinstance(cause, ApplicationError) and cause.type in set(RefusalKind):
+            raise ApiError(REFUSAL_STATUS[RefusalKind(cause.type)], cause.message) from e
         raise ApiError(409, f"ticket {number} refused the action: {cause}") from e
     except RPCError as e:
         if e.status == RPCStatusCode.NOT_FOUND and await _closed(client, handle.id):

@@ -4,14 +4,14 @@ Standard-library records (Temporal's workflow.logger, uvicorn) go through the sa
 workflow log line carries the ticket and workflow ids like an API or activity line does."""
 
 import logging
-import re
 import sys
 
 import structlog
 import temporalio.activity
 import temporalio.workflow
 
-_PHONE = re.compile(r"(?<!\d)(\+?86)?1[3-9]\d{9}(?!\d)|(?<!\d)0\d{2,3}-?\d{7,8}(?!\d)")
+from domain.privacy import scrub_phones
+
 _PII_KEYS = {"phone", "citizen_phone", "name", "citizen_name", "citizen"}
 _ID_KEYS = {"ticket", "workflow_id", "unit", "run_id", "timestamp", "logger", "level", "idempotency_key"}
 
@@ -22,7 +22,7 @@ def _scrub_pii(_, __, event_dict):
         if key in _PII_KEYS:
             event_dict[key] = "***"
         elif key not in _ID_KEYS and isinstance(event_dict[key], str):
-            event_dict[key] = _PHONE.sub("***", event_dict[key])
+            event_dict[key] = scrub_phones(event_dict[key])
     return event_dict
 
 

@@ -47,7 +47,7 @@ class Settings(BaseSettings):
 
     # API
     token_secret: str = "dev-only-token-secret-change-me-in-production"
-    token_ttl_hours: int = 12
+    token_ttl_hours: int = 12  # lifetime of a `hotline token` without --hours
     api_host: str = "127.0.0.1"
     api_port: int = 8000
 

@@ -7,9 +7,7 @@ from pydantic import BaseModel
 from domain.errors import conflict, forbidden
 from domain.handling import check_open
 from domain.ticket import Actor, CallbackAnswer, CallbackRecord, TicketState
-from domain.vocabulary import Role, Stage
-
-CALLBACK_ROLES = (Role.center, Role.intake, Role.supervisor)
+from domain.vocabulary import DESK_ROLES, Stage
 
 
 class RecordCallback(BaseModel):
@@ -25,7 +23,7 @@ class OnlineRating(BaseModel):
 
 def check_record(s: TicketState, actor: Actor) -> None:
     check_open(s)
-    if actor.role not in CALLBACK_ROLES:
+    if actor.role not in DESK_ROLES:
         raise forbidden("only the 12345 center records callback answers")
     if s.stage != Stage.callback:
         raise conflict(f"ticket {s.number} is not waiting for a callback (stage {s.stage})")

@@ -8,17 +8,23 @@ from pydantic import BaseModel, Field
 
 from domain.errors import conflict, forbidden
 from domain.ticket import Actor, FollowUp, TicketState
-from domain.vocabulary import Role, Stage
+from domain.vocabulary import SUPERVISING_ROLES, Stage
 
 
-class RecordFollowUp(BaseModel):
+class RecordFollowUpFields(BaseModel):
+    handled: bool = Field(description="true: the service handled it, the ticket closes; false: it sent it back "
+                          "as a hotline matter, the ticket is dispatched")  # fmt: skip
+    note: str = Field(
+        min_length=2, max_length=1000, description="what the service said", examples=["119已出警，明火已扑灭"]
+    )
+
+
+class RecordFollowUp(RecordFollowUpFields):
     actor: Actor
-    handled: bool = Field(description="true: the service handled it; false: it sent it back as a hotline matter")
-    note: str = Field(min_length=2, max_length=1000, description="what the service said, e.g. 119已出警处置完毕")
 
 
 def check_follow_up(s: TicketState, f: RecordFollowUp) -> None:
-    if f.actor.role not in (Role.center, Role.supervisor):
+    if f.actor.role not in SUPERVISING_ROLES:
         raise forbidden("only the 12345 center records what an emergency service did")
     if s.stage != Stage.follow_up:
         raise conflict(f"ticket {s.number} is not an emergency transfer waiting for its follow-up (stage {s.stage})")

@@ -17,14 +17,19 @@ class Acknowledge(BaseModel):
     actor: Actor
 
 
-class ProgressNote(BaseModel):
-    actor: Actor
+# Each command is its fields (what a caller sends, e.g. an API body) plus the actor who sends it.
+
+
+class ProgressNoteFields(BaseModel):
     note: str = Field(min_length=1, max_length=2000)
     contacted_citizen: bool = False  # the unit has talked to the citizen (the contact clock)
 
 
-class Complete(BaseModel):
+class ProgressNote(ProgressNoteFields):
     actor: Actor
+
+
+class CompleteFields(BaseModel):
     result: HandlingResult
     reply: str = Field(min_length=2, max_length=4000, description="The reply the citizen is given")
     parts_done: list[str] | None = Field(
@@ -32,11 +37,18 @@ class Complete(BaseModel):
     )
 
 
-class ReportPart(BaseModel):
+class Complete(CompleteFields):
+    actor: Actor
+
+
+class ReportPartFields(BaseModel):
+    report: str = Field(min_length=2, max_length=4000)
+
+
+class ReportPart(ReportPartFields):
     """A cooperating unit reports its part to the lead (协办反馈)."""
 
     actor: Actor
-    report: str = Field(min_length=2, max_length=4000)
 
 
 def check_open(s: TicketState) -> None:

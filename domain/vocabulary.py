@@ -36,11 +36,6 @@ class Tier(StrEnum):
     district = "district"  # 区/县/市辖市
     city = "city"  # 市
 
-    def up(self) -> "Tier | None":
-        order = list(Tier)
-        i = order.index(self)
-        return order[i + 1] if i + 1 < len(order) else None
-
 
 class Stage(StrEnum):
     """Where a ticket is in its lifecycle; also the `TicketStatus` search attribute."""
@@ -87,6 +82,15 @@ class Role(StrEnum):
     center = "center"  # type: ignore[assignment]  # shadows str.center; the 12345 center: reviews, callbacks, decisions
     leader = "leader"  # center leader: binding rulings
     citizen = "citizen"  # self-service: no token, checked by number and phone
+
+
+# Who may do what at the center: the domain's checks and the API's guards name these sets.
+INTAKE_ROLES = (Role.intake, Role.center)  # take tickets in
+DESK_ROLES = (Role.center, Role.intake, Role.supervisor)  # preview triage, record callback answers
+SUPERVISING_ROLES = (Role.center, Role.supervisor)  # escalate, urge, follow up emergencies, keep the knowledge base
+DECIDING_ROLES = (Role.center, Role.leader)  # decide returns and extensions, open consultations
+OVERSIGHT_ROLES = (Role.center, Role.leader, Role.supervisor)  # read the responsibility rules
+CENTER_ROLES = (Role.center, Role.intake, Role.supervisor, Role.leader)  # every role at the center: its lists
 
 
 class UnitKind(StrEnum):

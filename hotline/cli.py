@@ -59,7 +59,8 @@ def _token(args) -> int:
     elif args.unit:
         print(f"hotline token: --unit is only for --role unit (not {role.value})", file=sys.stderr)
         return 2
-    print(mint(settings.token_secret, role, args.user or role.value, args.unit, hours=args.hours))
+    hours = args.hours if args.hours is not None else settings.token_ttl_hours
+    print(mint(settings.token_secret, role, args.user or role.value, args.unit, hours=hours))
     return 0
 
 
@@ -274,7 +275,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--role", required=True, choices=[r.value for r in Role if r != Role.citizen])
     p.add_argument("--unit", help="unit id, for --role unit")
     p.add_argument("--user", help="who the token is for (default: the role)")
-    p.add_argument("--hours", type=_hours, default=12.0, help="lifetime in hours (default 12; fractions allowed)")
+    p.add_argument("--hours", type=_hours, help="lifetime in hours, fractions allowed (default: HOTLINE_TOKEN_TTL_HOURS, 12)")
     p.set_defaults(func=_token)
     args = parser.parse_args(argv)
     settings = get_settings()

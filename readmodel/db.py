@@ -1,17 +1,22 @@
 """Engine, sessions and migrations of the read model."""
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Concatenate, ParamSpec, TypeVar, overload
 
 from alembic import command
 from alembic.config import Config
+from anyio import to_thread
 from sqlalchemy import event, func
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, create_engine, select
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+
+P = ParamSpec("P")
+T = TypeVar("T")
 
 
 _engines: dict[str, Engine] = {}
@@ -61,6 +66,20 @@ def session(url: str) -> Iterator[Session]:
         yield s
 
 
+async def in_thread(work: Callable[Concatenate[Session, P], T], session: Session, *args: P.args, **kw: P.kwargs) -> T:
+    """`work(session, ...)` on a worker thread, so the event loop never waits on the database.
+    Its transaction ends with it (work that writes commits), the connection goes back to the
+    pool and what it loaded stays readable: nothing is held while the caller awaits Temporal."""
+
+    def run() -> T:
+        try:
+            return work(session, *args, **kw)
+        finally:
+            session.close()  # in SQLAlchemy 2 the session stays usable for the next piece of work
+
+    return await to_thread.run_sync(run)
+
+
 def page(session: Session, query, page: int, page_size: int) -> tuple[int, list]:
     """One page of an ordered query, with the total the query matches (for paginated lists)."""
     total = session.exec(select(func.count()).select_from(query.subquery())).one()
@@ -81,6 +100,12 @@ def migrate(url: str) -> None:
     command.upgrade(alembic_config(url), "head")
 
 
+@overload
+def aware(ts: datetime) -> datetime: ...
+@overload
+def aware(ts: None) -> None: ...
+@overload
+def aware(ts: datetime | None) -> datetime | None: ...
 def aware(ts: datetime | None) -> datetime | None:
     """SQLite hands datetimes back without a zone; everything we store is UTC."""
     if ts is not None and ts.tzinfo is None:

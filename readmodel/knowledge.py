@@ -5,7 +5,7 @@ import threading
 import tomllib
 
 from sqlalchemy import func
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from catalog.cities import CITIES_DIR
 from domain.intake.textsearch import TextIndex
@@ -45,23 +45,23 @@ _lock = threading.Lock()
 _cache: dict[str, tuple[tuple, TextIndex, dict[str, Article]]] = {}
 
 
-def index(url: str) -> tuple[TextIndex, dict[str, Article]]:
+def index(session: Session) -> tuple[TextIndex, dict[str, Article]]:
     """The search index of the active articles, rebuilt only when an article changed."""
-    with db.session(url) as session:
-        signature = tuple(
-            session.exec(
-                select(func.count(), func.max(KnowledgeArticleRow.updated_at), func.sum(KnowledgeArticleRow.version))
-            ).one()
-        )
-        with _lock:
-            cached = _cache.get(url)
-            if cached and cached[0] == signature:
-                return cached[1], cached[2]
-        rows = session.exec(select(KnowledgeArticleRow).where(KnowledgeArticleRow.active)).all()
+    database = session.get_bind().engine.url.render_as_string()
+    signature = tuple(
+        session.exec(
+            select(func.count(), func.max(KnowledgeArticleRow.updated_at), func.sum(KnowledgeArticleRow.version))
+        ).one()
+    )
+    with _lock:
+        cached = _cache.get(database)
+        if cached and cached[0] == signature:
+            return cached[1], cached[2]
+    rows = session.exec(select(KnowledgeArticleRow).where(KnowledgeArticleRow.active)).all()
     built = TextIndex([(r.id, document(r)) for r in rows])
     articles = {r.id: Article(id=r.id, title=r.title, answer=r.answer) for r in rows}
     with _lock:
-        _cache[url] = (signature, built, articles)
+        _cache[database] = (signature, built, articles)
     return built, articles
 
 
@@ -72,63 +72,52 @@ class Conflict(Exception):
     pass
 
 
-def get(url: str, article_id: str) -> KnowledgeArticleRow | None:
-    with db.session(url) as session:
-        return session.get(KnowledgeArticleRow, article_id)
+def get(session: Session, article_id: str) -> KnowledgeArticleRow | None:
+    return session.get(KnowledgeArticleRow, article_id)
 
 
 def listing(
-    url: str, category: str | None, include_inactive: bool, page: int, page_size: int
+    session: Session, category: str | None, include_inactive: bool, page: int, page_size: int
 ) -> tuple[int, list[KnowledgeArticleRow]]:
     query = select(KnowledgeArticleRow)
     if category:
         query = query.where(KnowledgeArticleRow.category == category)
     if not include_inactive:
         query = query.where(KnowledgeArticleRow.active)
-    with db.session(url) as session:
-        return db.page(session, query.order_by(KnowledgeArticleRow.id), page, page_size)
+    return db.page(session, query.order_by(KnowledgeArticleRow.id), page, page_size)
 
 
-def search(url: str, q: str, limit: int) -> list[tuple[KnowledgeArticleRow, float, tuple[str, ...]]]:
+def search(session: Session, q: str, limit: int) -> list[tuple[KnowledgeArticleRow, float, tuple[str, ...]]]:
     """Active articles matching `q`, best first, with the share of their words found and which."""
-    built, _ = index(url)
+    built, _ = index(session)
     hits = built.search(q, limit)
-    with db.session(url) as session:
-        rows = {
-            r.id: r
-            for r in session.exec(
-                select(KnowledgeArticleRow).where(col(KnowledgeArticleRow.id).in_([h.key for h in hits]))
-            ).all()
-        }
+    found = session.exec(select(KnowledgeArticleRow).where(col(KnowledgeArticleRow.id).in_([h.key for h in hits]))).all()
+    rows = {r.id: r for r in found}
     return [(rows[h.key], h.coverage, h.matched) for h in hits if h.key in rows]
 
 
-def create(url: str, row: KnowledgeArticleRow) -> KnowledgeArticleRow:
-    with db.session(url) as session:
-        if session.get(KnowledgeArticleRow, row.id) is not None:
-            raise Conflict(f"article {row.id!r} already exists (edit it with PUT)")
-        session.add(row)
-        session.commit()
-        return row
+def create(session: Session, row: KnowledgeArticleRow) -> KnowledgeArticleRow:
+    if session.get(KnowledgeArticleRow, row.id) is not None:
+        raise Conflict(f"article {row.id!r} already exists (edit it with PUT)")
+    session.add(row)
+    session.commit()
+    return row
 
 
 def change(
-    url: str, article_id: str, fields: dict, expected_version: int | None, by: str
+    session: Session, article_id: str, fields: dict, expected_version: int | None, by: str
 ) -> KnowledgeArticleRow | None:
     """Apply an edit; `expected_version` guards against overwriting a colleague's newer edit."""
-    with db.session(url) as session:
-        row = session.get(KnowledgeArticleRow, article_id)
-        if row is None:
-            return None
-        if expected_version is not None and expected_version != row.version:
-            raise Conflict(
-                f"article {article_id!r} is at version {row.version}, not {expected_version}: reload and edit again"
-            )
-        for name, value in fields.items():
-            setattr(row, name, value)
-        row.version += 1
-        row.updated_by = by
-        row.updated_at = utcnow()
-        session.add(row)
-        session.commit()
-        return row
+    row = session.get(KnowledgeArticleRow, article_id)
+    if row is None:
+        return None
+    if expected_version is not None and expected_version != row.version:
+        raise Conflict(f"article {article_id!r} is at version {row.version}, not {expected_version}: reload and edit again")
+    for name, value in fields.items():
+        setattr(row, name, value)
+    row.version += 1
+    row.updated_by = by
+    row.updated_at = utcnow()
+    session.add(row)
+    session.commit()
+    return row

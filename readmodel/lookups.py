@@ -3,21 +3,18 @@ limit holds for every API replica and survives a restart."""
 
 from datetime import datetime, timedelta
 
-from sqlmodel import col, delete, func, select
+from sqlmodel import Session, col, delete, func, select
 
-from readmodel import db
 from readmodel.tables import LookupFailureRow
 
 
-def failures_since(url: str, number: str, since: datetime) -> int:
-    with db.session(url) as session:
-        query = select(func.count()).select_from(LookupFailureRow)
-        return session.exec(query.where(LookupFailureRow.number == number, LookupFailureRow.at >= since)).one()
+def failures_since(session: Session, number: str, since: datetime) -> int:
+    query = select(func.count()).select_from(LookupFailureRow)
+    return session.exec(query.where(LookupFailureRow.number == number, LookupFailureRow.at >= since)).one()
 
 
-def record_failure(url: str, number: str, at: datetime, keep: timedelta) -> None:
+def record_failure(session: Session, number: str, at: datetime, keep: timedelta) -> None:
     """Counts one wrong phone, and forgets failures older than `keep` (of any ticket)."""
-    with db.session(url) as session:
-        session.add(LookupFailureRow(number=number, at=at))
-        session.execute(delete(LookupFailureRow).where(col(LookupFailureRow.at) < at - keep))
-        session.commit()
+    session.add(LookupFailureRow(number=number, at=at))
+    session.execute(delete(LookupFailureRow).where(col(LookupFailureRow.at) < at - keep))
+    session.commit()

@@ -1,6 +1,6 @@
 """Saved rulings as responsibility rules: written when a leader saves a ruling, read at intake."""
 
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from domain.ownership.ruling import ResponsibilityRule
 from readmodel import db
@@ -36,6 +36,5 @@ def save(url: str, rule: ResponsibilityRule) -> None:
         session.commit()
 
 
-def all_rules(url: str) -> list[ResponsibilityRuleRow]:
-    with db.session(url) as session:
-        return list(session.exec(select(ResponsibilityRuleRow).order_by(ResponsibilityRuleRow.category)).all())
+def all_rules(session: Session) -> list[ResponsibilityRuleRow]:
+    return list(session.exec(select(ResponsibilityRuleRow).order_by(ResponsibilityRuleRow.category)).all())

@@ -17,7 +17,7 @@ def _ts(nullable: bool = True, index: bool = False):
 
 class IntakeRequestRow(SQLModel, table=True):
     """One POST /tickets, keyed by its Idempotency-Key. Written before the workflow starts, so a
-    crash between the two is finished by the next retry or by the start-up reconciler."""
+    crash between the two is finished by the next retry or by the reconciler in the worker."""
 
     __tablename__ = "intake_request"
 
@@ -29,7 +29,6 @@ class IntakeRequestRow(SQLModel, table=True):
     payload_json: str | None = Field(default=None, sa_column=Column(Text))  # cleared once started (PII)
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
     started_at: datetime | None = _ts()
-    result_json: str | None = Field(default=None, sa_column=Column(Text))  # the response a retry gets back
 
 
 class TicketRow(SQLModel, table=True):

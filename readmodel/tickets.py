@@ -2,22 +2,20 @@
 
 from datetime import datetime
 
-from sqlmodel import col, or_, select
+from sqlmodel import Session, col, or_, select
 
-from readmodel import db
 from readmodel.tables import TicketRow
 
 OPEN_STAGES = ("dispatch", "handling", "rehandle", "callback")
 
 
-def stored_ticket(url: str, number: str) -> TicketRow | None:
+def stored_ticket(session: Session, number: str) -> TicketRow | None:
     """The ticket as last projected: masked state, and the phone's salted hash."""
-    with db.session(url) as session:
-        return session.get(TicketRow, number)
+    return session.get(TicketRow, number)
 
 
 def find_open_repeat(
-    url: str, category: str, citizen_key: str | None, address_key: str | None, since: datetime
+    session: Session, category: str, citizen_key: str | None, address_key: str | None, since: datetime
 ) -> str | None:
     """The open ticket a new request repeats: same category within the window, and the same
     citizen or the same place. The most recent one if several."""
@@ -25,27 +23,21 @@ def find_open_repeat(
                         TicketRow.address_key == address_key if address_key else None) if c is not None]  # fmt: skip
     if not same:
         return None
-    with db.session(url) as session:
-        return session.exec(
-            select(TicketRow.number)
-            .where(
-                TicketRow.category == category,
-                col(TicketRow.stage).in_(OPEN_STAGES),
-                col(TicketRow.received_at) >= since,
-            )
-            .where(or_(*same))
-            .order_by(col(TicketRow.received_at).desc())
-            .limit(1)
-        ).first()
+    return session.exec(
+        select(TicketRow.number)
+        .where(TicketRow.category == category, col(TicketRow.stage).in_(OPEN_STAGES))
+        .where(col(TicketRow.received_at) >= since, or_(*same))
+        .order_by(col(TicketRow.received_at).desc())
+        .limit(1)
+    ).first()
 
 
-def open_with_estimated_deadline(url: str) -> list[TicketRow]:
+def open_with_estimated_deadline(session: Session) -> list[TicketRow]:
     """Open tickets whose deadline is only an estimate (a year without an official schedule)."""
-    with db.session(url) as session:
-        return list(
-            session.exec(
-                select(TicketRow)
-                .where(col(TicketRow.stage).in_(OPEN_STAGES), col(TicketRow.deadline_estimated).is_(True))
-                .order_by(TicketRow.number)
-            ).all()
-        )
+    return list(
+        session.exec(
+            select(TicketRow)
+            .where(col(TicketRow.stage).in_(OPEN_STAGES), col(TicketRow.deadline_estimated).is_(True))
+            .order_by(col(TicketRow.number))
+        ).all()
+    )

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from domain.directory import Directory
 from readmodel import db
@@ -72,11 +72,9 @@ def seed(url: str, directory: Directory, origin: str | None = None) -> SeedResul
     return SeedResult(added, updated, deactivated, unchanged)
 
 
-def get(url: str, unit_id: str) -> UnitRow | None:
-    with db.session(url) as session:
-        return session.get(UnitRow, unit_id)
+def get(session: Session, unit_id: str) -> UnitRow | None:
+    return session.get(UnitRow, unit_id)
 
 
-def all_units(url: str) -> list[UnitRow]:
-    with db.session(url) as session:
-        return list(session.exec(select(UnitRow).order_by(UnitRow.id)))
+def all_units(session: Session) -> list[UnitRow]:
+    return list(session.exec(select(UnitRow).order_by(UnitRow.id)))

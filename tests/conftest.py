@@ -17,9 +17,9 @@ from temporalio.testing import WorkflowEnvironment
 
 from core.logging import configure_logging
 from core.settings import Settings
-from workflows.search_attributes import register_search_attributes
 from readmodel import db
 from workflows import search_attributes
+from workflows.search_attributes import register_search_attributes
 
 BIN = Path(sys.executable).parent
 

@@ -3,7 +3,7 @@
 import contextlib
 import itertools
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -33,7 +33,7 @@ def ticket_input(received_at: datetime | None = None, policy_pack: str | None = 
     return TicketInput(
         number=f"T{datetime.now().strftime('%H%M%S')}{n:05d}",
         request=request(**overrides),
-        received_at=received_at or datetime.now(timezone.utc),
+        received_at=received_at or datetime.now(UTC),
         policy_pack=policy_pack,
     )
 
@@ -41,7 +41,7 @@ def ticket_input(received_at: datetime | None = None, policy_pack: str | None = 
 # -- a ticket's live state, for the rules in domain/ -------------------------------------------
 
 # Monday 2 November 2026, 09:00 in Beijing: an ordinary working morning.
-NOW = datetime(2026, 11, 2, 1, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 2, 1, 0, tzinfo=UTC)
 STREET = "qd.shinan.badaxia"  # 八大峡街道: the street office of the address leads
 DISTRICT = "qd.shinan"  # 市南区
 CENTER = "qd.center"

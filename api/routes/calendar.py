@@ -1,6 +1,6 @@
 """The center's calendar: next year's official holiday schedule applied to open tickets."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Annotated
 
 from anyio import to_thread
@@ -29,7 +29,7 @@ class ApplyBody(BaseModel):
     summary="Apply the center's calendar file (next year's official schedule) to open tickets with estimated deadlines",
 )  # fmt: skip
 async def apply(actor: CenterActor, client: ClientDep, settings: SettingsDep, body: ApplyBody | None = None):
-    today = datetime.now(timezone.utc).astimezone(CHINA_TZ).date()
+    today = datetime.now(UTC).astimezone(CHINA_TZ).date()
     try:
         calendar = await to_thread.run_sync(calendar_to_apply, today, settings.calendar_file)
     except ValueError as e:  # the center's file does not read: say where

@@ -4,12 +4,11 @@ request with its status (delivered, queued, retrying, failed), attempts and last
 from datetime import datetime
 from typing import Annotated, Literal
 
-from anyio import to_thread
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
-from sqlmodel import select
+from sqlmodel import Session, col, select
 
-from api.deps import ActorDep, SettingsDep
+from api.deps import ActorDep, SessionDep
 from api.errors import ApiError
 from api.views import Page
 from domain.contracts import DeliveryKind
@@ -57,7 +56,7 @@ class DeliveryPage(Page[DeliveryView]):
 @router.get("/deliveries", response_model=DeliveryPage, summary="Deliveries and their status, from the read model")
 async def list_deliveries(
     actor: ActorDep,
-    settings: SettingsDep,
+    session: SessionDep,
     ticket: str | None = None,
     unit: Annotated[str | None, Query(description="receiving unit id")] = None,
     status: DeliveryStatus | None = None,
@@ -72,15 +71,15 @@ async def list_deliveries(
             raise ApiError(403, f"your unit {actor.unit} may only list its own deliveries")
         unit = actor.unit
 
-    def run() -> DeliveryPage:
+    def run(session: Session) -> DeliveryPage:
         query = select(DeliveryRow)
         for column, value in ((DeliveryRow.ticket, ticket), (DeliveryRow.unit, unit), (DeliveryRow.status, status)):
             if value:
                 query = query.where(column == value)
         if kind:
             query = query.where(DeliveryRow.kind == kind.value)
-        with db.session(settings.database_url) as session:
-            total, rows = db.page(session, query.order_by(DeliveryRow.created_at.desc(), DeliveryRow.id.desc()), page, page_size)
+        newest_first = query.order_by(col(DeliveryRow.created_at).desc(), col(DeliveryRow.id).desc())
+        total, rows = db.page(session, newest_first, page, page_size)
         return DeliveryPage(items=[DeliveryView.of(r) for r in rows], total=total, page=page, page_size=page_size)
 
-    return await to_thread.run_sync(run)
+    return await db.in_thread(run, session)

@@ -2,28 +2,19 @@
 with it. Open transfers are listed with GET /tickets?status=follow_up (overdue=true: past the
 pack's window)."""
 
-from typing import Annotated
+from fastapi import APIRouter
 
-from fastapi import APIRouter, Depends
-from pydantic import BaseModel, Field
-
-from api.deps import ClientDep, require
+from api.deps import ClientDep, SupervisingActor
 from api.workflow_calls import update
-from domain.emergency import RecordFollowUp
-from domain.ticket import Actor, TicketSummary
-from domain.vocabulary import Role
+from domain.emergency import RecordFollowUp, RecordFollowUpFields
+from domain.ticket import TicketSummary
+from workflows.ticket import TicketWorkflow
 
 router = APIRouter(prefix="/tickets/{number}", tags=["intake"])
 
-CenterActor = Annotated[Actor, Depends(require(Role.center, Role.supervisor, what="follow up emergency transfers"))]
-
-
-class FollowUpBody(BaseModel):
-    handled: bool = Field(description="true: the service handled it, the ticket closes; false: it sent it back "
-                          "as a hotline matter, the ticket is dispatched")  # fmt: skip
-    note: str = Field(min_length=2, max_length=1000, examples=["119已出警，明火已扑灭"])
-
-
 @router.post("/emergency-follow-up", response_model=TicketSummary, summary="Record what the emergency service did")
-async def record_follow_up(number: str, body: FollowUpBody, actor: CenterActor, client: ClientDep) -> TicketSummary:
-    return await update(client, number, "record_follow_up", RecordFollowUp(actor=actor, **body.model_dump()))
+async def record_follow_up(
+    number: str, body: RecordFollowUpFields, actor: SupervisingActor, client: ClientDep
+) -> TicketSummary:
+    follow_up = RecordFollowUp(actor=actor, **body.model_dump())
+    return await update(client, number, TicketWorkflow.record_follow_up, follow_up)

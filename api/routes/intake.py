@@ -5,12 +5,12 @@ any emergency words, and can override with a reason in POST /tickets."""
 
 from typing import Annotated
 
-from anyio import to_thread
-from fastapi import APIRouter, Depends, Header, Request, Response, status
+from fastapi import APIRouter, Header, Request, Response, status
 from pydantic import BaseModel, Field
+from sqlmodel import Session
 
 from api import intake
-from api.deps import DirectoryDep, IntakeActor, SettingsDep, require
+from api.deps import DeskActor, DirectoryDep, IntakeActor, SessionDep, SettingsDep
 from catalog.cities import load_lists
 from core.settings import Settings
 from domain.dispatch import check_category, resolve_address
@@ -21,14 +21,10 @@ from domain.intake.triage import (
     emergency_hints,
     suggest,
 )
-from domain.ticket import Actor
-from domain.vocabulary import Kind, Role
-from readmodel import knowledge
+from domain.vocabulary import Kind
+from readmodel import db, knowledge
 
 router = APIRouter(tags=["intake"])
-
-DeskActor = Annotated[Actor, Depends(require(Role.intake, Role.center, Role.supervisor, what="preview triage"))]
-
 
 class TriageQuestion(BaseModel):
     description: str = Field(min_length=2, max_length=4000)
@@ -45,25 +41,30 @@ class Candidate(BaseModel):
 
 class TriagePreview(BaseModel):
     suggestion: TriageDecision
-    emergency_hints: list[EmergencyHint] = Field(description="emergency words heard: flag emergency_service to transfer")
+    emergency_hints: list[EmergencyHint] = Field(
+        description="emergency words heard: flag emergency_service to transfer"
+    )
     articles: list[Candidate] = Field(description="knowledge-base articles that may answer it, best first")
 
 
-def preview(settings: Settings, q: TriageQuestion) -> TriagePreview:
+def preview(session: Session, settings: Settings, q: TriageQuestion) -> TriagePreview:
     lists = load_lists(settings.city)
-    index, articles = knowledge.index(settings.database_url)
+    index, articles = knowledge.index(session)
     suggestion = suggest(q.description, q.kind, q.emergency_service, lists, index, articles)
     candidates = [
         Candidate(id=h.key, title=articles[h.key].title, coverage=round(h.coverage, 3), matched=list(h.matched))
         for h in index.search(q.description, 5)
         if h.key in articles
     ]
-    return TriagePreview(suggestion=suggestion, emergency_hints=emergency_hints(q.description, lists), articles=candidates)
+    hints = emergency_hints(q.description, lists)
+    return TriagePreview(suggestion=suggestion, emergency_hints=hints, articles=candidates)
 
 
 @router.post("/triage", response_model=TriagePreview, summary="Preview the intake path of a request")
-async def triage_preview(body: TriageQuestion, _: DeskActor, settings: SettingsDep) -> TriagePreview:
-    return await to_thread.run_sync(preview, settings, body)
+async def triage_preview(
+    body: TriageQuestion, _: DeskActor, settings: SettingsDep, session: SessionDep
+) -> TriagePreview:
+    return await db.in_thread(preview, session, settings, body)
 
 
 @router.post(
@@ -82,6 +83,7 @@ async def create_ticket(
     response: Response,
     actor: IntakeActor,
     settings: SettingsDep,
+    session: SessionDep,
     directory: DirectoryDep,
     idempotency_key: Annotated[
         str | None,
@@ -91,7 +93,7 @@ async def create_ticket(
     check_category(body.category, directory)
     body = body.model_copy(update={"address": resolve_address(body.address, directory)})
     created, new = await intake.take_in(
-        request.app.state.temporal.get, settings, body, idempotency_key, actor.label
+        request.app.state.temporal.get, settings, session, body, idempotency_key, actor.label
     )
     if not new:
         response.headers["Idempotent-Replayed"] = "true"

@@ -5,22 +5,18 @@ article stays (tickets answered from it name it) but no longer answers new reque
 import re
 from typing import Annotated
 
-from anyio import to_thread
-from fastapi import APIRouter, Depends, Query, Response, status
+from fastapi import APIRouter, Query, Response, status
 from pydantic import BaseModel, Field, field_validator
+from sqlmodel import Session
 
-from api.deps import ActorDep, SettingsDep, require
+from api.deps import ActorDep, EditorActor, SessionDep
 from api.errors import ApiError, not_found
 from api.views import Page
-from domain.ticket import Actor
-from domain.vocabulary import Role
-from readmodel import knowledge
+from readmodel import db, knowledge
 from readmodel.db import aware
 from readmodel.tables import KnowledgeArticleRow
 
 router = APIRouter(prefix="/knowledge", tags=["knowledge base"])
-
-EditorActor = Annotated[Actor, Depends(require(Role.center, Role.supervisor, what="edit the knowledge base"))]
 
 _ID = re.compile(r"^[a-z0-9][a-z0-9_]{1,79}$")
 
@@ -96,53 +92,51 @@ class ArticlePage(Page[ArticleView]):
 @router.get("", response_model=ArticlePage, summary="List the articles")
 async def list_articles(
     _: ActorDep,
-    settings: SettingsDep,
+    session: SessionDep,
     category: str | None = None,
     include_inactive: bool = False,
     page: Annotated[int, Query(ge=1)] = 1,
     page_size: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> ArticlePage:
-    total, rows = await to_thread.run_sync(
-        knowledge.listing, settings.database_url, category, include_inactive, page, page_size
-    )
+    total, rows = await db.in_thread(knowledge.listing, session, category, include_inactive, page, page_size)
     return ArticlePage(items=[ArticleView.of(r) for r in rows], total=total, page=page, page_size=page_size)
 
 
 @router.get("/search", response_model=list[SearchHit], summary="Search in Chinese (jieba + BM25), best first")
 async def search_articles(
     _: ActorDep,
-    settings: SettingsDep,
+    session: SessionDep,
     q: Annotated[str, Query(min_length=1, max_length=500, description="the citizen's words")],
     limit: Annotated[int, Query(ge=1, le=50)] = 10,
 ) -> list[SearchHit]:
-    hits = await to_thread.run_sync(knowledge.search, settings.database_url, q, limit)
+    hits = await db.in_thread(knowledge.search, session, q, limit)
     return [SearchHit(article=ArticleView.of(row), coverage=round(cov, 3), matched=list(m)) for row, cov, m in hits]
 
 
 @router.get("/{article_id}", response_model=ArticleView)
-async def get_article(article_id: str, _: ActorDep, settings: SettingsDep) -> ArticleView:
-    row = await to_thread.run_sync(knowledge.get, settings.database_url, article_id)
+async def get_article(article_id: str, _: ActorDep, session: SessionDep) -> ArticleView:
+    row = await db.in_thread(knowledge.get, session, article_id)
     if row is None:
         raise not_found(f"no knowledge-base article {article_id!r}")
     return ArticleView.of(row)
 
 
 @router.post("", response_model=ArticleView, status_code=status.HTTP_201_CREATED, summary="Add an article")
-async def add_article(body: NewArticle, actor: EditorActor, settings: SettingsDep, response: Response) -> ArticleView:
+async def add_article(body: NewArticle, actor: EditorActor, session: SessionDep, response: Response) -> ArticleView:
     row = KnowledgeArticleRow(
         **body.model_dump(exclude={"keywords"}), keywords=" ".join(body.keywords), updated_by=actor.label
     )
     try:
-        row = await to_thread.run_sync(knowledge.create, settings.database_url, row)
+        row = await db.in_thread(knowledge.create, session, row)
     except knowledge.Conflict as e:
         raise ApiError(409, str(e)) from e
     response.headers["Location"] = f"/knowledge/{row.id}"
     return ArticleView.of(row)
 
 
-async def _change(settings, article_id: str, fields: dict, version: int | None, by: str) -> ArticleView:
+async def _change(session: Session, article_id: str, fields: dict, version: int | None, by: str) -> ArticleView:
     try:
-        row = await to_thread.run_sync(knowledge.change, settings.database_url, article_id, fields, version, by)
+        row = await db.in_thread(knowledge.change, session, article_id, fields, version, by)
     except knowledge.Conflict as e:
         raise ApiError(409, str(e)) from e
     if row is None:
@@ -151,10 +145,12 @@ async def _change(settings, article_id: str, fields: dict, version: int | None, 
 
 
 @router.put("/{article_id}", response_model=ArticleView, summary="Edit an article (fields sent change)")
-async def edit_article(article_id: str, body: ArticleEdit, actor: EditorActor, settings: SettingsDep) -> ArticleView:
+async def edit_article(article_id: str, body: ArticleEdit, actor: EditorActor, session: SessionDep) -> ArticleView:
     fields = body.model_dump(exclude_unset=True, exclude={"version"})
     if not fields:
-        raise ApiError(422, "nothing to change: send at least one of title, question, keywords, answer, category, active")
+        raise ApiError(
+            422, "nothing to change: send at least one of title, question, keywords, answer, category, active"
+        )
     for name in ("title", "answer", "active"):
         if name in fields and fields[name] is None:
             raise ApiError(422, f"{name} cannot be null")
@@ -162,9 +158,9 @@ async def edit_article(article_id: str, body: ArticleEdit, actor: EditorActor, s
         fields["keywords"] = " ".join(fields["keywords"] or [])
     if "question" in fields and fields["question"] is None:
         fields["question"] = ""
-    return await _change(settings, article_id, fields, body.version, actor.label)
+    return await _change(session, article_id, fields, body.version, actor.label)
 
 
 @router.delete("/{article_id}", response_model=ArticleView, summary="Withdraw an article (kept, inactive)")
-async def withdraw_article(article_id: str, actor: EditorActor, settings: SettingsDep) -> ArticleView:
-    return await _change(settings, article_id, {"active": False}, None, actor.label)
+async def withdraw_article(article_id: str, actor: EditorActor, session: SessionDep) -> ArticleView:
+    return await _change(session, article_id, {"active": False}, None, actor.label)

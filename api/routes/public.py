@@ -6,22 +6,31 @@ The citizen sees progress in plain words, masked details and the unit's reply, a
 reply online — which makes the callback unnecessary."""
 
 import hmac
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
-from anyio import to_thread
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
+from sqlmodel import Session
+from temporalio.client import Client
 
-from api.deps import ClientDep, MaybeClientDep, SettingsDep
+from api.deps import ClientDep, MaybeClientDep, SessionDep, SettingsDep
 from api.errors import ApiError, not_found
 from api.workflow_calls import query_state, update
+from core.settings import Settings
 from domain.callback import OnlineRating, answer_of_round, check_online
 from domain.errors import Refusal
-from domain.privacy import mask_name, mask_phone, normalize_phone, phone_hash, scrub_phones
+from domain.privacy import (
+    mask_name,
+    mask_phone,
+    normalize_phone,
+    phone_hash,
+    scrub_phones,
+)
 from domain.ticket import CallbackAnswer, TicketState
 from domain.vocabulary import Outcome, Satisfaction, Stage
-from readmodel import lookups
+from readmodel import db, lookups
 from readmodel.tickets import stored_ticket
+from workflows.ticket import TicketWorkflow
 
 router = APIRouter(prefix="/public/tickets/{number}", tags=["citizen self-service"])
 
@@ -98,29 +107,32 @@ class PublicTicket(BaseModel):
     rating: Satisfaction | None = None
 
 
-def _too_many(settings, number: str) -> bool:
-    since = datetime.now(timezone.utc) - FAILURE_WINDOW
-    return lookups.failures_since(settings.database_url, number, since) >= FAILURES_ALLOWED
+def _too_many(session: Session, number: str) -> bool:
+    since = datetime.now(UTC) - FAILURE_WINDOW
+    return lookups.failures_since(session, number, since) >= FAILURES_ALLOWED
 
 
 def _same_phone(a: str | None, b: str) -> bool:
-    return bool(a) and hmac.compare_digest(normalize_phone(a), normalize_phone(b))
+    return a is not None and a != "" and hmac.compare_digest(normalize_phone(a), normalize_phone(b))
 
 
-def _from_read_model(settings, number: str, phone: str) -> TicketState | None:
+def _from_read_model(session: Session, settings: Settings, number: str, phone: str) -> TicketState | None:
     """A ticket past Temporal's retention (or while Temporal is away): the read model keeps its
     masked state and the phone's salted hash, enough to let its citizen in."""
-    row = stored_ticket(settings.database_url, number)
+    row = stored_ticket(session, number)
     key = phone_hash(phone, settings.phone_hash_salt)
     if row is None or not row.citizen_key or not hmac.compare_digest(row.citizen_key, key or ""):
         return None
     return TicketState.model_validate_json(row.state_json)
 
 
-async def _verified(client, settings, number: str, phone: str) -> tuple[TicketState, bool]:
+async def _verified(
+    client: Client | None, settings: Settings, session: Session, number: str, phone: str
+) -> tuple[TicketState, bool]:
     """The ticket and whether the phone is the filer's (False: a merged repeat's caller)."""
-    if await to_thread.run_sync(_too_many, settings, number):
-        raise ApiError(429, "too many attempts for this ticket number; try again later", {"Retry-After": str(int(FAILURE_WINDOW.total_seconds()))})
+    if await db.in_thread(_too_many, session, number):
+        retry = {"Retry-After": str(int(FAILURE_WINDOW.total_seconds()))}
+        raise ApiError(429, "too many attempts for this ticket number; try again later", retry)
     s = None
     if client is not None:
         try:
@@ -134,11 +146,11 @@ async def _verified(client, settings, number: str, phone: str) -> tuple[TicketSt
         if any(_same_phone(a.citizen.phone, phone) for a in s.appeals):
             return s, False
     else:
-        kept = await to_thread.run_sync(_from_read_model, settings, number, phone)
+        kept = await db.in_thread(_from_read_model, session, settings, number, phone)
         if kept is not None:
             return kept, True
-    now = datetime.now(timezone.utc)
-    await to_thread.run_sync(lookups.record_failure, settings.database_url, number, now, FAILURE_WINDOW)
+    now = datetime.now(UTC)
+    await db.in_thread(lookups.record_failure, session, number, now, FAILURE_WINDOW)
     raise not_found(f"no ticket {number} filed with this phone number")
 
 
@@ -197,16 +209,20 @@ def public_view(s: TicketState, filer: bool) -> PublicTicket:
 
 
 @router.post("/lookup", response_model=PublicTicket, summary="Look up one's ticket by number and phone")
-async def lookup(number: str, body: PhoneProof, client: MaybeClientDep, settings: SettingsDep) -> PublicTicket:
-    s, filer = await _verified(client, settings, number, body.phone)
+async def lookup(
+    number: str, body: PhoneProof, client: MaybeClientDep, settings: SettingsDep, session: SessionDep
+) -> PublicTicket:
+    s, filer = await _verified(client, settings, session, number, body.phone)
     return public_view(s, filer)
 
 
 @router.post("/rating", response_model=PublicTicket, summary="Rate the reply online (no callback needed then)")
-async def rate(number: str, body: OnlineRatingBody, client: ClientDep, settings: SettingsDep) -> PublicTicket:
-    s, filer = await _verified(client, settings, number, body.phone)
+async def rate(
+    number: str, body: OnlineRatingBody, client: ClientDep, settings: SettingsDep, session: SessionDep
+) -> PublicTicket:
+    _, filer = await _verified(client, settings, session, number, body.phone)
     if not filer:
         raise ApiError(403, f"ticket {number} can be rated by the citizen who filed it")
     answer = CallbackAnswer(reached=True, resolved=body.resolved, satisfaction=body.satisfaction, comment=body.comment)
-    await update(client, number, "rate_online", OnlineRating(answer=answer))
+    await update(client, number, TicketWorkflow.rate_online, OnlineRating(answer=answer))
     return public_view(await query_state(client, number), True)

@@ -2,15 +2,15 @@
 
 from typing import Literal
 
-from anyio import to_thread
 from fastapi import APIRouter
 from pydantic import BaseModel
 
-from api.deps import DirectoryDep, SettingsDep
+from api.deps import DirectoryDep, SessionDep, SettingsDep
 from api.errors import not_found
-from domain.directory import Category
 from catalog.policies import available_packs
+from domain.directory import Category
 from domain.vocabulary import Tier, UnitKind
+from readmodel import db
 from readmodel import units as unit_table
 from readmodel.tables import UnitRow
 
@@ -26,12 +26,16 @@ class Health(BaseModel):
 
 @router.get("/health", response_model=Health)
 async def health(directory: DirectoryDep, settings: SettingsDep) -> Health:
-    return Health(status="ok", city=directory.city, policy_pack=settings.policy_pack, policy_packs=available_packs(settings.policy_dir))
+    packs = available_packs(settings.policy_dir)
+    return Health(status="ok", city=directory.city, policy_pack=settings.policy_pack, policy_packs=packs)
 
 
 @router.get("/categories", response_model=list[Category], summary="The responsibility list (权责清单)")
 async def categories(directory: DirectoryDep) -> list[Category]:
     return list(directory.categories.values())
+
+
+ReachedBy = Literal["department_api", "sms", "own_client"]
 
 
 class UnitView(BaseModel):
@@ -42,21 +46,21 @@ class UnitView(BaseModel):
     parent: str | None
     aliases: list[str]
     supervises: list[str]  # categories it is the sector supervisor of
-    reached_by: Literal["department_api", "sms", "own_client"]
+    reached_by: ReachedBy
     endpoint: str | None
     active: bool
 
     @classmethod
     def of(cls, row: UnitRow) -> "UnitView":
-        reached_by = "department_api" if row.endpoint else "sms" if row.notify_phone else "own_client"
+        reached_by: ReachedBy = "department_api" if row.endpoint else "sms" if row.notify_phone else "own_client"
         return cls(**row.model_dump(exclude={"credential_ref", "notify_phone", "updated_at"}), reached_by=reached_by)
 
 
 @router.get("/units", response_model=list[UnitView], summary="Handling units of the city (seeded by `hotline seed`)")
 async def units(
-    settings: SettingsDep, tier: Tier | None = None, kind: UnitKind | None = None, include_inactive: bool = False
+    session: SessionDep, tier: Tier | None = None, kind: UnitKind | None = None, include_inactive: bool = False
 ) -> list[UnitView]:
-    rows = await to_thread.run_sync(unit_table.all_units, settings.database_url)
+    rows = await db.in_thread(unit_table.all_units, session)
     return [
         UnitView.of(r)
         for r in rows
@@ -65,8 +69,8 @@ async def units(
 
 
 @router.get("/units/{unit_id}", response_model=UnitView, summary="One handling unit")
-async def unit(unit_id: str, settings: SettingsDep) -> UnitView:
-    row = await to_thread.run_sync(unit_table.get, settings.database_url, unit_id)
+async def unit(unit_id: str, session: SessionDep) -> UnitView:
+    row = await db.in_thread(unit_table.get, session, unit_id)
     if row is None:
         raise not_found(f"no unit {unit_id!r} (see GET /units)")
     return UnitView.of(row)

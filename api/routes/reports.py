@@ -1,29 +1,23 @@
 """Lists the center works from: the manual callback queue (回访队列), the monthly clearing list of
 hard cases (动态清零), and intake figures by channel, path and outcome."""
 
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated
 
-from anyio import to_thread
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from pydantic import BaseModel
 from sqlalchemy import func
-from sqlmodel import select
+from sqlmodel import Session, col, select
 
-from api.deps import SettingsDep, require
+from api.deps import CenterActor, SessionDep
 from api.errors import ApiError
 from api.views import TicketListItem
 from domain.deadlines.calendar import CHINA_TZ
-from domain.ticket import Actor
-from domain.vocabulary import Role, Stage
+from domain.vocabulary import Stage
 from readmodel import db
 from readmodel.tables import TicketRow
 
 router = APIRouter(tags=["center"])
-
-CenterActor = Annotated[
-    Actor, Depends(require(Role.center, Role.intake, Role.supervisor, Role.leader, what="see the center's lists"))
-]
 
 
 @router.get(
@@ -31,17 +25,16 @@ CenterActor = Annotated[
     summary="The manual callback queue: tickets waiting for the citizen's answer, longest waiting first",
 )  # fmt: skip
 async def callback_queue(
-    _: CenterActor, settings: SettingsDep, limit: Annotated[int, Query(ge=1, le=500)] = 100
+    _: CenterActor, session: SessionDep, limit: Annotated[int, Query(ge=1, le=500)] = 100
 ) -> list[TicketListItem]:
-    def run():
-        with db.session(settings.database_url) as session:
-            rows = session.exec(
-                select(TicketRow).where(TicketRow.stage == Stage.callback.value)
-                .order_by(TicketRow.updated_at, TicketRow.number).limit(limit)
-            ).all()  # fmt: skip
+    def run(session: Session) -> list[TicketListItem]:
+        rows = session.exec(
+            select(TicketRow).where(TicketRow.stage == Stage.callback.value)
+            .order_by(col(TicketRow.updated_at), TicketRow.number).limit(limit)
+        ).all()  # fmt: skip
         return [TicketListItem.of(r) for r in rows]
 
-    return await to_thread.run_sync(run)
+    return await db.in_thread(run, session)
 
 
 def _month(month: str) -> tuple[datetime, datetime]:
@@ -51,7 +44,8 @@ def _month(month: str) -> tuple[datetime, datetime]:
         raise ApiError(422, f"month must be YYYY-MM, got {month!r}") from e
     nxt = (first.replace(day=28) + timedelta(days=4)).replace(day=1)
     # Stored times are UTC (SQLite keeps no zone): compare in UTC.
-    return tuple(datetime.combine(d, time(), CHINA_TZ).astimezone(timezone.utc) for d in (first, nxt))
+    start, end = (datetime.combine(d, time(), CHINA_TZ).astimezone(UTC) for d in (first, nxt))
+    return start, end
 
 
 @router.get(
@@ -59,20 +53,20 @@ def _month(month: str) -> tuple[datetime, datetime]:
     summary="Hard cases of a month (Beijing time): the rehandle limit reached, for the monthly clearing (动态清零)",
 )  # fmt: skip
 async def clearing_list(
-    _: CenterActor, settings: SettingsDep, month: Annotated[str, Query(description="YYYY-MM", max_length=7)]
+    _: CenterActor, session: SessionDep, month: Annotated[str, Query(description="YYYY-MM", max_length=7)]
 ) -> list[TicketListItem]:
     start, end = _month(month)
 
-    def run():
-        with db.session(settings.database_url) as session:
-            rows = session.exec(
-                select(TicketRow).where(TicketRow.outcome == "hard_case")
-                .where(TicketRow.closed_at >= start, TicketRow.closed_at < end)
-                .order_by(TicketRow.closed_at, TicketRow.number)
-            ).all()  # fmt: skip
+    def run(session: Session) -> list[TicketListItem]:
+        closed = col(TicketRow.closed_at)
+        rows = session.exec(
+            select(TicketRow).where(TicketRow.outcome == "hard_case")
+            .where(closed >= start, closed < end)
+            .order_by(closed, TicketRow.number)
+        ).all()  # fmt: skip
         return [TicketListItem.of(r) for r in rows]
 
-    return await to_thread.run_sync(run)
+    return await db.in_thread(run, session)
 
 
 class IntakeStats(BaseModel):
@@ -90,32 +84,31 @@ class IntakeStats(BaseModel):
 
 @router.get("/stats/intake", response_model=IntakeStats, summary="Intake figures: channels, paths, outcomes, merges")
 async def intake_stats(
-    _: CenterActor, settings: SettingsDep, since: datetime | None = None, until: datetime | None = None
+    _: CenterActor, session: SessionDep, since: datetime | None = None, until: datetime | None = None
 ) -> IntakeStats:
     for name, value in (("since", since), ("until", until)):
         if value is not None and value.tzinfo is None:
             raise ApiError(422, f"{name} needs a time zone, e.g. 2026-11-22T00:00:00+08:00")
 
-    def run() -> IntakeStats:
+    def run(session: Session) -> IntakeStats:
         where = []
         if since:
-            where.append(TicketRow.received_at >= since.astimezone(timezone.utc))
+            where.append(col(TicketRow.received_at) >= since.astimezone(UTC))
         if until:
-            where.append(TicketRow.received_at < until.astimezone(timezone.utc))
+            where.append(col(TicketRow.received_at) < until.astimezone(UTC))
 
         def count_by(column) -> dict[str, int]:
             rows = session.exec(select(column, func.count()).where(*where).group_by(column)).all()
             return {str(k): n for k, n in rows if k is not None}
 
-        with db.session(settings.database_url) as session:
-            total = session.exec(select(func.count()).select_from(TicketRow).where(*where)).one()
-            enterprise = session.exec(select(func.count()).select_from(TicketRow).where(*where, TicketRow.enterprise)).one()
-            merged = session.exec(select(func.coalesce(func.sum(TicketRow.repeat_count), 0)).where(*where)).one()
-            by_stage = count_by(TicketRow.stage)
-            return IntakeStats(
-                since=since, until=until, tickets=total, by_channel=count_by(TicketRow.channel),
-                by_path=count_by(TicketRow.intake_path), by_outcome=count_by(TicketRow.outcome), by_stage=by_stage,
-                enterprise=enterprise, merged_repeats=int(merged), waiting_for_callback=by_stage.get("callback", 0),
-            )  # fmt: skip
+        total = session.exec(select(func.count()).select_from(TicketRow).where(*where)).one()
+        enterprise = session.exec(select(func.count()).select_from(TicketRow).where(*where, TicketRow.enterprise)).one()
+        merged = session.exec(select(func.coalesce(func.sum(TicketRow.repeat_count), 0)).where(*where)).one()
+        by_stage = count_by(TicketRow.stage)
+        return IntakeStats(
+            since=since, until=until, tickets=total, by_channel=count_by(TicketRow.channel),
+            by_path=count_by(TicketRow.intake_path), by_outcome=count_by(TicketRow.outcome), by_stage=by_stage,
+            enterprise=enterprise, merged_repeats=int(merged), waiting_for_callback=by_stage.get("callback", 0),
+        )  # fmt: skip
 
-    return await to_thread.run_sync(run)
+    return await db.in_thread(run, session)

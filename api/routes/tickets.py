@@ -2,11 +2,10 @@
 
 from typing import Annotated
 
-from anyio import to_thread
 from fastapi import APIRouter, Query, Response
-from sqlmodel import select
+from sqlmodel import Session, col, select
 
-from api.deps import ActorDep, DirectoryDep, MaybeClientDep, SettingsDep
+from api.deps import ActorDep, DirectoryDep, MaybeClientDep, SessionDep, SettingsDep
 from api.errors import ApiError, unavailable
 from api.views import TicketListItem, TicketPage, check_can_view
 from api.workflow_calls import query_state
@@ -20,7 +19,9 @@ router = APIRouter(prefix="/tickets", tags=["tickets"])
 
 
 @router.get("/{number}", response_model=TicketState, summary="Live state of a ticket, with its timeline")
-async def get_ticket(number: str, actor: ActorDep, client: MaybeClientDep, settings: SettingsDep, response: Response):
+async def get_ticket(
+    number: str, actor: ActorDep, client: MaybeClientDep, settings: SettingsDep, session: SessionDep, response: Response
+) -> TicketState:
     state = None
     if client is not None:
         try:
@@ -30,7 +31,7 @@ async def get_ticket(number: str, actor: ActorDep, client: MaybeClientDep, setti
                 raise
     if state is None:
         # The worker or Temporal is away: answer from the read model (masked, maybe a step behind).
-        row = await to_thread.run_sync(stored_ticket, settings.database_url, number)
+        row = await db.in_thread(stored_ticket, session, number)
         if row is None:
             raise unavailable(f"Temporal at {settings.temporal_address} did not answer for ticket {number}")
         state = TicketState.model_validate_json(row.state_json)
@@ -42,7 +43,7 @@ async def get_ticket(number: str, actor: ActorDep, client: MaybeClientDep, setti
 @router.get("", response_model=TicketPage, summary="List tickets from the read model")
 async def list_tickets(
     actor: ActorDep,
-    settings: SettingsDep,
+    session: SessionDep,
     directory: DirectoryDep,
     status_: Annotated[Stage | None, Query(alias="status", description="stage, e.g. handling")] = None,
     unit: Annotated[str | None, Query(description="unit id: tickets it leads, supervises or coordinates")] = None,
@@ -64,13 +65,13 @@ async def list_tickets(
             raise ApiError(422, f"unknown district {district!r}")
         district = found.id
 
-    def run() -> TicketPage:
+    def run(session: Session) -> TicketPage:
         query = select(TicketRow)
         if status_:
             query = query.where(TicketRow.stage == status_.value)
         if unit:
             query = query.where(
-                TicketRow.number.in_(select(TicketUnitRow.number).where(TicketUnitRow.unit == unit))
+                col(TicketRow.number).in_(select(TicketUnitRow.number).where(TicketUnitRow.unit == unit))
             )
         if district:
             query = query.where(TicketRow.district == district)
@@ -82,8 +83,8 @@ async def list_tickets(
             query = query.where(TicketRow.tier == tier.value)
         if overdue is not None:
             query = query.where(TicketRow.overdue == overdue)
-        with db.session(settings.database_url) as session:
-            total, rows = db.page(session, query.order_by(TicketRow.received_at.desc(), TicketRow.number.desc()), page, page_size)
+        newest_first = query.order_by(col(TicketRow.received_at).desc(), col(TicketRow.number).desc())
+        total, rows = db.page(session, newest_first, page, page_size)
         return TicketPage(items=[TicketListItem.of(r) for r in rows], total=total, page=page, page_size=page_size)
 
-    return await to_thread.run_sync(run)
+    return await db.in_thread(run, session)

@@ -8,25 +8,34 @@ from pydantic import BaseModel, Field
 from domain.errors import conflict, forbidden, invalid
 from domain.handling import HANDLING_STAGES, check_open, check_unit
 from domain.ticket import Actor, Cooperation, TicketState, Urge
-from domain.vocabulary import Role, Stage, Tier
+from domain.vocabulary import SUPERVISING_ROLES, Role, Stage, Tier
 
 ACTIVE_STAGES = (Stage.dispatch, *HANDLING_STAGES)
 
 
-class Whistle(BaseModel):
+class WhistleFields(BaseModel):
+    reason: str = Field(min_length=2, max_length=1000)
+
+
+class Whistle(WhistleFields):
     actor: Actor
     units: dict[str, str] = Field(description="unit id -> name of each summoned department")
+
+
+class EscalationRequestFields(BaseModel):
     reason: str = Field(min_length=2, max_length=1000)
 
 
-class EscalationRequest(BaseModel):
+class EscalationRequest(EscalationRequestFields):
     actor: Actor
-    reason: str = Field(min_length=2, max_length=1000)
 
 
-class UrgeAction(BaseModel):
-    actor: Actor
+class UrgeActionFields(BaseModel):
     note: str = Field(min_length=2, max_length=1000)
+
+
+class UrgeAction(UrgeActionFields):
+    actor: Actor
 
 
 def _lead_is_street(s: TicketState) -> bool:
@@ -67,7 +76,7 @@ def check_escalation_request(
             raise forbidden("under this city's rules only the center escalates this ticket")
         if s.escalation_level > 0:
             raise conflict(f"ticket {s.number} is already coordinated by {s.name_of(s.coordinator_unit)}")
-    elif r.actor.role not in (Role.center, Role.supervisor):
+    elif r.actor.role not in SUPERVISING_ROLES:
         raise forbidden(f"role {r.actor.role.value} may not escalate tickets")
     if s.stage not in ACTIVE_STAGES:
         raise conflict(f"ticket {s.number} is in stage {s.stage}: nothing to escalate")
@@ -78,7 +87,7 @@ def check_escalation_request(
 def check_urge(s: TicketState, u: UrgeAction) -> None:
     check_open(s)
     a = u.actor
-    if not (a.role in (Role.supervisor, Role.center) or (a.role == Role.unit and a.unit == s.supervisor_unit)):
+    if not (a.role in SUPERVISING_ROLES or (a.role == Role.unit and a.unit == s.supervisor_unit)):
         raise forbidden("only the sector supervisor of the ticket or the center may urge it")
     if s.stage not in ACTIVE_STAGES:
         raise conflict(f"ticket {s.number} is in stage {s.stage}: nothing to urge")

@@ -9,22 +9,28 @@ from domain.errors import conflict, forbidden, invalid
 from domain.handling import HANDLING_STAGES, check_open, check_unit, handlers
 from domain.policy import ClockName, ExtensionRule, Limit
 from domain.ticket import Actor, ExtensionRequest, TicketState
-from domain.vocabulary import Role, Stage
+from domain.vocabulary import DECIDING_ROLES, Stage
 
 # For comparing a request with the pack's cap when one is in working days and the other is not.
 _CALENDAR_DAYS_PER_WORKING_DAY = 7 / 5
 
 
-class AskExtension(BaseModel):
-    actor: Actor
-    by: Limit = Field(description='how much more time, e.g. "3d", "48h" or "5wd"')
+class AskExtensionFields(BaseModel):
+    by: Limit = Field(description='more time: "48h", "3d" or "5wd" (working days)', examples=["3d"])
     reason: str = Field(min_length=2, max_length=1000)
 
 
-class DecideExtension(BaseModel):
+class AskExtension(AskExtensionFields):
     actor: Actor
+
+
+class DecideExtensionFields(BaseModel):
     approve: bool
     note: str = Field(default="", max_length=1000)
+
+
+class DecideExtension(DecideExtensionFields):
+    actor: Actor
 
 
 def _comparable_days(limit: Limit) -> float:
@@ -58,7 +64,7 @@ def ask(s: TicketState, a: AskExtension, now: datetime) -> None:
 
 def check_decide(s: TicketState, d: DecideExtension) -> None:
     check_open(s)
-    if d.actor.role not in (Role.center, Role.leader):
+    if d.actor.role not in DECIDING_ROLES:
         raise forbidden("only the 12345 center decides extensions")
     if s.pending_extension is None:
         raise conflict(f"no extension request is waiting on ticket {s.number}")

@@ -13,17 +13,19 @@ from domain.errors import conflict, forbidden, invalid
 from domain.handling import check_open
 from domain.policy import ConsultationRule
 from domain.ticket import Actor, ConsultationAnswer, ConsultationView, TicketState
-from domain.vocabulary import Role
+from domain.vocabulary import DECIDING_ROLES, Role
 
 
-class OpenConsultation(BaseModel):
-    actor: Actor
-    candidates: list[str] = Field(min_length=2, max_length=20, description="unit ids invited to settle ownership")
+class OpenConsultationFields(BaseModel):
     reason: str = Field(min_length=2, max_length=1000)
 
 
-class Answer(BaseModel):
+class OpenConsultation(OpenConsultationFields):
     actor: Actor
+    candidates: list[str] = Field(min_length=2, max_length=20, description="unit ids invited to settle ownership")
+
+
+class AnswerFields(BaseModel):
     answer: Literal["lead", "cooperating", "decline"]
     reason: str = Field(default="", max_length=1000)
     round: int | None = Field(
@@ -31,6 +33,10 @@ class Answer(BaseModel):
         description="the round answered: an answer to a closed round is refused, the same answer sent again "
         "returns the consultation as it stands (without it, the answer counts for the current round)",
     )  # fmt: skip
+
+
+class Answer(AnswerFields):
+    actor: Actor
 
 
 class ConsultationInput(BaseModel):
@@ -56,7 +62,7 @@ class ConsultationOutcome(BaseModel):
 
 def check_open_consultation(s: TicketState, o: OpenConsultation) -> None:
     check_open(s)
-    if o.actor.role not in (Role.center, Role.leader):
+    if o.actor.role not in DECIDING_ROLES:
         raise forbidden("only the 12345 center opens a consultation")
     if s.stage not in ACTIVE_STAGES:
         raise conflict(f"ticket {s.number} is in stage {s.stage}: ownership is no longer open")

@@ -11,25 +11,37 @@ from domain.deadlines.escalation import ACTIVE_STAGES
 from domain.errors import conflict, forbidden, invalid
 from domain.handling import check_open, check_unit
 from domain.ticket import Actor, ReturnRequest, TicketState, UnitInfo
-from domain.vocabulary import Role, Stage
+from domain.vocabulary import DECIDING_ROLES, Stage
+
+# A command's unit fields hold unit ids; a caller that names units (the API) declares those
+# fields itself and resolves them, the rest comes from the command's *Fields model.
 
 
-class AskReturn(BaseModel):
-    actor: Actor
+class AskReturnFields(BaseModel):
     reason: str = Field(min_length=2, max_length=1000)
+
+
+class AskReturn(AskReturnFields):
+    actor: Actor
     suggested_unit: str | None = Field(default=None, description="who the unit thinks owns it")
 
 
-class DecideReturn(BaseModel):
-    actor: Actor
+class DecideReturnFields(BaseModel):
     approve: bool
-    reassign_to: str | None = Field(default=None, description="unit id; default: the next candidate")
     note: str = Field(default="", max_length=1000)
 
 
-class DisputeReturn(BaseModel):
+class DecideReturn(DecideReturnFields):
     actor: Actor
+    reassign_to: str | None = Field(default=None, description="unit id; default: the next candidate")
+
+
+class DisputeReturnFields(BaseModel):
     reason: str = Field(min_length=2, max_length=1000)
+
+
+class DisputeReturn(DisputeReturnFields):
+    actor: Actor
 
 
 def ruled_units(s: TicketState) -> set[str]:
@@ -75,7 +87,7 @@ def ask(s: TicketState, a: AskReturn, now: datetime) -> ReturnRequest:
 
 def check_decide(s: TicketState, d: DecideReturn) -> None:
     check_open(s)
-    if d.actor.role not in (Role.center, Role.leader):
+    if d.actor.role not in DECIDING_ROLES:
         raise forbidden("only the 12345 center reviews returns")
     if s.pending_return is None:
         raise conflict(f"no return request is waiting on ticket {s.number}")

@@ -14,13 +14,16 @@ from domain.ticket import Actor, Ruling, TicketState
 from domain.vocabulary import Role
 
 
-class IssueRuling(BaseModel):
+class IssueRulingFields(BaseModel):
+    reason: str = Field(min_length=2, max_length=2000)
+    save_as_rule: bool = Field(default=False, description="route the next such ticket in this area the same way")
+    area: Literal["street", "district"] = Field(default="street", description="where a saved rule applies")
+
+
+class IssueRuling(IssueRulingFields):
     actor: Actor
     lead: str
     cooperating: list[str] = Field(default=[], max_length=20)
-    reason: str = Field(min_length=2, max_length=2000)
-    save_as_rule: bool = False
-    area: Literal["street", "district"] = Field(default="street", description="where a saved rule applies")
 
 
 class ResponsibilityRule(BaseModel):

@@ -3,7 +3,7 @@ answer of the other side means for Temporal (retry or not), what the read model 
 goes over the wire, and what never reaches a log."""
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -16,8 +16,8 @@ from activities.callback import CallbackActivities
 from activities.delivery import DeliveryActivities
 from activities.gateway import Http
 from activities.notify import NotifyActivities
-from domain.contracts import CallbackRequest, CitizenNotice, Delivery, DeliveryKind, WorkOrder
 from catalog.cities import load_directory
+from domain.contracts import CallbackRequest, CitizenNotice, Delivery, DeliveryKind, WorkOrder
 from domain.vocabulary import Kind, Urgency
 from readmodel import db
 from readmodel.tables import DeliveryRow, UnitRow
@@ -48,7 +48,7 @@ def delivery(kind=DeliveryKind.work_order, unit=DEPT, sequence=1) -> Delivery:
         number="20261122000042", category="urban.street_vendor", kind=Kind.complaint, urgency=Urgency.normal,
         enterprise=False, description="烧烤摊占道经营", address="团岛二路12号", district="qd.shinan", street=STREET,
         citizen_name="王女士", citizen_phone=PHONE, lead_unit=STREET, supervisor_unit=DEPT,
-        deadline=datetime(2026, 11, 29, 3, 0, tzinfo=timezone.utc),
+        deadline=datetime(2026, 11, 29, 3, 0, tzinfo=UTC),
     )  # fmt: skip
     return Delivery(
         ticket="20261122000042", workflow_id="ticket-20261122000042", sequence=sequence, unit=unit, kind=kind,

@@ -49,7 +49,7 @@ async def serve(env, settings: Settings):
     q = task_queue()
     settings = settings.model_copy(update={"task_queue": q})
     async with build_worker(env.client, settings, q):
-        async with serve_app(create_app(settings, client=env.client, reconcile=False)) as url:
+        async with serve_app(create_app(settings, client=env.client)) as url:
             async with httpx.AsyncClient(base_url=url, timeout=30) as http:
                 yield Api(http, settings, env.client)
 

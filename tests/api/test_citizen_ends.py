@@ -173,7 +173,7 @@ async def test_the_citizen_looks_up_and_rates_online_and_a_wrong_phone_learns_no
     from tests.simulated import free_port, serve
 
     away = api.settings.model_copy(update={"temporal_address": f"127.0.0.1:{free_port()}", "task_queue": task_queue()})
-    async with serve(create_app(away, reconcile=False)) as url, httpx.AsyncClient(base_url=url, timeout=30) as http:
+    async with serve(create_app(away)) as url, httpx.AsyncClient(base_url=url, timeout=30) as http:
         r = await http.post(f"{public}/lookup", json={"phone": phone})
         assert r.status_code == 200, r.text
         assert (r.json()["outcome"], r.json()["reply"], r.json()["can_rate"]) == ("rated_online", "城管已取缔占道烧烤摊", False)
@@ -195,7 +195,7 @@ async def test_guessing_phones_is_stopped_for_every_api_replica(api):
     other = fresh()
     other_number = (await _ticket(api, other)).json()["number"]
     public = f"/public/tickets/{number}/lookup"
-    async with serve(create_app(api.settings, client=api.client, reconcile=False)) as url:
+    async with serve(create_app(api.settings, client=api.client)) as url:
         async with httpx.AsyncClient(base_url=url, timeout=30) as replica:
             for i in range(10):
                 http = api.http if i % 2 else replica

@@ -5,7 +5,7 @@ dispatched ticket must end closed through the callback loop or be visibly waitin
 
 import tomllib
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -34,7 +34,7 @@ async def desk(dev_env, settings, api_database):
             "sms_endpoint": f"{sim.url}/sms/messages", "emergency_endpoint": f"{sim.url}/emergency/transfers",
         })  # fmt: skip
         async with build_worker(dev_env.client, worker_settings, settings.task_queue):
-            async with serve(create_app(settings, client=dev_env.client, reconcile=False)) as url:
+            async with serve(create_app(settings, client=dev_env.client)) as url:
                 async with httpx.AsyncClient(base_url=url, timeout=30) as http:
                     yield Api(http, settings, dev_env.client), sim
 
@@ -54,7 +54,7 @@ def body_of(r: dict) -> dict:
 async def test_a_day_of_mixed_requests_each_takes_its_path_and_dispatched_ones_reach_the_callback(desk):
     api, sim = desk
     intake, center, supervisor = api.auth("intake"), api.auth("center"), api.auth("supervisor")
-    began = datetime.now(timezone.utc)
+    began = datetime.now(UTC)
 
     async def live(number):
         return (await api.http.get(f"/tickets/{number}", headers=center)).json()

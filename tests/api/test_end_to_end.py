@@ -3,6 +3,7 @@ and a callback operator do with a ticket."""
 
 import random
 import uuid
+from datetime import timedelta
 
 from sqlmodel import select
 
@@ -12,6 +13,7 @@ from readmodel import db
 from readmodel.tables import IntakeRequestRow
 from tests.eventually import assert_eventually
 from tests.finish import quiet
+from worker import reconciling
 
 LEAD = "qd.shinan.badaxia"
 
@@ -192,7 +194,8 @@ async def test_a_ticket_recorded_before_a_crash_is_started_by_the_reconciler(api
         {**body, "address": {**body["address"], "district": "qd.shinan", "street": "qd.shinan.badaxia"}}
     )
     finder = intake.repeat_finder(api.settings, body)
-    row, inp, created = intake._reserve(api.settings.database_url, str(uuid.uuid4()), body, "intake", finder)
+    with db.session(api.settings.database_url) as session:
+        row, inp, created = intake._reserve(session, str(uuid.uuid4()), body, "intake", finder)
     assert created and isinstance(inp, TicketInput)
     started = await intake.reconcile(api.client, api.settings, older_than=__import__("datetime").timedelta(0))
     assert started == 1
@@ -201,3 +204,23 @@ async def test_a_ticket_recorded_before_a_crash_is_started_by_the_reconciler(api
     with db.session(api.settings.database_url) as session:
         saved = session.exec(select(IntakeRequestRow).where(IntakeRequestRow.number == row.number)).one()
         assert saved.started_at is not None and saved.payload_json is None
+
+
+async def test_the_reconciler_beside_the_worker_starts_what_a_dead_api_recorded(api):
+    # The API wrote the intake row and died; the worker process's reconciler loop finishes it.
+    body = fresh()
+    body = intake.IntakeBody.model_validate(
+        {**body, "address": {**body["address"], "district": "qd.shinan", "street": "qd.shinan.badaxia"}}
+    )
+    with db.session(api.settings.database_url) as session:
+        row, _, _ = intake._reserve(session, str(uuid.uuid4()), body, "intake", intake.repeat_finder(api.settings, body))
+
+    async def recovered():
+        with db.session(api.settings.database_url) as session:
+            saved = session.exec(select(IntakeRequestRow).where(IntakeRequestRow.number == row.number)).one()
+        return saved.started_at is not None
+
+    async with reconciling(api.client, api.settings, every=timedelta(milliseconds=200), older_than=timedelta(0)):
+        await eventually(recovered)
+    handle = api.client.get_workflow_handle(f"ticket-{row.number}")
+    assert (await handle.describe()).status.name == "RUNNING"

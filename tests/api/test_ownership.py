@@ -2,7 +2,7 @@
 
 from datetime import timedelta
 
-from tests.api.test_end_to_end import fresh
+from tests.api.test_end_to_end import create, eventually, fresh
 
 STREET = "qd.shinan.badaxia"
 
@@ -59,3 +59,36 @@ async def test_return_consultation_ruling_over_http(api_in_skipped_time, time_en
          "ticket": number, "ruled_by": "leader:tester", "reason": "城管主办，街道协办"}
     ]  # fmt: skip
     assert (await api.http.get("/responsibility-rules", headers=street)).status_code == 403
+
+
+async def test_the_lead_confirms_a_cooperating_units_part_that_was_not_reported(api):
+    """`parts_done` on complete: the lead names the cooperating units whose part is done."""
+    street, urban = api.auth("unit", STREET), api.auth("unit", "qd.dept.urban")
+    number = (await create(api)).json()["number"]
+
+    async def dispatched():
+        r = await api.http.get(f"/tickets/{number}", headers=street)
+        return r.status_code == 200 and r.json()["stage"] == "dispatch"
+
+    await eventually(dispatched)
+    body = {"lead": STREET, "cooperating": ["市城管局", "qd.dept.market"], "reason": "街道主办，城管、市场监管协办"}
+    r = await api.http.post(f"/tickets/{number}/ruling", headers=api.auth("leader"), json=body)
+    assert r.status_code == 200, r.text
+    assert (await api.http.post(f"/tickets/{number}/acknowledge", headers=street)).status_code == 200
+    assert (await api.http.post(f"/tickets/{number}/acknowledge", headers=urban)).status_code == 200
+    r = await api.http.post(f"/tickets/{number}/report", headers=urban, json={"report": "城管已清理占道摊点"})
+    assert r.status_code == 200, r.text
+
+    done = {"result": "resolved", "reply": "街道联合城管、市场监管已清理"}
+    r = await api.http.post(f"/tickets/{number}/complete", headers=street, json=done | {"parts_done": ["火星局"]})
+    assert r.status_code == 422 and "unknown unit" in r.json()["detail"]
+    not_cooperating = {"parts_done": ["qd.dept.housing"]}
+    r = await api.http.post(f"/tickets/{number}/complete", headers=street, json=done | not_cooperating)
+    assert r.status_code == 422 and "not cooperating units" in r.json()["detail"], r.text
+    # 市场监管局 never reported: the lead confirms its part (by name) along with the city management's.
+    parts = {"parts_done": ["qd.dept.urban", "青岛市市场监督管理局"]}
+    r = await api.http.post(f"/tickets/{number}/complete", headers=street, json=done | parts)
+    assert r.status_code == 200, r.text
+    state = (await api.http.get(f"/tickets/{number}", headers=api.auth("center"))).json()
+    assert state["completion"]["parts_done"] == ["qd.dept.urban", "qd.dept.market"]
+    assert state["cooperating"]["qd.dept.market"]["report"] is None

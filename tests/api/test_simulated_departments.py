@@ -28,7 +28,7 @@ async def stack(dev_env, settings, api_database):
     """API, simulator (answering through that API), units seeded to reach the simulator, and a
     worker whose callback channel and SMS provider are the simulator."""
     settings = settings.model_copy(update={"task_queue": task_queue(), "database_url": api_database})
-    app = create_app(settings, client=dev_env.client, reconcile=False)
+    app = create_app(settings, client=dev_env.client)
     async with serve(app) as api_url:
         sim_settings = simulator_settings(
             settings, simulator_api_url=api_url, simulator_unsatisfied_rate=0.3, simulator_extension_rate=0.3

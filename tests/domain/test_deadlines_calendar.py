@@ -4,14 +4,14 @@
 Spring Festival off Feb 15-23, make-up Saturdays Feb 14 and Feb 28; National Day off Oct 1-7,
 make-up Sunday Sep 20 and Saturday Oct 10 (Mid-Autumn off Sep 25-27)."""
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from domain.deadlines.calendar import CHINA_TZ, WorkCalendar
 from catalog.calendar import build_calendar
+from domain.deadlines.calendar import CHINA_TZ, WorkCalendar
 
-UTC = timezone.utc
+UTC = UTC
 
 
 def local(y, m, d, hh=10, mm=0) -> datetime:

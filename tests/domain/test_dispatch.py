@@ -1,9 +1,9 @@
 import pytest
 
-from domain.directory import Directory
 from catalog.cities import load_directory
-from domain.errors import Refusal, RefusalKind
+from domain.directory import Directory
 from domain.dispatch import resolve_address, route, unit_info
+from domain.errors import Refusal, RefusalKind
 from domain.ownership.ruling import ResponsibilityRule
 from domain.ticket import Address
 

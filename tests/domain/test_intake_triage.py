@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from catalog.cities import CITIES_DIR
+from catalog.cities import CITIES_DIR, load_lists
 from domain.intake.textsearch import TextIndex
 from domain.intake.triage import (
     Article,
@@ -16,7 +16,6 @@ from domain.intake.triage import (
     emergency_hints,
     suggest,
 )
-from catalog.cities import load_lists
 from domain.vocabulary import Kind
 
 DAY = Path(__file__).parents[1] / "data" / "day_of_requests.toml"

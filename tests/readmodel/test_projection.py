@@ -1,16 +1,16 @@
 """The read model follows the workflow: newest state wins, retries change nothing, no PII."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import inspect
 from sqlmodel import select
 
-from readmodel.deliveries import record_delivery
 from activities.projection import ProjectionActivities
 from domain.contracts import Delivery, DeliveryKind, Projection
 from domain.ticket import TicketState
 from domain.vocabulary import Stage
 from readmodel import db
+from readmodel.deliveries import record_delivery
 from readmodel.tables import DeliveryRow, TicketRow, TicketUnitRow
 from tests.factories import ticket_input
 
@@ -21,7 +21,7 @@ def state(version: int, stage: Stage, lead: str = "qd.shinan.badaxia", coordinat
         number="20261122000042",
         workflow_id="ticket-20261122000042",
         request=inp.request,
-        received_at=datetime(2026, 11, 22, tzinfo=timezone.utc),
+        received_at=datetime(2026, 11, 22, tzinfo=UTC),
         stage=stage,
         lead_unit=lead,
         supervisor_unit="qd.dept.urban",

@@ -3,7 +3,7 @@ one action per key), behaves like department staff and citizens through the prod
 answered by a stand-in that records the calls), and injects faults on demand."""
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import httpx
 import pytest
@@ -45,7 +45,7 @@ def work_order(sequence: int = 1, kind: str = "work_order") -> dict:
         number=NUMBER, category="market.prepaid_card", kind=Kind.complaint, urgency=Urgency.normal,
         enterprise=False, description="健身房跑路，预付卡无法退费", address="香港中路10号", district="qd.shinan",
         street="qd.shinan.badaxia", citizen_name="王女士", citizen_phone="13800138000", lead_unit=UNIT,
-        supervisor_unit=UNIT, deadline=datetime(2026, 11, 29, tzinfo=timezone.utc),
+        supervisor_unit=UNIT, deadline=datetime(2026, 11, 29, tzinfo=UTC),
     )  # fmt: skip
     return WorkOrderDelivery(ticket=NUMBER, sequence=sequence, unit=UNIT, kind=kind, work_order=wo).model_dump(
         mode="json"

@@ -10,6 +10,7 @@ from domain.handling import Acknowledge, Complete, ProgressNote
 from domain.ticket import Actor, CallbackAnswer, TicketInput, TicketState, TicketSummary
 from domain.vocabulary import HandlingResult, Role, Satisfaction, Stage
 from tests.eventually import assert_eventually
+from workflows.consultation import ConsultationWorkflow
 from workflows.ticket import TicketWorkflow
 
 CENTER = Actor(role=Role.center, user="回访员")
@@ -47,8 +48,12 @@ async def progress(handle: WorkflowHandle, unit_id: str, note: str, contacted: b
     )
 
 
-async def complete(handle: WorkflowHandle, unit_id: str, reply: str = "已到现场处理，摊贩已清理", result=HandlingResult.resolved):
-    return await handle.execute_update(TicketWorkflow.complete, Complete(actor=unit(unit_id), result=result, reply=reply))
+async def complete(
+    handle: WorkflowHandle, unit_id: str, reply: str = "已到现场处理，摊贩已清理", result=HandlingResult.resolved
+):
+    return await handle.execute_update(
+        TicketWorkflow.complete, Complete(actor=unit(unit_id), result=result, reply=reply)
+    )
 
 
 async def answer(handle: WorkflowHandle, reached=True, resolved=True, satisfaction=Satisfaction.satisfied, comment=""):
@@ -82,38 +87,44 @@ async def search_attribute(handle: WorkflowHandle, name: str):
 async def whistle(handle: WorkflowHandle, unit_id: str, units: dict[str, str], reason: str = "需要相关部门联合执法"):
     from domain.deadlines.escalation import Whistle
 
-    return await handle.execute_update("whistle", Whistle(actor=unit(unit_id), units=units, reason=reason), result_type=TicketSummary)
+    return await handle.execute_update(TicketWorkflow.whistle, Whistle(actor=unit(unit_id), units=units, reason=reason))
 
 
 async def request_escalation(handle: WorkflowHandle, actor: Actor, reason: str = "涉及多个部门，街道无法协调"):
     from domain.deadlines.escalation import EscalationRequest
 
-    return await handle.execute_update("request_escalation", EscalationRequest(actor=actor, reason=reason), result_type=TicketSummary)
+    return await handle.execute_update(TicketWorkflow.request_escalation, EscalationRequest(actor=actor, reason=reason))
 
 
 async def urge(handle: WorkflowHandle, actor: Actor, note: str = "请尽快办理并反馈"):
     from domain.deadlines.escalation import UrgeAction
 
-    return await handle.execute_update("urge", UrgeAction(actor=actor, note=note), result_type=TicketSummary)
+    return await handle.execute_update(TicketWorkflow.urge, UrgeAction(actor=actor, note=note))
 
 
 async def ask_extension(handle: WorkflowHandle, unit_id: str, by: str, reason: str = "需协调产权单位，工期较长"):
     from domain.deadlines.extension import AskExtension
 
-    return await handle.execute_update("request_extension", AskExtension(actor=unit(unit_id), by=by, reason=reason), result_type=TicketSummary)
+    return await handle.execute_update(
+        TicketWorkflow.request_extension, AskExtension(actor=unit(unit_id), by=by, reason=reason)
+    )
 
 
 async def decide_extension(handle: WorkflowHandle, approve: bool, note: str = ""):
     from domain.deadlines.extension import DecideExtension
 
-    return await handle.execute_update("decide_extension", DecideExtension(actor=CENTER, approve=approve, note=note), result_type=TicketSummary)
+    return await handle.execute_update(
+        TicketWorkflow.decide_extension, DecideExtension(actor=CENTER, approve=approve, note=note)
+    )
 
 
 async def ask_return(handle: WorkflowHandle, unit_id: str, reason: str = "非本单位职责", suggested: str | None = None):
     from domain.ownership.returns import AskReturn
 
     return await handle.execute_update(
-        "request_return", AskReturn(actor=unit(unit_id), reason=reason, suggested_unit=suggested), result_type=TicketSummary
+        "request_return",
+        AskReturn(actor=unit(unit_id), reason=reason, suggested_unit=suggested),
+        result_type=TicketSummary,
     )
 
 
@@ -121,21 +132,25 @@ async def decide_return(handle: WorkflowHandle, approve: bool, to: str | None = 
     from domain.ownership.returns import DecideReturn
 
     return await handle.execute_update(
-        "decide_return", DecideReturn(actor=CENTER, approve=approve, reassign_to=to, note=note), result_type=TicketSummary
+        "decide_return",
+        DecideReturn(actor=CENTER, approve=approve, reassign_to=to, note=note),
+        result_type=TicketSummary,
     )
 
 
 async def dispute(handle: WorkflowHandle, unit_id: str, reason: str = "确非我单位职责，申请会商"):
     from domain.ownership.returns import DisputeReturn
 
-    return await handle.execute_update("dispute_return", DisputeReturn(actor=unit(unit_id), reason=reason), result_type=TicketSummary)
+    return await handle.execute_update(TicketWorkflow.dispute_return, DisputeReturn(actor=unit(unit_id), reason=reason))
 
 
 async def open_consultation(handle: WorkflowHandle, candidates: list[str], reason: str = "职责不清，一键会商"):
     from domain.ownership.consultation import OpenConsultation
 
     return await handle.execute_update(
-        "open_consultation_now", OpenConsultation(actor=CENTER, candidates=candidates, reason=reason), result_type=TicketSummary
+        "open_consultation_now",
+        OpenConsultation(actor=CENTER, candidates=candidates, reason=reason),
+        result_type=TicketSummary,
     )
 
 
@@ -144,13 +159,17 @@ async def answer_consultation(env, handle: WorkflowHandle, unit_id: str, answer:
 
     s = await state(handle)
     child = env.client.get_workflow_handle(s.open_consultation.workflow_id)
-    return await child.execute_update("answer", Answer(actor=unit(unit_id), answer=answer, reason=reason))
+    return await child.execute_update(
+        ConsultationWorkflow.answer, Answer(actor=unit(unit_id), answer=answer, reason=reason)
+    )
 
 
 LEADER = Actor(role=Role.leader, user="分管副主任")
 
 
-async def rule(handle: WorkflowHandle, lead: str, cooperating: list[str], save: bool = False, reason: str = "按属地和行业职责确定"):
+async def rule(
+    handle: WorkflowHandle, lead: str, cooperating: list[str], save: bool = False, reason: str = "按属地和行业职责确定"
+):
     from domain.ownership.ruling import IssueRuling
 
     return await handle.execute_update(
@@ -163,7 +182,7 @@ async def rule(handle: WorkflowHandle, lead: str, cooperating: list[str], save: 
 async def report_part(handle: WorkflowHandle, unit_id: str, text: str = "已完成本单位负责部分"):
     from domain.handling import ReportPart
 
-    return await handle.execute_update("report_part", ReportPart(actor=unit(unit_id), report=text), result_type=TicketSummary)
+    return await handle.execute_update(TicketWorkflow.report_part, ReportPart(actor=unit(unit_id), report=text))
 
 
 async def follow_up(handle: WorkflowHandle, handled: bool, note: str = "119已出警，明火已扑灭", actor: Actor = CENTER):

@@ -14,7 +14,6 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from core.settings import Settings
-from workflows.search_attributes import register_search_attributes
 from domain.vocabulary import Satisfaction
 from readmodel import db
 from tests.conftest import BIN
@@ -22,6 +21,7 @@ from tests.eventually import assert_eventually
 from tests.factories import ticket_input
 from tests.workflows import drive
 from worker import build_worker
+from workflows.search_attributes import register_search_attributes
 
 HERE = Path(__file__).parent / "histories"
 LEAD = "qd.shinan.badaxia"

@@ -1,7 +1,7 @@
 """Deadlines as each city's pack has them, on the statutory calendar, on the time-skipping
 server started at chosen dates (libfaketime)."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import pytest_asyncio
@@ -24,7 +24,7 @@ def end_of(y, m, d) -> datetime:
 
 
 # Monday 2 November 2026, 09:00 in Beijing: an ordinary working week.
-MONDAY = local(2026, 11, 2, 9, 0).astimezone(timezone.utc)
+MONDAY = local(2026, 11, 2, 9, 0).astimezone(UTC)
 
 
 @pytest_asyncio.fixture(scope="module")
@@ -138,7 +138,7 @@ async def test_enterprise_clocks_fire_and_are_met_by_the_unit(monday_env, settin
     ],
 )
 async def test_working_day_deadlines_across_the_holidays(settings, dispatched, due, why):
-    async with time_env_at(dispatched.astimezone(timezone.utc)) as env:
+    async with time_env_at(dispatched.astimezone(UTC)) as env:
         q = task_queue()
         async with build_worker(env.client, settings, q):
             h = await drive.start(env, q, ticket_input(policy_pack="jinan"))
@@ -150,7 +150,7 @@ async def test_working_day_deadlines_across_the_holidays(settings, dispatched, d
 
 async def test_a_deadline_beyond_the_official_calendar_is_estimated(settings):
     # 15 December 2026 + 15 working days lands in 2027, for which chinese-calendar has no data yet.
-    async with time_env_at(local(2026, 12, 15, 10, 0).astimezone(timezone.utc)) as env:
+    async with time_env_at(local(2026, 12, 15, 10, 0).astimezone(UTC)) as env:
         q = task_queue()
         async with build_worker(env.client, settings, q):
             h = await drive.start(env, q, ticket_input(policy_pack="sichuan", kind=Kind.complaint))

@@ -8,8 +8,8 @@ from sqlmodel import select
 from temporalio.client import WorkflowUpdateFailedError
 
 from domain.intake.merge import MergeAppeal
-from domain.ticket import Actor, Citizen
 from domain.intake.triage import EmergencyService, TriageOverride, TriagePath
+from domain.ticket import Actor, Citizen
 from domain.vocabulary import Channel, Kind, Outcome, Role, Stage
 from readmodel import db, knowledge
 from readmodel.tables import DeliveryRow, TicketRow

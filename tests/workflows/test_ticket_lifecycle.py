@@ -3,8 +3,8 @@
 from datetime import timedelta
 
 import pytest
-from temporalio.api.enums.v1 import EventType
 from sqlmodel import select
+from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
