@@ -2,7 +2,8 @@
 
 from datetime import timedelta
 
-from tests.api.test_end_to_end import create, eventually, fresh
+from tests.api.test_end_to_end import create, fresh
+from tests.eventually import assert_eventually
 
 STREET = "qd.shinan.badaxia"
 
@@ -68,9 +69,9 @@ async def test_the_lead_confirms_a_cooperating_units_part_that_was_not_reported(
 
     async def dispatched():
         r = await api.http.get(f"/tickets/{number}", headers=street)
-        return r.status_code == 200 and r.json()["stage"] == "dispatch"
+        assert r.status_code == 200 and r.json()["stage"] == "dispatch", r.text
 
-    await eventually(dispatched)
+    await assert_eventually(dispatched)
     body = {"lead": STREET, "cooperating": ["市城管局", "qd.dept.market"], "reason": "街道主办，城管、市场监管协办"}
     r = await api.http.post(f"/tickets/{number}/ruling", headers=api.auth("leader"), json=body)
     assert r.status_code == 200, r.text
