@@ -11,6 +11,13 @@ from readmodel import db
 from readmodel.tables import TicketReturnRow, TicketRow, TicketUnitRow, utcnow
 
 
+# What the assessment reads of a ticket (TicketFacts declares them once).
+ASSESSMENT_FACTS = {
+    "first_responsible_unit", "community", "acknowledged_at", "completed_at",
+    "acknowledged_on_time", "contacted_on_time", "completed_on_time",
+}  # fmt: skip
+
+
 class ProjectionActivities:
     def __init__(self, settings: Settings):
         self.settings = settings
@@ -57,6 +64,7 @@ class ProjectionActivities:
                 satisfaction=s.assessed_satisfaction or (last.satisfaction.value if last else None),
                 received_at=s.received_at,
                 closed_at=s.closed_at,
+                **s.flat().model_dump(include=ASSESSMENT_FACTS),
                 updated_at=utcnow(),
                 version=s.version,
                 state_json=s.model_dump_json(),
