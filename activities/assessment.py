@@ -77,7 +77,8 @@ class AssessmentActivities:
 
     def _delivered(self, warning: int, unit: str) -> None:
         with db.session(self.settings.database_url) as session:
-            row = session.get(EarlyWarningRow, warning)
+            # Both recipients' deliveries finish at once: lock the row (PostgreSQL) so neither is lost.
+            row = session.get(EarlyWarningRow, warning, with_for_update=True)
             if row is not None and unit not in row.delivered_to:
                 row.delivered_to = [*row.delivered_to, unit]
                 session.add(row)

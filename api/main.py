@@ -11,6 +11,7 @@ from temporalio.client import Client
 from api import errors, intake
 from api.deps import TemporalConnection
 from api.routes import (
+    assessment,
     callback,
     deadlines,
     delivery,
@@ -61,6 +62,7 @@ def create_app(settings: Settings | None = None, client: Client | None = None, r
     ):  # fmt: skip
         app.include_router(module.router)
     app.include_router(ownership.rules_router)
+    app.include_router(assessment.router)
     return app
 
 

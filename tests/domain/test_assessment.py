@@ -32,7 +32,9 @@ def test_periods_are_beijing_calendar_periods():
     assert Period.parse("2026-W47").first == date(2026, 11, 16)
     assert Period.parse("2026-Q4").previous().label == "2026-Q3"
     # 23:30 UTC on the 30th is already 1 December in Beijing: the last complete month is November.
-    assert Period.last_complete(PeriodKind.month, datetime(2026, 11, 30, 23, 30, tzinfo=timezone.utc)).label == "2026-11"
+    assert (
+        Period.last_complete(PeriodKind.month, datetime(2026, 11, 30, 23, 30, tzinfo=timezone.utc)).label == "2026-11"
+    )
     assert Period.last_complete(PeriodKind.day, datetime(2026, 11, 22, 17, tzinfo=timezone.utc)).label == "2026-11-22"
     with pytest.raises(ValueError):
         Period.parse("November")
@@ -56,8 +58,19 @@ def test_community_of_an_address():
 
 
 def test_rates_come_from_their_sources_and_weights_share_out_a_missing_rate():
-    c = Counts(unit="u", assessed=20, previous=25, response_met=18, response_due=20, resolved=12, resolution_asked=16,
-               satisfied=14, satisfaction_asked=16, on_time=19, completion_due=20)
+    c = Counts(
+        unit="u",
+        assessed=20,
+        previous=25,
+        response_met=18,
+        response_due=20,
+        resolved=12,
+        resolution_asked=16,
+        satisfied=14,
+        satisfaction_asked=16,
+        on_time=19,
+        completion_due=20,
+    )
     r = rates(c)
     assert r == {"response": 0.9, "resolution": 0.75, "satisfaction": 0.875, "on_time": 0.95, "decline": 0.2}
     beijing = {"response": 0.30, "resolution": 0.35, "satisfaction": 0.35}
@@ -85,7 +98,9 @@ def test_ranking_needs_the_minimum_sample_and_shows_the_change():
     rule = AssessmentRule(min_sample=10)
 
     def s(unit, assessed, met):
-        return score(Counts(unit=unit, assessed=assessed, response_met=met, response_due=assessed), unit, Group.street, rule)
+        return score(
+            Counts(unit=unit, assessed=assessed, response_met=met, response_due=assessed), unit, Group.street, rule
+        )
 
     tiny = s("tiny", 3, 3)  # 100 % on 3 tickets
     ranked = rank([s("a", 50, 40), s("b", 50, 45), tiny, s("c", 20, 18)], rule.min_sample)

@@ -42,8 +42,14 @@ def test_three_rates_decline_and_on_time_with_their_tickets(settings):
     late = add(url, [ticket_row(DAY, contacted_on_time=False, completed_on_time=False) for _ in range(2)])
     unresolved = add(url, [ticket_row(DAY, resolved=False, satisfaction="unsatisfied")])
     basically = add(url, [ticket_row(DAY, satisfaction="basically_satisfied")])
-    undecided = add(url, [ticket_row(DAY, contacted_on_time=None, resolved=None, satisfaction=None,
-                                     completed_on_time=None, stage="handling")])
+    undecided = add(
+        url,
+        [
+            ticket_row(
+                DAY, contacted_on_time=None, resolved=None, satisfaction=None, completed_on_time=None, stage="handling"
+            )
+        ],
+    )
     good = add(url, [ticket_row(DAY + timedelta(hours=i)) for i in range(7)])
     add(url, [ticket_row(NOV.previous().start + timedelta(days=1)) for _ in range(16)])  # October: 16
     add(url, [ticket_row(DAY, lead_unit=None, intake_path="direct_answer")])  # answered at once: not assessed
@@ -61,7 +67,9 @@ def test_three_rates_decline_and_on_time_with_their_tickets(settings):
     assert drill(url, Group.street, "qd.shinan.badaxia", "response", "counted") == set(unresolved + basically + good)
     assert drill(url, Group.street, "qd.shinan.badaxia", "satisfaction", "counted") >= set(basically)
     assert drill(url, Group.street, "qd.shinan.badaxia", "resolution", "missed") == set(unresolved)
-    assert drill(url, Group.street, "qd.shinan.badaxia", "volume") == set(late + unresolved + basically + undecided + good)
+    assert drill(url, Group.street, "qd.shinan.badaxia", "volume") == set(
+        late + unresolved + basically + undecided + good
+    )
     assert drill(url, Group.street, "qd.shinan.badaxia", "overdue") == set(late)
     # The district answers for its area: the same tickets.
     assert figures(url, Group.district, "qd.shinan").assessed == 12
@@ -73,8 +81,15 @@ def test_a_ticket_ruled_out_after_review_leaves_every_figure(settings):
     add(url, [ticket_row(DAY) for _ in range(3)])
     assert figures(url, Group.street, "qd.shinan.badaxia").rates["satisfaction"] == 0.75
     with db.session(url) as session:
-        session.add(AssessmentExclusionRow(number=bad, reason="enterprise_clearing", note="经核查投诉不实，为企正名",
-                                           decided_by="center:张科长", decided_at=DAY))
+        session.add(
+            AssessmentExclusionRow(
+                number=bad,
+                reason="enterprise_clearing",
+                note="经核查投诉不实，为企正名",
+                decided_by="center:张科长",
+                decided_at=DAY,
+            )
+        )
         session.commit()
     s = figures(url, Group.street, "qd.shinan.badaxia")
     assert s.assessed == 3 and s.rates["satisfaction"] == 1.0
@@ -84,8 +99,13 @@ def test_a_ticket_ruled_out_after_review_leaves_every_figure(settings):
 
 def test_departments_answer_for_what_they_supervise_and_what_they_lead(settings):
     url = settings.database_url
-    supervised = add(url, [ticket_row(DAY, supervisor_unit="qd.dept.water", lead_unit="qd.util.water",
-                                      category="water.supply") for _ in range(3)])
+    supervised = add(
+        url,
+        [
+            ticket_row(DAY, supervisor_unit="qd.dept.water", lead_unit="qd.util.water", category="water.supply")
+            for _ in range(3)
+        ],
+    )
     led = add(url, [ticket_row(DAY, supervisor_unit="qd.dept.urban", lead_unit="qd.dept.water") for _ in range(2)])
     s = figures(url, Group.department, "qd.dept.water")
     assert s.assessed == 5
@@ -102,8 +122,13 @@ def test_ranking_with_minimum_sample_and_the_change_since_last_month(settings):
     add(url, [ticket_row(oct_day, contacted_on_time=i < 5) for i in range(10)])
     add(url, [ticket_row(oct_day, street="qd.shinan.yunnanlu", lead_unit="qd.shinan.yunnanlu") for _ in range(10)])
     add(url, [ticket_row(DAY) for _ in range(10)])
-    add(url, [ticket_row(DAY, street="qd.shinan.yunnanlu", lead_unit="qd.shinan.yunnanlu", contacted_on_time=i < 5)
-              for i in range(10)])
+    add(
+        url,
+        [
+            ticket_row(DAY, street="qd.shinan.yunnanlu", lead_unit="qd.shinan.yunnanlu", contacted_on_time=i < 5)
+            for i in range(10)
+        ],
+    )
     add(url, [ticket_row(DAY, street="qd.shinan.zhongshanlu", lead_unit="qd.shinan.zhongshanlu") for _ in range(3)])
     with db.session(url) as session:
         ranked = assessment.ranking(session, DIRECTORY, Group.street, NOV, RULE)
@@ -116,8 +141,17 @@ def test_ranking_with_minimum_sample_and_the_change_since_last_month(settings):
 
 
 def _water(at, community="团岛社区", street="qd.shinan.badaxia"):
-    return ticket_row(at, category="water.supply", lead_unit="qd.util.water", supervisor_unit="qd.dept.water",
-                      street=street, community=community, stage="dispatch", resolved=None, satisfaction=None)
+    return ticket_row(
+        at,
+        category="water.supply",
+        lead_unit="qd.util.water",
+        supervisor_unit="qd.dept.water",
+        street=street,
+        community=community,
+        stage="dispatch",
+        resolved=None,
+        satisfaction=None,
+    )
 
 
 def test_twelve_water_complaints_in_one_community_raise_one_warning_a_normal_day_none(settings):
@@ -125,10 +159,17 @@ def test_twelve_water_complaints_in_one_community_raise_one_warning_a_normal_day
     now = datetime(2025, 11, 20, 10, tzinfo=timezone.utc)
     rule = RULE.surge
     # A normal day: the usual spread of requests over the day, a few water complaints here and there.
-    normal = [ticket_row(now - timedelta(minutes=37 * i), category=c, street=s, community=m)
-              for i, (c, s, m) in enumerate(
-                  [("urban.street_vendor", "qd.shinan.badaxia", None), ("water.supply", "qd.shinan.yunnanlu", "云南社区"),
-                   ("noise.construction", "qd.shinan.zhongshanlu", None)] * 13)]
+    normal = [
+        ticket_row(now - timedelta(minutes=37 * i), category=c, street=s, community=m)
+        for i, (c, s, m) in enumerate(
+            [
+                ("urban.street_vendor", "qd.shinan.badaxia", None),
+                ("water.supply", "qd.shinan.yunnanlu", "云南社区"),
+                ("noise.construction", "qd.shinan.zhongshanlu", None),
+            ]
+            * 13
+        )
+    ]
     add(url, normal)
     with db.session(url) as session:
         assert assessment.scan_surges(session, now, rule) == []
@@ -146,16 +187,22 @@ def test_twelve_water_complaints_in_one_community_raise_one_warning_a_normal_day
 
 def test_focus_candidates_and_the_trend_of_the_picked_topic(settings):
     url = settings.database_url
-    add(url, [ticket_row(DAY, category="labour.wage_arrears", repeat_count=1, satisfaction="unsatisfied")
-              for _ in range(10)])
+    add(
+        url,
+        [
+            ticket_row(DAY, category="labour.wage_arrears", repeat_count=1, satisfaction="unsatisfied")
+            for _ in range(10)
+        ],
+    )
     add(url, [ticket_row(DAY) for _ in range(12)])
     add(url, [ticket_row(NOV.next().start + timedelta(days=2), category="labour.wage_arrears") for _ in range(5)])
     with db.session(url) as session:
         candidates = assessment.focus_candidates(session, NOV, RULE)
         assert candidates[0]["category"] == "labour.wage_arrears"  # 10 + 2x10 repeats + 3x10 unsatisfied
         assert candidates[0]["score"] == 60 and candidates[1]["tickets"] == 12
-        focus = MonthlyFocusRow(month="2025-11", category="labour.wage_arrears", title="欠薪", picked_by="leader",
-                                picked_at=DAY)
+        focus = MonthlyFocusRow(
+            month="2025-11", category="labour.wage_arrears", title="欠薪", picked_by="leader", picked_at=DAY
+        )
         trend = {t["month"]: t for t in assessment.focus_trend(session, focus)}
     assert trend["2025-11"]["tickets"] == 10 and trend["2025-12"]["change_vs_focus_month"] == -0.5
 
@@ -187,16 +234,37 @@ def test_a_report_is_stored_and_renders_as_csv_and_xlsx(settings):
 def test_the_projection_writes_what_the_rates_count(settings):
     received = datetime(2026, 11, 22, 1, tzinfo=timezone.utc)
     inp = ticket_input(address={"district": "市南区", "street": "八大峡街道", "text": "团岛社区5号楼"})
-    s = TicketState(number="20261122000077", workflow_id="ticket-20261122000077", request=inp.request,
-                    received_at=received, stage=Stage.callback, lead_unit="qd.shinan.yunnanlu",
-                    first_responsible_unit="qd.shinan.badaxia", street_unit="qd.shinan.badaxia", version=1,
-                    acknowledged_at=received + timedelta(minutes=30))
+    s = TicketState(
+        number="20261122000077",
+        workflow_id="ticket-20261122000077",
+        request=inp.request,
+        received_at=received,
+        stage=Stage.callback,
+        lead_unit="qd.shinan.yunnanlu",
+        first_responsible_unit="qd.shinan.badaxia",
+        street_unit="qd.shinan.badaxia",
+        version=1,
+        acknowledged_at=received + timedelta(minutes=30),
+    )
     due = received + timedelta(hours=24)
     s.clocks = {
-        ClockName.contact.value: Clock(name=ClockName.contact, limit="24h", started_at=received, due_at=due,
-                                       warn_at=due, met_at=received + timedelta(hours=2)),
-        ClockName.completion.value: Clock(name=ClockName.completion, limit="24h", started_at=received, due_at=due,
-                                          warn_at=due, breached_at=due, met_at=due + timedelta(hours=3)),
+        ClockName.contact.value: Clock(
+            name=ClockName.contact,
+            limit="24h",
+            started_at=received,
+            due_at=due,
+            warn_at=due,
+            met_at=received + timedelta(hours=2),
+        ),
+        ClockName.completion.value: Clock(
+            name=ClockName.completion,
+            limit="24h",
+            started_at=received,
+            due_at=due,
+            warn_at=due,
+            breached_at=due,
+            met_at=due + timedelta(hours=3),
+        ),
     }
     ProjectionActivities(settings).project_ticket(Projection(state=s.masked(), citizen_key=None))
     with db.session(settings.database_url) as session:
