@@ -32,15 +32,21 @@ class IntakeRequestRow(SQLModel, table=True):
     result_json: str | None = Field(default=None, sa_column=Column(Text))  # the response a retry gets back
 
 
+# The columns a drill-down of the assessment filters on (readmodel/assessment.py).
+ASSESSED = ["number", "lead_unit", "contacted_on_time", "acknowledged_on_time", "resolved", "satisfaction",
+            "completed_on_time", "overdue"]  # fmt: skip
+
+
 class TicketRow(SQLModel, table=True):
     __tablename__ = "ticket"
     __table_args__ = (
         Index("ix_ticket_stage_deadline", "stage", "deadline"),
-        # The assessment aggregates one period per unit column, and scans a category in a place.
-        Index("ix_ticket_street_received", "street", "received_at"),
-        Index("ix_ticket_district_received", "district", "received_at"),
-        Index("ix_ticket_lead_received", "lead_unit", "received_at"),
-        Index("ix_ticket_supervisor_received", "supervisor_unit", "received_at"),
+        # The assessment aggregates one period per unit column, and scans a category in a place. On
+        # PostgreSQL the unit indexes carry what a drill-down filters on: an index-only scan.
+        Index("ix_ticket_street_received", "street", "received_at", postgresql_include=ASSESSED),
+        Index("ix_ticket_district_received", "district", "received_at", postgresql_include=ASSESSED),
+        Index("ix_ticket_lead_received", "lead_unit", "received_at", postgresql_include=[*ASSESSED, "supervisor_unit"]),
+        Index("ix_ticket_supervisor_received", "supervisor_unit", "received_at", postgresql_include=ASSESSED),
         Index("ix_ticket_category_street_received", "category", "street", "received_at"),
     )
 
@@ -229,7 +235,9 @@ class AssessmentReportRow(SQLModel, table=True):
     period_start: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
     period_end: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
     produced_by: str = Field(default="schedule", max_length=120)
-    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False, index=True))
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False, index=True)
+    )
     content_json: str = Field(sa_column=Column(Text, nullable=False))
 
 
