@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: up test test-postgres bench clean
+.PHONY: up test test-postgres bench bench-assessment clean
 
 up: $(VENV)/.installed
 	$(BIN)/hotline up
@@ -21,6 +21,10 @@ test-postgres: $(VENV)/.installed-dev
 
 bench: $(VENV)/.installed
 	HOTLINE_LOG_LEVEL=WARNING $(BIN)/hotline bench
+
+# The assessment on a synthetic month of a Qingdao-sized center (450,000 tickets) in PostgreSQL.
+bench-assessment: $(VENV)/.installed-dev
+	HOTLINE_LOG_LEVEL=WARNING $(BIN)/hotline bench-assessment
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)

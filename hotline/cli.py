@@ -8,7 +8,9 @@
     hotline seed                     load the city's units into the read model (idempotent)
     hotline department-api           print the department-system API contract (OpenAPI JSON)
     hotline setup-temporal           register the search attributes on a real cluster
-    hotline bench                    throughput of this machine, printed"""
+    hotline bench                    throughput of this machine, printed
+    hotline schedules                create (or update) the report and early-warning schedules
+    hotline bench-assessment         the assessment's queries on a synthetic month (450,000 tickets)"""
 
 import argparse
 import asyncio
@@ -122,6 +124,27 @@ def _bench(args) -> int:
     return 0
 
 
+def _schedules(_args) -> int:
+    from core.temporal import connect
+    from workflows.assessment import ensure_schedules
+
+    settings = get_settings()
+
+    async def run():
+        return await ensure_schedules(await connect(settings), settings)
+
+    created = asyncio.run(run())
+    print(f"schedules created: {', '.join(created) or 'none (all present; specs brought up to date)'}")
+    return 0
+
+
+def _bench_assessment(args) -> int:
+    from hotline.bench_assessment import main as bench
+
+    bench(tickets=args.tickets)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="hotline", description="12345 hotline ticket orchestration")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -143,6 +166,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--tickets", type=int, default=200)
     p.add_argument("--concurrency", type=int, default=20)
     p.set_defaults(func=_bench)
+    sub.add_parser("schedules", help="create the report and early-warning schedules").set_defaults(func=_schedules)
+    p = sub.add_parser("bench-assessment", help="time the assessment's queries on a synthetic month in PostgreSQL")
+    p.add_argument("--tickets", type=int, default=450_000)
+    p.set_defaults(func=_bench_assessment)
     p = sub.add_parser("token", help="mint a bearer token for local use")
     p.add_argument("--role", required=True, choices=[r.value for r in Role if r != Role.citizen])
     p.add_argument("--unit", help="unit id, for --role unit")
