@@ -6,7 +6,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: up demo lint test test-postgres bench clean
+.PHONY: up demo lint test test-postgres bench bench-assessment clean
 
 up: $(VENV)/.installed
 	$(BIN)/hotline up
@@ -33,6 +33,10 @@ demo: $(VENV)/.installed
 
 bench: $(VENV)/.installed
 	HOTLINE_LOG_LEVEL=WARNING $(BIN)/hotline bench
+
+# The assessment on a synthetic month of a Qingdao-sized center (450,000 tickets) in PostgreSQL.
+bench-assessment: $(VENV)/.installed-dev
+	HOTLINE_LOG_LEVEL=WARNING $(BIN)/hotline bench-assessment
 
 $(VENV)/bin/python:
 	@echo "Creating the virtual environment $(VENV) with $(PYTHON)..."

@@ -21,10 +21,11 @@ from api.intake import reconcile_forever
 from core.logging import configure_logging, get_logger
 from core.settings import Settings, get_settings
 from core.temporal import connect
+from workflows.assessment import AssessmentReportWorkflow, EarlyWarningWorkflow, ensure_schedules
 from workflows.consultation import ConsultationWorkflow
 from workflows.ticket import TicketWorkflow
 
-WORKFLOWS = [TicketWorkflow, ConsultationWorkflow]
+WORKFLOWS = [TicketWorkflow, ConsultationWorkflow, AssessmentReportWorkflow, EarlyWarningWorkflow]
 
 
 def build_worker(client: Client, settings: Settings, task_queue: str | None = None, **options) -> Worker:
@@ -59,6 +60,10 @@ async def run(settings: Settings) -> None:
     log = get_logger("worker")
     client = await connect(settings)
     worker = build_worker(client, settings)
+    try:  # reports and the early-warning scan (idempotent: every worker start checks them)
+        log.info("schedules in place", created=await ensure_schedules(client, settings))
+    except Exception as e:  # noqa: BLE001 — tickets must not wait for the reports; `hotline schedules` retries
+        log.error("could not create the assessment schedules", error=str(e))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -5,6 +5,7 @@ from core.settings import Settings
 
 
 def all_activities(settings: Settings) -> list:
+    from activities.assessment import AssessmentActivities
     from activities.callback import CallbackActivities
     from activities.delivery import DeliveryActivities
     from activities.emergency import EmergencyActivities
@@ -22,6 +23,7 @@ def all_activities(settings: Settings) -> list:
     notify = NotifyActivities(settings, http)
     ownership = OwnershipActivities(settings)
     emergency = EmergencyActivities(settings, http)
+    assessment = AssessmentActivities(settings, http)
     return [
         intake.decide_intake,
         delivery.deliver,
@@ -32,4 +34,7 @@ def all_activities(settings: Settings) -> list:
         ownership.resolve_units,
         ownership.save_responsibility_rule,
         emergency.transfer_emergency,
+        assessment.produce_report,
+        assessment.scan_surges,
+        assessment.deliver_warning,
     ]

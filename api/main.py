@@ -11,6 +11,7 @@ from temporalio.client import Client
 from api import errors
 from api.deps import TemporalConnection
 from api.routes import (
+    assessment,
     calendar,
     callback,
     deadlines,
@@ -62,6 +63,7 @@ def create_app(settings: Settings | None = None, client: Client | None = None) -
     ):  # fmt: skip
         app.include_router(module.router)
     app.include_router(ownership.rules_router)
+    app.include_router(assessment.router)
     return app
 
 

@@ -46,6 +46,7 @@ class DeliveryKind(StrEnum):
     notice = "notice"  # anything else a unit should know
     transfer = "transfer"  # to an emergency service (转紧急热线)
     callback = "callback"  # a callback request (回访) to the callback channel, not to a unit
+    early_warning = "early_warning"  # 未诉先办: a surge of requests in the unit's area or sector (not a ticket)
 
 
 class WorkOrder(BaseModel):

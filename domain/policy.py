@@ -167,14 +167,66 @@ class DeliveryRule(BaseModel):
     give_up_after: LimitField = Limit(amount=7, unit="days")
 
 
-class AssessmentRule(BaseModel):
-    """三率: the monthly scoring of each unit."""
+Rate = Literal["response", "resolution", "satisfaction", "on_time", "decline"]
+Fact = Literal["overdue", "urged", "repeat", "rehandled", "returned", "praise", "similar_growth"]
 
-    weights: dict[Literal["response", "resolution", "satisfaction"], float] = {
+
+class AssessmentItem(BaseModel):
+    """A plus or minus item (加分 / 减分项): `points` for each assessed ticket with the fact, capped
+    per unit and period; `similar_growth` counts once per 10 % growth of the unit's requests over
+    the last period (Weifang: 同类诉求增长率)."""
+
+    name: str
+    fact: Fact
+    points: float  # > 0 a plus item, < 0 a minus item
+    cap: float = Field(default=10.0, ge=0)  # at most this many points either way per unit and period
+    applies_to: Literal["locality", "supervisor", "both"] = "both"  # 双加双减: both, by default
+
+
+class SurgeRule(BaseModel):
+    """未诉先办: a surge is `min_count` or more requests of one category in one street or community
+    within `window`, and at least `ratio` times that place's own baseline for such a window
+    (its average over the `baseline` before). The scan runs every `scan_every`."""
+
+    window: LimitField = Limit(amount=2, unit="hours")
+    baseline: LimitField = Limit(amount=28, unit="days")
+    min_count: int = Field(default=8, ge=2)
+    ratio: float = Field(default=4.0, ge=1)
+    scan_every: LimitField = Limit(amount=10, unit="minutes")
+
+
+class FocusRule(BaseModel):
+    """每月一题: how the month's candidates are ranked (per category and district)."""
+
+    volume: float = 1.0
+    repeat: float = 2.0  # each merged repeat
+    unsatisfied: float = 3.0  # each unsatisfied answer
+    candidates: int = Field(default=10, ge=1)
+
+
+class AssessmentRule(BaseModel):
+    """三率 and the rest of the monthly exam: what each rate counts, the weights of the composite
+    score, plus and minus items, the minimum sample for a rank, surge thresholds, focus ranking."""
+
+    weights: dict[Rate, float] = {
         "response": 0.30,
         "resolution": 0.35,
         "satisfaction": 0.35,
     }
+    # response rate (响应率): which clock kept in time counts: contact (先行联系) or acknowledge (签收)
+    response_clock: Literal["contact", "acknowledge"] = "contact"
+    # satisfaction rate (满意率): the answers that count as satisfied
+    satisfied: list[Literal["satisfied", "basically_satisfied"]] = ["satisfied", "basically_satisfied"]
+    min_sample: int = Field(default=10, ge=1)  # fewer assessed tickets: listed, not ranked
+    items: list[AssessmentItem] = []
+    surge: SurgeRule = SurgeRule()
+    focus: FocusRule = FocusRule()
+
+    @model_validator(mode="after")
+    def _weights(self) -> "AssessmentRule":
+        if not self.weights or any(w < 0 for w in self.weights.values()) or sum(self.weights.values()) <= 0:
+            raise ValueError("assessment.weights must be non-negative and not all zero")
+        return self
 
 
 class PolicyRef(BaseModel):

@@ -6,6 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field, computed_field, field_validator, model_validator
 
+from domain.assessment import community_of, kept
 from domain.deadlines.calendar import WorkCalendar
 from domain.intake.triage import EmergencyService, TriageDecision, TriageOverride
 from domain.policy import ClockName, PolicyPack, PolicyRef
@@ -448,7 +449,18 @@ class TicketState(BaseModel):
             or (last.satisfaction.value if last and last.satisfaction else None),
             received_at=self.received_at,
             closed_at=self.closed_at,
+            first_responsible_unit=self.first_responsible_unit,
+            community=community_of(req.address.text),
+            acknowledged_at=self.acknowledged_at,
+            completed_at=self.completion.at if self.completion else None,
+            acknowledged_on_time=self._kept(ClockName.acknowledge),
+            contacted_on_time=self._kept(ClockName.contact),
+            completed_on_time=self._kept(ClockName.completion),
         )
+
+    def _kept(self, name: ClockName) -> bool | None:
+        c = self.clocks.get(name)
+        return kept(c.met_at, c.due_at, c.breached_at) if c else None
 
     def masked(self) -> "TicketState":
         """The state without the citizen's identity: for the read model and for views that
@@ -498,6 +510,13 @@ class TicketFacts(BaseModel):
     satisfaction: str | None
     received_at: datetime | None
     closed_at: datetime | None
+    first_responsible_unit: str | None = None  # 首派: for the first-dispatch accuracy
+    community: str | None = None  # 社区 of the address: the early warning's smallest area
+    acknowledged_at: datetime | None = None
+    completed_at: datetime | None = None
+    acknowledged_on_time: bool | None = None  # each clock the rates count: kept / missed / undecided
+    contacted_on_time: bool | None = None
+    completed_on_time: bool | None = None
 
 
 class TicketSummary(BaseModel):

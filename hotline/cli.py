@@ -11,7 +11,9 @@
     hotline calendar apply [--file calendar.toml]
                                      re-time open tickets with estimated deadlines on the official calendar
     hotline bench                    throughput of this machine, printed
-    hotline demo [--speed 60]        a working day of citizens' requests played into the running product"""
+    hotline demo [--speed 60]        a working day of citizens' requests played into the running product
+    hotline schedules                create (or update) the report and early-warning schedules
+    hotline bench-assessment         the assessment's queries on a synthetic month (450,000 tickets)"""
 
 import argparse
 import asyncio
@@ -222,6 +224,25 @@ def _demo(args) -> int:
     simulator = None if args.no_simulator else (args.simulator_url or settings.simulator_url)
     return demo(args.url or settings.api_url, simulator, settings.token_secret, args.speed, args.tickets,
                 args.settle, args.seed)  # fmt: skip
+def _schedules(_args) -> int:
+    from core.temporal import connect
+    from workflows.assessment import ensure_schedules
+
+    settings = get_settings()
+
+    async def run():
+        return await ensure_schedules(await connect(settings), settings)
+
+    created = asyncio.run(run())
+    print(f"schedules created: {', '.join(created) or 'none (all present; specs brought up to date)'}")
+    return 0
+
+
+def _bench_assessment(args) -> int:
+    from hotline.bench_assessment import main as bench
+
+    bench(tickets=args.tickets)
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -271,6 +292,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--note", default="", help="e.g. the State Council notice the schedule comes from")
     p.add_argument("--user", default="center", help="who applies it (for the timeline)")
     p.set_defaults(func=_calendar_apply)
+    sub.add_parser("schedules", help="create the report and early-warning schedules").set_defaults(func=_schedules)
+    p = sub.add_parser("bench-assessment", help="time the assessment's queries on a synthetic month in PostgreSQL")
+    p.add_argument("--tickets", type=int, default=450_000)
+    p.set_defaults(func=_bench_assessment)
     p = sub.add_parser("token", help="mint a bearer token for local use")
     p.add_argument("--role", required=True, choices=[r.value for r in Role if r != Role.citizen])
     p.add_argument("--unit", help="unit id, for --role unit")

@@ -31,9 +31,23 @@ class IntakeRequestRow(SQLModel, table=True):
     started_at: datetime | None = _ts()
 
 
+# The columns a drill-down of the assessment filters on (readmodel/assessment.py).
+ASSESSED = ["number", "lead_unit", "contacted_on_time", "acknowledged_on_time", "resolved", "satisfaction",
+            "completed_on_time", "overdue"]  # fmt: skip
+
+
 class TicketRow(SQLModel, table=True):
     __tablename__ = "ticket"
-    __table_args__ = (Index("ix_ticket_stage_deadline", "stage", "deadline"),)
+    __table_args__ = (
+        Index("ix_ticket_stage_deadline", "stage", "deadline"),
+        # The assessment aggregates one period per unit column, and scans a category in a place. On
+        # PostgreSQL the unit indexes carry what a drill-down filters on: an index-only scan.
+        Index("ix_ticket_street_received", "street", "received_at", postgresql_include=ASSESSED),
+        Index("ix_ticket_district_received", "district", "received_at", postgresql_include=ASSESSED),
+        Index("ix_ticket_lead_received", "lead_unit", "received_at", postgresql_include=[*ASSESSED, "supervisor_unit"]),
+        Index("ix_ticket_supervisor_received", "supervisor_unit", "received_at", postgresql_include=ASSESSED),
+        Index("ix_ticket_category_street_received", "category", "street", "received_at"),
+    )
 
     number: str = Field(primary_key=True, max_length=32)
     workflow_id: str = Field(max_length=64)
@@ -69,6 +83,15 @@ class TicketRow(SQLModel, table=True):
     satisfaction: str | None = Field(default=None, max_length=24)
     received_at: datetime | None = _ts(index=True)
     closed_at: datetime | None = _ts()
+    # For the assessment (考核): who was dispatched first, the community of the address, and whether
+    # each clock the rates count was kept (None: not decided yet, or the clock does not run).
+    first_responsible_unit: str | None = Field(default=None, max_length=80)
+    community: str | None = Field(default=None, max_length=80)
+    acknowledged_at: datetime | None = _ts()
+    completed_at: datetime | None = _ts()
+    acknowledged_on_time: bool | None = None
+    contacted_on_time: bool | None = None
+    completed_on_time: bool | None = None
     updated_at: datetime | None = _ts()
     version: int = 0
     state_json: str = Field(sa_column=Column(Text, nullable=False))  # the masked live state
@@ -184,3 +207,70 @@ class LookupFailureRow(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     number: str = Field(max_length=32, index=True)
     at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False, index=True))
+
+
+class AssessmentExclusionRow(SQLModel, table=True):
+    """A ticket ruled out of the assessment after review (核减): an unreasonable or malicious
+    request, or an enterprise cleared of an unfounded complaint (为企正名); who decided and why."""
+
+    __tablename__ = "assessment_exclusion"
+
+    number: str = Field(primary_key=True, max_length=32)
+    reason: str = Field(max_length=24)  # unreasonable | malicious | enterprise_clearing | other
+    note: str = Field(default="", max_length=1000)
+    decided_by: str = Field(max_length=120)
+    decided_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class AssessmentReportRow(SQLModel, table=True):
+    """A daily, weekly or monthly report as produced (one per kind and period; a rerun replaces it)."""
+
+    __tablename__ = "assessment_report"
+    __table_args__ = (UniqueConstraint("kind", "period"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=16)  # daily | weekly | monthly
+    period: str = Field(max_length=16)  # 2026-11-22 | 2026-W47 | 2026-11
+    period_start: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    period_end: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    produced_by: str = Field(default="schedule", max_length=120)
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False, index=True)
+    )
+    content_json: str = Field(sa_column=Column(Text, nullable=False))
+
+
+class EarlyWarningRow(SQLModel, table=True):
+    """未诉先办: a surge of one category in one street or community, raised by the scan and
+    delivered to the district and the sector supervisor."""
+
+    __tablename__ = "early_warning"
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=200, index=True)  # category|street|community: one warning per window
+    category: str = Field(max_length=80)
+    district: str | None = Field(default=None, max_length=80, index=True)
+    street: str | None = Field(default=None, max_length=80)
+    community: str | None = Field(default=None, max_length=80)
+    count: int
+    baseline: float  # the place's own average for such a window
+    window_start: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    window_end: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    raised_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False, index=True))
+    numbers: str = Field(default="", sa_column=Column(Text, nullable=False))  # space-separated tickets
+    recipients: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    delivered_to: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+
+
+class MonthlyFocusRow(SQLModel, table=True):
+    """每月一题: the month's topic a leader picked from the candidates, tracked afterwards."""
+
+    __tablename__ = "monthly_focus"
+
+    month: str = Field(primary_key=True, max_length=7)  # YYYY-MM
+    category: str = Field(max_length=80)
+    district: str | None = Field(default=None, max_length=80)  # None: the whole city
+    title: str = Field(max_length=200)
+    note: str = Field(default="", max_length=2000)
+    picked_by: str = Field(max_length=120)
+    picked_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))

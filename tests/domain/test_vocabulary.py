@@ -3,10 +3,8 @@
 from domain.vocabulary import Stage, Tier
 
 
-def test_a_tier_escalates_street_to_district_to_city_and_no_further():
-    assert Tier.street.up() == Tier.district
-    assert Tier.district.up() == Tier.city
-    assert Tier.city.up() is None
+def test_the_tiers_are_street_district_city():
+    assert [t.value for t in Tier] == ["street", "district", "city"]
 
 
 def test_stages_are_the_strings_of_the_ticket_status_search_attribute():
