@@ -117,16 +117,20 @@ class Deadlines:
         # The rule when an extension and an escalation meet: the later deadline governs. An approved
         # extension is not taken away by escalating; the upper tier's fresh limit applies when it is
         # later (always, once the deadline was missed). Tickets escalated before the rule keep theirs.
-        if workflow.patched("escalation-keeps-extension") and kept and kept.running and kept.due_at > fresh.due_at:
-            t.record("system", "deadline_kept", f"the approved extension to {kept.due_at.isoformat()} governs over "
-                     f"the {s.tier.value} tier's {fresh.due_at.isoformat()}", clock="completion")  # fmt: skip
-        else:
+        extended = any(e.decision == "approved" for e in s.extensions)
+        keep = workflow.patched("escalation-keeps-extension") and extended and kept and kept.running
+        keep = bool(keep and kept and kept.due_at > fresh.due_at)
+        if not keep:
             s.clocks[key] = fresh
-            t.note_deadline(before, f"escalated to {s.name_of(s.coordinator_unit)}")
         t.record(
             actor, "escalated", f"{reason}: {s.name_of(s.coordinator_unit)} now coordinates ({s.tier.value} tier)",
             tier=s.tier.value, coordinator=s.coordinator_unit, deadline=s.deadline.isoformat() if s.deadline else None,
         )  # fmt: skip
+        if keep and kept:
+            t.record("system", "deadline_kept", f"the approved extension to {kept.due_at.isoformat()} governs over "
+                     f"the {s.tier.value} tier's {fresh.due_at.isoformat()}", clock="completion")  # fmt: skip
+        else:
+            t.note_deadline(before, f"escalated to {s.name_of(s.coordinator_unit)}")
         self.outbox.deliver(s.coordinator_unit, DeliveryKind.escalation, reason)
         if s.supervisor_unit:
             self.outbox.deliver(s.supervisor_unit, DeliveryKind.escalation, reason)

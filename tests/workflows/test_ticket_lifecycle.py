@@ -81,7 +81,7 @@ async def test_missed_deadlines_escalate_street_district_city_and_no_further(tim
     s = await drive.state(h)
     assert (s.tier, s.coordinator_unit) == (Tier.district, "qd.shinan")
     ladder = [e for e in s.timeline if e.data.get("clock") == "completion" or e.event == "escalated"]
-    assert [e.event for e in ladder] == ["deadline_warning", "deadline_breached", "reminder", "supervision", "escalated"]
+    assert [e.event for e in ladder] == ["deadline_warning", "deadline_breached", "reminder", "supervision", "escalated", "deadline_moved"]
     # At the pack's times: warning at 80 % of the clock, then breach, supervision +30 min, escalation +1 h.
     assert _near(ladder[0].at, dispatched + (due - dispatched) * 0.8)
     assert _near(ladder[1].at, due) and _near(ladder[2].at, due)

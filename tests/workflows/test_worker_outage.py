@@ -59,7 +59,7 @@ async def test_the_escalation_happens_once_when_the_worker_is_back(dev_env, sett
         assert len(escalated) == 1 and s.coordinator_unit == "qd.shinan"
         assert escalated[0].at > due + timedelta(seconds=2)  # it happened when the worker came back
         ladder = [e.event for e in s.timeline if e.data.get("clock") == "completion" or e.event == "escalated"]
-        assert ladder == ["deadline_warning", "deadline_breached", "reminder", "supervision", "escalated"]
+        assert ladder == ["deadline_warning", "deadline_breached", "reminder", "supervision", "escalated", "deadline_moved"]
 
         async def settled():  # the backlog has fired and what it set going has run: nothing is in flight
             assert await quiet(dev_env.client, h.id), "a workflow task or an activity is still in flight"
