@@ -17,6 +17,7 @@ from api.routes import (
     emergency,
     handling,
     knowledge,
+    open311,
     ownership,
     public,
     reference,
@@ -56,11 +57,13 @@ def create_app(settings: Settings | None = None, client: Client | None = None, r
     app.state.settings = settings
     app.state.temporal = TemporalConnection(settings, client)
     errors.install(app)
+    open311.install(app)
     for module in (
         intake_routes, tickets, emergency, handling, deadlines, ownership, callback, reports, knowledge, public, delivery, reference,
     ):  # fmt: skip
         app.include_router(module.router)
     app.include_router(ownership.rules_router)
+    app.include_router(open311.router)
     return app
 
 

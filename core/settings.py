@@ -49,6 +49,11 @@ class Settings(BaseSettings):
     api_host: str = "127.0.0.1"
     api_port: int = 8000
 
+    # Open311 GeoReport v2 (/open311/v2/): each client application's api_key and its name, JSON
+    # {"key": "FixMyStreet Qingdao"}; a report it posts is taken in as by an intake desk, on the
+    # open311 channel, as "intake:open311:<name>". None listed: posting is refused (reads are open).
+    open311_keys: dict[str, str] = {}
+
     # Embedded stack (`hotline up`)
     data_dir: Path = PROJECT_ROOT / "data"
     temporal_ui_port: int = 8233
