@@ -16,7 +16,7 @@ from temporalio.worker.workflow_sandbox import (
 from activities import all_activities
 from core.logging import configure_logging, get_logger
 from core.settings import Settings, get_settings
-from core.temporal import connect
+from core.temporal import connect, metrics_runtime
 from workflows.consultation import ConsultationWorkflow
 from workflows.ticket import TicketWorkflow
 
@@ -33,7 +33,7 @@ def build_worker(client: Client, settings: Settings, task_queue: str | None = No
         activity_executor=ThreadPoolExecutor(max_workers=32),
         # domain/ is pure and deterministic: import it once, outside the sandbox.
         workflow_runner=SandboxedWorkflowRunner(
-            restrictions=SandboxRestrictions.default.with_passthrough_modules("domain")
+            restrictions=SandboxRestrictions.default.with_passthrough_modules("domain", "opentelemetry")
         ),
         **options,
     )
@@ -41,14 +41,19 @@ def build_worker(client: Client, settings: Settings, task_queue: str | None = No
 
 async def run(settings: Settings) -> None:
     log = get_logger("worker")
-    client = await connect(settings)
+    # SDK metrics for Prometheus when HOTLINE_WORKER_METRICS_PORT is set; traces when an OTLP
+    # endpoint is (the client's TracingInterceptor is the worker's too).
+    client = await connect(settings, runtime=metrics_runtime(settings), component="worker")
     worker = build_worker(client, settings)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     async with worker:
-        log.info("worker started", task_queue=settings.task_queue, temporal=settings.temporal_address)
+        log.info(
+            "worker started", task_queue=settings.task_queue, temporal=settings.temporal_address,
+            metrics_port=settings.worker_metrics_port, tracing=bool(settings.otlp_endpoint),
+        )  # fmt: skip
         await stop.wait()
         log.info("worker stopping")
 

@@ -6,9 +6,10 @@ import asyncio
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from opentelemetry.sdk.trace import TracerProvider
 from temporalio.client import Client
 
-from api import errors, intake
+from api import errors, intake, metrics
 from api.deps import TemporalConnection
 from api.routes import (
     callback,
@@ -27,6 +28,7 @@ from api.routes import (
 from api.routes import (
     intake as intake_routes,
 )
+from core import tracing
 from core.logging import configure_logging
 from core.settings import Settings, get_settings
 from readmodel import db
@@ -42,8 +44,16 @@ Citizens use `/public/...` without a token: the ticket number and the phone it w
 """
 
 
-def create_app(settings: Settings | None = None, client: Client | None = None, reconcile: bool = True) -> FastAPI:
+def create_app(
+    settings: Settings | None = None,
+    client: Client | None = None,
+    reconcile: bool = True,
+    tracer_provider: TracerProvider | None = None,
+) -> FastAPI:
+    """`tracer_provider`: where traces go (default: the OTLP collector when HOTLINE_OTLP_ENDPOINT
+    is set, else no tracing)."""
     settings = settings or get_settings()
+    tracer_provider = tracer_provider or tracing.provider(settings, "api")
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -55,8 +65,10 @@ def create_app(settings: Settings | None = None, client: Client | None = None, r
 
     app = FastAPI(title="12345 Hotline", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
     app.state.settings = settings
-    app.state.temporal = TemporalConnection(settings, client)
+    app.state.temporal = TemporalConnection(settings, client, tracer_provider)
     errors.install(app)
+    metrics.install(app, settings.database_url)
+    tracing.instrument_api(app, tracer_provider)
     open311.install(app)
     for module in (
         intake_routes, tickets, emergency, handling, deadlines, ownership, callback, reports, knowledge, public, delivery, reference,

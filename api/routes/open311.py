@@ -101,11 +101,12 @@ async def post_request(fmt: str, request: Request, settings: SettingsDep, direct
             raise ConnectionError(e.reason) from e
 
     try:
-        created, _ = await intake.take_in(temporal, settings, body, key, actor.label)
+        created, new = await intake.take_in(temporal, settings, body, key, actor.label)
     except Refusal as e:
         raise o3.Open311Error(400, e.reason) from None
     except ApiError as e:
         raise o3.Open311Error(e.status, e.reason) from None
+    request.app.state.metrics.intake(Channel.open311.value, new, created.merged, created.started)
     if created.started:
         notice = "joined to an open report of the same problem" if created.merged else "received"
         return _answer([{"service_request_id": created.number, "service_notice": notice, "account_id": None}],
