@@ -20,7 +20,7 @@ from activities import all_activities
 from api.intake import reconcile_forever
 from core.logging import configure_logging, get_logger
 from core.settings import Settings, get_settings
-from core.temporal import connect
+from core.temporal import connect, metrics_runtime
 from workflows.assessment import AssessmentReportWorkflow, EarlyWarningWorkflow, ensure_schedules
 from workflows.consultation import ConsultationWorkflow
 from workflows.ticket import TicketWorkflow
@@ -38,14 +38,16 @@ def build_worker(client: Client, settings: Settings, task_queue: str | None = No
         activity_executor=ThreadPoolExecutor(max_workers=32),
         # domain/ is pure and deterministic: import it once, outside the sandbox.
         workflow_runner=SandboxedWorkflowRunner(
-            restrictions=SandboxRestrictions.default.with_passthrough_modules("domain")
+            restrictions=SandboxRestrictions.default.with_passthrough_modules("domain", "opentelemetry")
         ),
         **options,
     )
 
 
 @asynccontextmanager
-async def reconciling(client: Client, settings: Settings, every: timedelta = timedelta(seconds=30), **kw) -> AsyncIterator[None]:
+async def reconciling(
+    client: Client, settings: Settings, every: timedelta = timedelta(seconds=30), **kw
+) -> AsyncIterator[None]:
     """The intake reconciler beside the worker: it starts the workflows (and merges the repeats)
     that an API which died after recording the intake never got to. The API runs no loop."""
     task = asyncio.create_task(reconcile_forever(client, settings, every, **kw))
@@ -58,7 +60,9 @@ async def reconciling(client: Client, settings: Settings, every: timedelta = tim
 
 async def run(settings: Settings) -> None:
     log = get_logger("worker")
-    client = await connect(settings)
+    # SDK metrics for Prometheus when HOTLINE_WORKER_METRICS_PORT is set; traces when an OTLP
+    # endpoint is (the client's TracingInterceptor is the worker's too).
+    client = await connect(settings, runtime=metrics_runtime(settings), component="worker")
     worker = build_worker(client, settings)
     try:  # reports and the early-warning scan (idempotent: every worker start checks them)
         log.info("schedules in place", created=await ensure_schedules(client, settings))
@@ -69,7 +73,10 @@ async def run(settings: Settings) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     async with worker, reconciling(client, settings):
-        log.info("worker started", task_queue=settings.task_queue, temporal=settings.temporal_address)
+        log.info(
+            "worker started", task_queue=settings.task_queue, temporal=settings.temporal_address,
+            metrics_port=settings.worker_metrics_port, tracing=bool(settings.otlp_endpoint),
+        )  # fmt: skip
         await stop.wait()
         log.info("worker stopping")
 

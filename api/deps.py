@@ -31,9 +31,10 @@ class TemporalConnection:
     """Connects on first use, so the API starts (and answers 503 with a reason) while Temporal
     is still coming up."""
 
-    def __init__(self, settings: Settings, client: Client | None = None):
+    def __init__(self, settings: Settings, client: Client | None = None, tracer_provider=None):
         self.settings = settings
         self._client = client
+        self._tracer_provider = tracer_provider
         self._lock = asyncio.Lock()
 
     async def get(self) -> Client:
@@ -41,7 +42,7 @@ class TemporalConnection:
             async with self._lock:
                 if self._client is None:
                     try:
-                        self._client = await connect(self.settings)
+                        self._client = await connect(self.settings, tracer_provider=self._tracer_provider)
                     except Exception as e:  # connection refused, DNS, TLS...
                         raise unavailable(f"Temporal at {self.settings.temporal_address} is not reachable: {e}") from e
         return self._client

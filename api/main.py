@@ -1,14 +1,15 @@
 """The FastAPI application.
 
-    uvicorn --factory api.main:build        (or `hotline api`)"""
+uvicorn --factory api.main:build        (or `hotline api`)"""
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from opentelemetry.sdk.trace import TracerProvider
 from temporalio.client import Client
 
-from api import errors
+from api import errors, metrics
 from api.deps import TemporalConnection
 from api.routes import (
     assessment,
@@ -19,6 +20,7 @@ from api.routes import (
     emergency,
     handling,
     knowledge,
+    open311,
     ownership,
     public,
     reference,
@@ -28,6 +30,7 @@ from api.routes import (
 from api.routes import (
     intake as intake_routes,
 )
+from core import tracing
 from core.logging import configure_logging
 from core.settings import Settings, get_settings
 from readmodel import db
@@ -43,10 +46,15 @@ Citizens use `/public/...` without a token: the ticket number and the phone it w
 """
 
 
-def create_app(settings: Settings | None = None, client: Client | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, client: Client | None = None, tracer_provider: TracerProvider | None = None
+) -> FastAPI:
     """The API holds no background loop: intakes left unstarted by a crash are finished by the
-    reconciler in the worker process (worker.py), once per worker rather than per API replica."""
+    reconciler in the worker process (worker.py), once per worker rather than per API replica.
+    `tracer_provider`: where traces go (default: the OTLP collector when HOTLINE_OTLP_ENDPOINT is set,
+    else no tracing)."""
     settings = settings or get_settings()
+    tracer_provider = tracer_provider or tracing.provider(settings, "api")
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -55,8 +63,11 @@ def create_app(settings: Settings | None = None, client: Client | None = None) -
 
     app = FastAPI(title="12345 Hotline", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
     app.state.settings = settings
-    app.state.temporal = TemporalConnection(settings, client)
+    app.state.temporal = TemporalConnection(settings, client, tracer_provider)
     errors.install(app)
+    metrics.install(app, settings.database_url)
+    tracing.instrument_api(app, tracer_provider)
+    open311.install(app)
     for module in (
         intake_routes, tickets, emergency, handling, deadlines, ownership, callback, reports, knowledge, public,
         delivery, reference, calendar,
@@ -64,6 +75,7 @@ def create_app(settings: Settings | None = None, client: Client | None = None) -
         app.include_router(module.router)
     app.include_router(ownership.rules_router)
     app.include_router(assessment.router)
+    app.include_router(open311.router)
     return app
 
 

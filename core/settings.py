@@ -51,9 +51,24 @@ class Settings(BaseSettings):
     api_host: str = "127.0.0.1"
     api_port: int = 8000
 
+    # Open311 GeoReport v2 (/open311/v2/): each client application's api_key and its name, JSON
+    # {"key": "FixMyStreet Qingdao"}; a report it posts is taken in as by an intake desk, on the
+    # open311 channel, as "intake:open311:<name>". None listed: posting is refused (reads are open).
+    open311_keys: dict[str, str] = {}
+
     # Embedded stack (`hotline up`)
     data_dir: Path = PROJECT_ROOT / "data"
     temporal_ui_port: int = 8233
+
+    # Operations. Prometheus: the API serves GET /metrics; the worker serves the Temporal SDK's
+    # metrics (workflow task latency, activity failures...) on this port when set (9464 in deploy/).
+    worker_metrics_port: int | None = None
+    worker_metrics_host: str = "0.0.0.0"
+    # OpenTelemetry traces, off unless set: the OTLP/HTTP endpoint of a collector, e.g.
+    # http://otel-collector:4318/v1/traces. One trace follows a request from the API into the
+    # ticket's workflow and its activities.
+    otlp_endpoint: str | None = None
+    otlp_service_name: str = "hotline"
 
     # Logging
     log_json: bool = False

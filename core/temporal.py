@@ -1,8 +1,11 @@
 """Connecting to Temporal the same way everywhere: API, worker, CLI and tests."""
 
+from opentelemetry.sdk.trace import TracerProvider
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 
+from core import tracing
 from core.settings import Settings
 
 WORKFLOW_ID_PREFIX = "ticket-"
@@ -12,11 +15,29 @@ def workflow_id(number: str) -> str:
     return f"{WORKFLOW_ID_PREFIX}{number}"
 
 
-async def connect(settings: Settings) -> Client:
+def metrics_runtime(settings: Settings) -> Runtime | None:
+    """A Temporal runtime whose SDK metrics (workflow task latency, activity failures, poll and
+    schedule-to-start latencies...) Prometheus scrapes at worker_metrics_host:worker_metrics_port."""
+    if settings.worker_metrics_port is None:
+        return None
+    bind = f"{settings.worker_metrics_host}:{settings.worker_metrics_port}"
+    return Runtime(telemetry=TelemetryConfig(metrics=PrometheusConfig(bind_address=bind, durations_as_seconds=True)))
+
+
+async def connect(
+    settings: Settings,
+    runtime: Runtime | None = None,
+    tracer_provider: TracerProvider | None = None,
+    component: str = "api",
+) -> Client:
+    """`tracer_provider`: default, the OTLP one of `component` when HOTLINE_OTLP_ENDPOINT is set
+    (else no tracing)."""
     return await Client.connect(
         settings.temporal_address,
         namespace=settings.temporal_namespace,
         data_converter=pydantic_data_converter,
         api_key=settings.temporal_api_key,
         tls=settings.temporal_tls or bool(settings.temporal_api_key),
+        interceptors=tracing.interceptors(tracer_provider or tracing.provider(settings, component)),
+        runtime=runtime,
     )

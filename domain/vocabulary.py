@@ -13,6 +13,7 @@ class Channel(StrEnum):
     weibo = "weibo"
     grid = "grid"  # 网格员上报
     transfer = "transfer"  # from 110 and other hotlines
+    open311 = "open311"  # a civic reporting app (FixMyStreet and others) through Open311 GeoReport v2
 
 
 class Kind(StrEnum):

@@ -1,19 +1,20 @@
 """`hotline`: the product's command line.
 
-    hotline up                       the embedded stack (Temporal dev server, worker, API, simulator)
-    hotline worker | api             one part on its own (e.g. against a real cluster)
-    hotline simulator                the department simulator on its own
-    hotline token --role unit --unit qd.shinan.badaxia
-    hotline migrate                  bring the read model to the newest schema
-    hotline seed                     load the city's units into the read model (idempotent)
-    hotline department-api           print the department-system API contract (OpenAPI JSON)
-    hotline setup-temporal           register the search attributes on a real cluster
-    hotline calendar apply [--file calendar.toml]
-                                     re-time open tickets with estimated deadlines on the official calendar
-    hotline bench                    throughput of this machine, printed
-    hotline demo [--speed 60]        a working day of citizens' requests played into the running product
-    hotline schedules                create (or update) the report and early-warning schedules
-    hotline bench-assessment         the assessment's queries on a synthetic month (450,000 tickets)"""
+hotline up                       the embedded stack (Temporal dev server, worker, API, simulator)
+hotline worker | api             one part on its own (e.g. against a real cluster)
+hotline simulator                the department simulator on its own
+hotline token --role unit --unit qd.shinan.badaxia
+hotline migrate                  bring the read model to the newest schema
+hotline seed                     load the city's units into the read model (idempotent)
+hotline department-api           print the department-system API contract (OpenAPI JSON)
+hotline setup-temporal           register the search attributes on a real cluster
+hotline calendar apply [--file calendar.toml]
+                                 re-time open tickets with estimated deadlines on the official calendar
+hotline bench                    throughput of this machine, printed
+hotline demo [--speed 60]        a working day of citizens' requests played into the running product
+hotline schedules                create (or update) the report and early-warning schedules
+hotline bench-assessment         the assessment's queries on a synthetic month (450,000 tickets)
+hotline setup                    migrate + seed + search attributes: a deployment's one-shot job"""
 
 import argparse
 import asyncio
@@ -190,6 +191,32 @@ def render_calendar_applied(result) -> str:
     return "\n".join(lines)
 
 
+def _setup(args) -> int:
+    import time
+
+    from core.temporal import connect
+    from workflows.search_attributes import register_search_attributes
+
+    _seed(args)
+    settings = get_settings()
+
+    async def run() -> list[str]:
+        deadline = time.monotonic() + args.wait
+        while True:
+            try:
+                client = await connect(settings)
+                return await register_search_attributes(client, settings.temporal_namespace)
+            except Exception as e:  # Temporal still starting: try again until --wait runs out
+                if time.monotonic() > deadline:
+                    raise SystemExit(f"Temporal at {settings.temporal_address} did not answer: {e}") from e
+                print(f"waiting for Temporal at {settings.temporal_address}: {e}", file=sys.stderr)
+                await asyncio.sleep(3)
+
+    added = asyncio.run(run())
+    print(f"search attributes added: {', '.join(added) or 'none (all present)'}")
+    return 0
+
+
 def _bench(args) -> int:
     from hotline.bench import main as bench
 
@@ -224,6 +251,8 @@ def _demo(args) -> int:
     simulator = None if args.no_simulator else (args.simulator_url or settings.simulator_url)
     return demo(args.url or settings.api_url, simulator, settings.token_secret, args.speed, args.tickets,
                 args.settle, args.seed)  # fmt: skip
+
+
 def _schedules(_args) -> int:
     from core.temporal import connect
     from workflows.assessment import ensure_schedules
@@ -245,63 +274,134 @@ def _bench_assessment(args) -> int:
     return 0
 
 
+class _Help(argparse.ArgumentDefaultsHelpFormatter):
+    """Defaults shown after every option's help."""
+
+
+def _command(sub, name: str, help: str, description: str, func) -> argparse.ArgumentParser:
+    p = sub.add_parser(name, help=help, description=description, formatter_class=_Help)
+    p.set_defaults(func=func)
+    return p
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="hotline", description="12345 hotline ticket orchestration")
-    sub = parser.add_subparsers(dest="command", required=True)
-    p = sub.add_parser("up", help="run the embedded stack")
+    parser = argparse.ArgumentParser(
+        prog="hotline",
+        description="12345 hotline ticket orchestration: one durable Temporal workflow per ticket. "
+        "Settings come from HOTLINE_* environment variables (core/settings.py).",
+        formatter_class=_Help,
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    p = _command(
+        sub, "up", "run the embedded stack",
+        "Run everything on this machine: a Temporal dev server, the read model (SQLite), the worker, "
+        "the API and the department simulator. Stops with Ctrl-C.", _up,
+    )  # fmt: skip
     p.add_argument("--no-simulator", action="store_true", help="do not start the department simulator")
-    p.set_defaults(func=_up)
-    sub.add_parser("worker", help="run the Temporal worker").set_defaults(func=_worker)
-    sub.add_parser("api", help="run the API").set_defaults(func=_api)
-    sub.add_parser("migrate", help="migrate the read model").set_defaults(func=_migrate)
-    p = sub.add_parser("seed", help="load the city's units (units.toml) into the read model")
+    _command(
+        sub, "worker", "run the Temporal worker",
+        "Run the worker: every workflow and activity of the product on HOTLINE_TASK_QUEUE. Serves the "
+        "Temporal SDK's Prometheus metrics when HOTLINE_WORKER_METRICS_PORT is set.", _worker,
+    )  # fmt: skip
+    _command(
+        sub, "api", "run the API",
+        "Serve the HTTP API (OpenAPI at /docs, Open311 at /open311/v2/, metrics at /metrics, health at "
+        "/health/live and /health/ready) on HOTLINE_API_HOST:HOTLINE_API_PORT.", _api,
+    )  # fmt: skip
+    _command(
+        sub, "migrate", "migrate the read model",
+        "Bring the read model (HOTLINE_DATABASE_URL) to the newest schema. Idempotent.", _migrate,
+    )  # fmt: skip
+    p = _command(
+        sub, "seed", "load the city's units (units.toml) into the read model",
+        "Load the units of HOTLINE_CITY and the starter knowledge base into the read model (migrating "
+        "it first). Idempotent: units dropped from the file are deactivated, not deleted.", _seed,
+    )  # fmt: skip
     p.add_argument(
-        "--origin", help="replace scheme://host:port of every unit endpoint (default: HOTLINE_DEPARTMENT_ORIGIN)"
+        "--origin",
+        help="replace scheme://host:port of every unit endpoint, e.g. a staging department gateway "
+        "(default: HOTLINE_DEPARTMENT_ORIGIN; unset: the endpoints of units.toml)",
     )
-    p.set_defaults(func=_seed)
-    sub.add_parser("simulator", help="run the department simulator").set_defaults(func=_simulator)
-    sub.add_parser("department-api", help="print the department-system API (OpenAPI JSON)").set_defaults(
-        func=_department_api
-    )
-    sub.add_parser("setup-temporal", help="register search attributes on a cluster").set_defaults(func=_setup_temporal)
-    p = sub.add_parser("bench", help="measure intake and lifecycle throughput on this machine")
-    p.add_argument("--tickets", type=int, default=200)
-    p.add_argument("--concurrency", type=int, default=20)
-    p.set_defaults(func=_bench)
-    p = sub.add_parser(
-        "demo", help="play a working day of citizens' requests into the running product (`make up` first)",
-        description="Plays hotline/demo_day.toml into the running product over HTTP: the desk takes each request "
+    p = _command(
+        sub, "setup", "one-shot setup of a deployment: migrate, seed, search attributes",
+        "What a new deployment needs once (and harmlessly again): migrate the read model, seed the "
+        "city's units, and register the search attributes on the Temporal namespace, waiting for "
+        "Temporal to come up.", _setup,
+    )  # fmt: skip
+    p.add_argument("--origin", help="as for `seed`: the scheme://host:port of every unit endpoint")
+    p.add_argument("--wait", type=float, default=120.0, help="seconds to wait for Temporal to answer")
+    _command(
+        sub, "simulator", "run the department simulator",
+        "Serve the department simulator (HOTLINE_SIMULATOR_HOST:PORT): it plays every department "
+        "system and answers through the API, for demos and staging.", _simulator,
+    )  # fmt: skip
+    _command(
+        sub, "department-api", "print the department-system API (OpenAPI JSON)",
+        "Print the contract a department's system implements to receive work orders (OpenAPI JSON).",
+        _department_api,
+    )  # fmt: skip
+    _command(
+        sub, "setup-temporal", "register search attributes on a cluster",
+        "Register the ticket's search attributes on HOTLINE_TEMPORAL_NAMESPACE (idempotent).", _setup_temporal,
+    )  # fmt: skip
+    p = _command(
+        sub, "bench", "measure intake and lifecycle throughput on this machine",
+        "Start an embedded stack, take in tickets concurrently and drive them through their lifecycle; "
+        "print intake and end-to-end throughput and latency.", _bench,
+    )  # fmt: skip
+    p.add_argument("--tickets", type=int, default=200, help="how many tickets to take in")
+    p.add_argument("--concurrency", type=int, default=20, help="how many intakes are in flight at once")
+    p = _command(
+        sub, "demo", "play a working day of citizens' requests into the running product (`make up` first)",
+        "Plays hotline/demo_day.toml into the running product over HTTP: the desk takes each request "
         "in at its time of day, the demo acts as the street offices, the center and some citizens, and the "
-        "department simulator answers for its departments. Prints a summary.",
+        "department simulator answers for its departments. Prints a summary.", _demo,
     )  # fmt: skip
     p.add_argument("--speed", type=_speed, default=120.0,
-                   help="how much faster than real time the day runs (default 120: a 10-hour day in about 5 minutes; "
+                   help="how much faster than real time the day runs (120: a 10-hour day in about 5 minutes; "
                    "60: an hour of the day per real minute)")  # fmt: skip
     p.add_argument("--tickets", type=_count, help="how many requests (default: the whole day; more repeats the day)")
     p.add_argument("--url", help="the product's API (default: HOTLINE_API_HOST / HOTLINE_API_PORT)")
     p.add_argument("--simulator-url", help="the department simulator (default: HOTLINE_SIMULATOR_HOST / _PORT)")
     p.add_argument("--no-simulator", action="store_true", help="no simulator runs: the demo handles every ticket")
     p.add_argument("--settle", type=float, default=60.0,
-                   help="seconds to wait at the end for the simulated departments to finish (default 60)")  # fmt: skip
+                   help="seconds to wait at the end for the simulated departments to finish")  # fmt: skip
     p.add_argument("--seed", type=int, help="repeatable choices (delays, satisfaction)")
-    p.set_defaults(func=_demo)
-    p = sub.add_parser("calendar", help="the center's holiday calendar")
-    cal = p.add_subparsers(dest="calendar_command", required=True)
-    p = cal.add_parser("apply", help="apply the calendar file to open tickets whose deadlines were estimated")
+    p = _command(
+        sub, "calendar", "the center's holiday calendar",
+        "Work with the center's holiday calendar (catalog/calendar_data.toml or HOTLINE_CALENDAR_FILE).", None,
+    )  # fmt: skip
+    cal = p.add_subparsers(dest="calendar_command", required=True, metavar="ACTION", help="what to do")
+    p = _command(
+        cal, "apply", "apply the calendar file to open tickets whose deadlines were estimated",
+        "Load the official schedule (next year's, once the State Council publishes it) and re-time every "
+        "open ticket whose deadline was an estimate, through a workflow update; a timeline line per moved "
+        "deadline. Safe to run again.", _calendar_apply,
+    )  # fmt: skip
     p.add_argument("--file", help="the center's calendar file (default: HOTLINE_CALENDAR_FILE or the shipped one)")
     p.add_argument("--note", default="", help="e.g. the State Council notice the schedule comes from")
     p.add_argument("--user", default="center", help="who applies it (for the timeline)")
-    p.set_defaults(func=_calendar_apply)
-    sub.add_parser("schedules", help="create the report and early-warning schedules").set_defaults(func=_schedules)
-    p = sub.add_parser("bench-assessment", help="time the assessment's queries on a synthetic month in PostgreSQL")
-    p.add_argument("--tickets", type=int, default=450_000)
-    p.set_defaults(func=_bench_assessment)
-    p = sub.add_parser("token", help="mint a bearer token for local use")
-    p.add_argument("--role", required=True, choices=[r.value for r in Role if r != Role.citizen])
-    p.add_argument("--unit", help="unit id, for --role unit")
+    _command(
+        sub, "schedules", "create the report and early-warning schedules",
+        "Create (or update) the Temporal Schedules of the daily, weekly and monthly assessment reports and "
+        "of the early-warning scan (idempotent; the worker also does it at start).", _schedules,
+    )  # fmt: skip
+    p = _command(
+        sub, "bench-assessment", "time the assessment's queries on a synthetic month in PostgreSQL",
+        "Load a synthetic month of a Qingdao-sized center into a throw-away PostgreSQL and print how long "
+        "the monthly ranking, drill-downs and the hot-spot scan take.", _bench_assessment,
+    )  # fmt: skip
+    p.add_argument("--tickets", type=int, default=450_000, help="synthetic tickets in the month")
+    p = _command(
+        sub, "token", "mint a bearer token for local use",
+        "Print a JWT signed with HOTLINE_TOKEN_SECRET, for `Authorization: Bearer <token>`.", _token,
+    )  # fmt: skip
+    p.add_argument("--role", required=True, choices=[r.value for r in Role if r != Role.citizen], help="the role")
+    p.add_argument("--unit", help="unit id, for --role unit (see GET /units)")
     p.add_argument("--user", help="who the token is for (default: the role)")
-    p.add_argument("--hours", type=_hours, help="lifetime in hours, fractions allowed (default: HOTLINE_TOKEN_TTL_HOURS, 12)")
-    p.set_defaults(func=_token)
+    p.add_argument(
+        "--hours", type=_hours, help="lifetime in hours, fractions allowed (default: HOTLINE_TOKEN_TTL_HOURS, 12)"
+    )
     args = parser.parse_args(argv)
     settings = get_settings()
     configure_logging(json=settings.log_json, level=settings.log_level)

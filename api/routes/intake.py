@@ -95,6 +95,7 @@ async def create_ticket(
     created, new = await intake.take_in(
         request.app.state.temporal.get, settings, session, body, idempotency_key, actor.label
     )
+    request.app.state.metrics.intake(body.channel.value, new, created.merged, created.started)
     if not new:
         response.headers["Idempotent-Replayed"] = "true"
     if created.merged:

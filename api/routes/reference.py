@@ -1,9 +1,14 @@
 """Reference data an intake desk needs: categories (the responsibility list) and units."""
 
+import asyncio
+from datetime import timedelta
 from typing import Literal
 
-from fastapi import APIRouter
+from anyio import to_thread
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from sqlalchemy import text
 
 from api.deps import DirectoryDep, SessionDep, SettingsDep
 from api.errors import not_found
@@ -28,6 +33,47 @@ class Health(BaseModel):
 async def health(directory: DirectoryDep, settings: SettingsDep) -> Health:
     packs = available_packs(settings.policy_dir)
     return Health(status="ok", city=directory.city, policy_pack=settings.policy_pack, policy_packs=packs)
+
+
+@router.get("/health/live", summary="Liveness: the process answers (restart it if not)")
+async def live() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+def _database_answers(url: str) -> None:
+    with db.session(url) as session:
+        session.execute(text("SELECT 1"))
+
+
+async def _check(what: str, probe) -> tuple[str, str]:
+    try:
+        await asyncio.wait_for(probe(), timeout=3)
+        return what, "ok"
+    except Exception as e:  # unreachable, refused, timed out: say which and why
+        return what, f"{type(e).__name__}: {e}"[:300] or "unreachable"
+
+
+@router.get(
+    "/health/ready",
+    summary="Readiness: Temporal and the read model answer (send no traffic here if not)",
+    responses={503: {"description": "a dependency does not answer: which one and why; Retry-After"}},
+)
+async def ready(request: Request, settings: SettingsDep):
+    async def temporal() -> None:
+        client = await request.app.state.temporal.get()
+        if not await client.service_client.check_health(timeout=timedelta(seconds=3)):
+            raise RuntimeError(f"Temporal at {settings.temporal_address} is not serving")
+
+    async def database() -> None:
+        await to_thread.run_sync(_database_answers, settings.database_url)
+
+    checks = dict(await asyncio.gather(_check("temporal", temporal), _check("database", database)))
+    if all(v == "ok" for v in checks.values()):
+        return {"status": "ready", "checks": checks}
+    failed = ", ".join(k for k, v in checks.items() if v != "ok")
+    return JSONResponse(
+        {"status": "unavailable", "failed": failed, "checks": checks}, status_code=503, headers={"Retry-After": "5"}
+    )
 
 
 @router.get("/categories", response_model=list[Category], summary="The responsibility list (权责清单)")
