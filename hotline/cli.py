@@ -144,7 +144,8 @@ def _setup_temporal(_args) -> int:
 def _bench(args) -> int:
     from hotline.bench import main as bench
 
-    bench(tickets=args.tickets, concurrency=args.concurrency)
+    bench(tickets=args.tickets, concurrency=args.concurrency, workers=args.workers, open_tickets=args.open,
+          bare=not args.no_baseline, warn_after=args.warn_after, cache=args.cache)  # fmt: skip
     return 0
 
 
@@ -199,6 +200,13 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("bench", help="measure intake and lifecycle throughput on this machine")
     p.add_argument("--tickets", type=int, default=200)
     p.add_argument("--concurrency", type=int, default=20)
+    p.add_argument("--workers", type=_count, default=1, help="worker processes on the one task queue (default 1)")
+    p.add_argument("--no-baseline", action="store_true", help="skip the bare-workflow baseline")
+    p.add_argument("--open", type=int, default=0, metavar="N",
+                   help="instead: open N tickets and print memory, list and visibility latency and the deadline "
+                   "lag of up to 10,000 warnings that fire together")  # fmt: skip
+    p.add_argument("--warn-after", type=float, help="with --open: seconds from dispatch to the urgent warnings")
+    p.add_argument("--cache", type=int, help="workflows each worker keeps in memory (default 1000)")
     p.set_defaults(func=_bench)
     p = sub.add_parser(
         "demo", help="play a working day of citizens' requests into the running product (`make up` first)",
