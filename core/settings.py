@@ -33,6 +33,9 @@ class Settings(BaseSettings):
     temporal_api_key: str | None = None
     temporal_tls: bool = False
     task_queue: str = "hotline-tickets"
+    # How many open tickets a worker keeps in memory (Temporal's sticky cache). A ticket not in it is
+    # replayed from its history when it next wakes: memory is bounded by this, not by open tickets.
+    worker_max_cached_workflows: int = Field(default=1000, ge=0)
 
     # Read model; default: SQLite in the data folder (hotline.db)
     database_url: str = ""

@@ -1,25 +1,52 @@
-"""`hotline bench`: how many tickets this machine takes in and carries to close.
+"""`hotline bench`: how many tickets this machine takes in and carries to close, next to what the
+engine itself does on the same server, and what a city's open tickets cost.
 
 Self-contained: starts the embedded stack exactly as `hotline up` does (Temporal dev server on a
-SQLite file with WAL, worker and API as their own processes) in a temporary folder, then drives
-N tickets over HTTP through intake, acknowledge, complete and callback with C concurrent clients.
-Prints figures; asserts nothing."""
+SQLite file with WAL, worker(s) and API as their own processes) in a temporary folder, on
+127.0.0.1 only. Two modes:
+
+- throughput (default): first the bare baseline (hotline/baseline.py: 3 activities + 1 signal, a
+  worker built with the product's options, on the same server), then N tickets over HTTP through
+  intake, acknowledge, complete and callback with C concurrent clients, then N intakes alone.
+  Prints both rates, their ratio, and per workflow the workflow tasks, activities, local
+  activities, timers and history events, read from the histories.
+- `--open N`: opens N tickets and keeps them open; prints each process's memory, read-model list
+  latency for a supervisor's usual filters, visibility query latency and the deadline lag: the
+  last (up to) 10,000 tickets are urgent under a drill copy of the pack whose sign-for clock warns
+  a fixed time after intake, so their warnings fire together; the lag is from each warning's due
+  time until the read model shows the ticket warned.
+
+Prints figures; asserts nothing. Every loop is bounded in count and time."""
 
 import asyncio
 import os
+import re
+import shutil
 import socket
+import sys
 import tempfile
 import time
 import uuid
+from collections import Counter
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
+from sqlmodel import select
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import Client
 
 from api.auth import mint
-from core.settings import Settings
+from core.settings import PROJECT_ROOT, Settings
+from core.temporal import connect, workflow_id
+from domain.policy import ClockName
+from domain.ticket import TicketState, clock_key
 from domain.vocabulary import Role
+from hotline import baseline
 from hotline.embedded import Stack
+from readmodel import db
+from readmodel.tables import TicketRow
 
 REQUEST: dict[str, Any] = {
     "channel": "phone",
@@ -30,13 +57,21 @@ REQUEST: dict[str, Any] = {
     "address": {"district": "qd.shinan", "street": "qd.shinan.badaxia"},
 }
 LEAD = "qd.shinan.badaxia"
+# Open tickets spread over streets of two districts, as a city's would be.
+STREETS = [
+    *(f"qd.shinan.{s}" for s in ("badaxia", "yunnanlu", "zhongshanlu", "jiangsulu", "badaguan", "zhanshan",
+                                 "xianggangzhonglu", "jinhulu", "badahu", "jinmenlu", "zhuhailu")),
+    *(f"qd.shibei.{s}" for s in ("liaoninglu", "yananlu", "dengzhoulu", "ningxialu", "dunhualu", "liaoyuanlu",
+                                 "hefeilu", "dagang", "jimolu")),
+]  # fmt: skip
+LAG_TICKETS = 10_000  # warnings that fire together in the deadline-lag measurement
 
 
-def _request(i: int, run: str) -> dict:
+def _request(i: int, run: str, street: str = LEAD, urgency: str = "normal") -> dict:
     """A citizen and a place of its own: the same phone or address again would be merged (并单)."""
     return {
-        **REQUEST, "citizen": {**REQUEST["citizen"], "phone": f"138{abs(hash((run, i))) % 10**8:08d}"},
-        "address": {**REQUEST["address"], "text": f"bench {run} {i}"},
+        **REQUEST, "citizen": {**REQUEST["citizen"], "phone": f"139{i:08d}"}, "urgency": urgency,
+        "address": {"district": street.rsplit(".", 1)[0], "street": street, "text": f"bench {run} {i}"},
     }  # fmt: skip
 
 
@@ -51,20 +86,83 @@ def _pct(values: list[float], p: float) -> float:
     return values[min(len(values) - 1, int(p * len(values)))] * 1000
 
 
-async def _drive(url: str, secret: str, tickets: int, concurrency: int) -> tuple[float, float, dict[str, list[float]]]:
+# -- what the histories say --------------------------------------------------------------------
+
+_COUNTED = {
+    "workflow tasks": EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED,
+    "activities": EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED,
+    "timers started": EventType.EVENT_TYPE_TIMER_STARTED,
+    "timers cancelled": EventType.EVENT_TYPE_TIMER_CANCELED,
+    "upserts": EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES,
+}
+
+
+async def _history_counts(client: Client, ids: list[str]) -> dict[str, float]:
+    """Per workflow, on average: workflow tasks, activities, local activities, timers, events."""
+    total: Counter[str] = Counter()
+    sem = asyncio.Semaphore(20)
+
+    async def one(wid: str) -> None:
+        async with sem:
+            history = await client.get_workflow_handle(wid).fetch_history()
+        for e in history.events:
+            total["events"] += 1
+            for name, kind in _COUNTED.items():
+                if e.event_type == kind:
+                    total[name] += 1
+            if e.event_type == EventType.EVENT_TYPE_MARKER_RECORDED:
+                total["local activities" if e.marker_recorded_event_attributes.marker_name == "core_local_activity"
+                      else "other markers"] += 1  # fmt: skip
+
+    await asyncio.gather(*(one(w) for w in ids))
+    names = ["workflow tasks", "activities", "local activities", "timers started", "timers cancelled", "upserts"]
+    return {k: total[k] / len(ids) for k in [*names, "events"]}
+
+
+async def _wait_closed(client: Client, ids: list[str], timeout: float = 120) -> None:
+    async def one(wid: str) -> None:
+        await client.get_workflow_handle(wid).result()
+
+    await asyncio.wait_for(asyncio.gather(*(one(w) for w in ids)), timeout)
+
+
+# -- the bare baseline -------------------------------------------------------------------------
+
+
+async def _baseline(client: Client, n: int, concurrency: int) -> tuple[float, list[str]]:
+    sem = asyncio.Semaphore(concurrency)
+    run = uuid.uuid4().hex[:6]
+    ids = [f"bench-bare-{run}-{i}" for i in range(n)]
+
+    async def one(wid: str) -> None:
+        async with sem:
+            handle = await client.start_workflow(baseline.BareWorkflow.run, id=wid, task_queue=baseline.TASK_QUEUE)
+            await handle.signal(baseline.BareWorkflow.go)
+            await handle.result()
+
+    t0 = time.perf_counter()
+    await asyncio.gather(*(one(w) for w in ids))
+    return time.perf_counter() - t0, ids
+
+
+# -- tickets over HTTP ---------------------------------------------------------------------------
+
+
+async def _drive(url: str, secret: str, tickets: int, concurrency: int):
     h_in = {"Authorization": f"Bearer {mint(secret, Role.intake, 'bench')}"}
     h_unit = {"Authorization": f"Bearer {mint(secret, Role.unit, 'bench', LEAD)}"}
     h_center = {"Authorization": f"Bearer {mint(secret, Role.center, 'bench')}"}
     latency: dict[str, list[float]] = {k: [] for k in ("create", "acknowledge", "complete", "callback")}
     sem = asyncio.Semaphore(concurrency)
     run = uuid.uuid4().hex[:6]
+    numbers: list[str] = []
 
     async with httpx.AsyncClient(base_url=url, timeout=60) as http:
 
         async def timed(name, send):
             """Time the accepted call; a 403/409 means the ticket is not there yet (routing, or the
-            move to callback): try again shortly, as a unit's client would."""
-            while True:
+            move to callback): try again shortly, as a unit's client would (at most a minute)."""
+            for _ in range(600):
                 t = time.perf_counter()
                 r = await send()
                 if r.status_code not in (403, 409):
@@ -80,6 +178,7 @@ async def _drive(url: str, secret: str, tickets: int, concurrency: int) -> tuple
                 n = (
                     await timed("create", lambda: http.post("/tickets", json=_request(i, run), headers=h_in | key))
                 ).json()["number"]
+                numbers.append(n)
                 await timed("acknowledge", lambda: http.post(f"/tickets/{n}/acknowledge", headers=h_unit))
                 done = {"result": "resolved", "reply": "已处理"}
                 await timed("complete", lambda: http.post(f"/tickets/{n}/complete", headers=h_unit, json=done))
@@ -99,52 +198,283 @@ async def _drive(url: str, secret: str, tickets: int, concurrency: int) -> tuple
         t1 = time.perf_counter()
         await asyncio.gather(*(intake(i) for i in range(tickets)))
         intake_s = time.perf_counter() - t1
-    return lifecycle_s, intake_s, latency
+    return lifecycle_s, intake_s, latency, numbers
 
 
-def _run(tickets: int, concurrency: int) -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        settings = Settings(
-            data_dir=Path(tmp),
-            database_url=f"sqlite:///{tmp}/hotline.db",
-            temporal_address=f"127.0.0.1:{_port()}",
-            temporal_ui_port=_port(),
-            api_port=_port(),
-            simulator_port=_port(),
-            simulator_act=False,
-            log_level="WARNING",
-        )
-        # The simulator receives what departments, SMS and the emergency platform are sent, and
-        # acts on nothing: the bench's clients do the handling and the callbacks.
-        env = {"HOTLINE_DATABASE_URL": settings.database_url, "HOTLINE_TEMPORAL_ADDRESS": settings.temporal_address,
-               "HOTLINE_API_PORT": str(settings.api_port), "HOTLINE_SIMULATOR_PORT": str(settings.simulator_port),
-               "HOTLINE_SIMULATOR_ACT": "false", "HOTLINE_LOG_LEVEL": "WARNING"}  # fmt: skip
-        os.environ.update(env)
-        stack = Stack(settings, with_simulator=True)
+# -- a city's open tickets ---------------------------------------------------------------------
+
+
+def _drill_pack(folder: Path, warn_after: float) -> Path:
+    """The packs, with Qingdao's sign-for clock for urgent tickets shortened so that it warns
+    `warn_after` seconds after dispatch (the warning at a tenth of the limit, so the breach is far
+    behind it and the read model shows the warning for a long while)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for f in (PROJECT_ROOT / "catalog" / "policies").glob("*.toml"):
+        shutil.copy(f, folder / f.name)
+    pack = folder / "qingdao.toml"
+    text = pack.read_text(encoding="utf-8")
+    text = re.sub(r"^warning_share = .*$", "warning_share = 0.1", text, count=1, flags=re.M)
+    text, n = re.subn(
+        r'(\[clocks\.acknowledge\]\nby_urgency = \{ emergency = "1h", urgent = )"2h"',
+        rf'\g<1>"{round(10 * warn_after)}s"', text, count=1,
+    )  # fmt: skip
+    if n != 1:
+        raise RuntimeError("the Qingdao pack's sign-for clock is not where the bench expects it")
+    pack.write_text(text, encoding="utf-8")
+    return folder
+
+
+def _tree_rss(pid: int) -> tuple[float, float]:
+    """(RSS, peak RSS) in MiB of a process and its children (the temporal launcher runs the server)."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
-            stack.start()
-            url = f"http://{settings.api_host}:{settings.api_port}"
-            elapsed, intake_elapsed, latency = asyncio.run(_drive(url, settings.token_secret, tickets, concurrency))
-        finally:
-            stack.stop()
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+        except (OSError, IndexError, ValueError):
+            continue
+    rss = hwm = 0.0
+    todo = [pid]
+    while todo:
+        p = todo.pop()
+        todo += children.get(p, [])
+        try:
+            status = Path(f"/proc/{p}/status").read_text()
+        except OSError:
+            continue
+        for line in status.splitlines():
+            if line.startswith("VmRSS:"):
+                rss += int(line.split()[1]) / 1024
+            elif line.startswith("VmHWM:"):
+                hwm += int(line.split()[1]) / 1024
+    return rss, hwm
 
-    print(
-        f"\n12345 hotline benchmark — {tickets} tickets, {concurrency} concurrent clients, dev server on SQLite (WAL)"
+
+def _warned(database_url: str) -> set[str]:
+    with db.session(database_url) as s:
+        # Overdue too: a warning seen only after its breach still counts, at the time it was seen.
+        warned = (TicketRow.warned | TicketRow.overdue) & (TicketRow.urgency == "urgent")
+        return set(s.exec(select(TicketRow.number).where(warned)).all())
+
+
+def _warn_times(database_url: str, numbers: set[str]) -> dict[str, datetime]:
+    key = clock_key(ClockName.acknowledge)
+    with db.session(database_url) as s:
+        rows = s.exec(select(TicketRow.number, TicketRow.state_json).where(TicketRow.urgency == "urgent")).all()
+    out = {}
+    for number, state_json in rows:
+        if number in numbers and state_json:
+            clock = TicketState.model_validate_json(state_json).clocks.get(key)
+            if clock is not None:
+                out[number] = clock.warn_at
+    return out
+
+
+async def _open(stack: Stack, settings: Settings, n: int, concurrency: int, warn_after: float) -> None:
+    url = f"http://{settings.api_host}:{settings.api_port}"
+    h_in = {"Authorization": f"Bearer {mint(settings.token_secret, Role.intake, 'bench')}"}
+    h_sup = {"Authorization": f"Bearer {mint(settings.token_secret, Role.supervisor, 'bench')}"}
+    run = uuid.uuid4().hex[:6]
+    lag_n = min(n, LAG_TICKETS)
+    sem = asyncio.Semaphore(concurrency)
+    client = await connect(settings)
+    async with httpx.AsyncClient(base_url=url, timeout=120) as http:
+
+        async def intake(i: int, urgency: str) -> None:
+            async with sem:
+                body = _request(i, run, STREETS[i % len(STREETS)], urgency)
+                r = await http.post("/tickets", json=body, headers=h_in | {"Idempotency-Key": f"{run}-o{i}"})
+                r.raise_for_status()
+
+        t0 = time.perf_counter()
+        for start in range(0, n - lag_n, 1000):  # in slices: a million coroutines at once helps no one
+            await asyncio.gather(*(intake(i, "normal") for i in range(start, min(start + 1000, n - lag_n))))
+        t_bulk = time.perf_counter() - t0
+        t1 = time.perf_counter()
+        await asyncio.gather(*(intake(i, "urgent") for i in range(n - lag_n, n)))
+        t_lag = time.perf_counter() - t1
+        opened_at = time.perf_counter()
+        print(f"\n  opened {n} tickets in {t_bulk + t_lag:.0f} s ({n / (t_bulk + t_lag):.0f}/s); "
+              f"the last {lag_n} urgent, their sign-for warnings due {warn_after:.0f} s after dispatch",
+              flush=True)  # fmt: skip
+
+        # Deadline lag: poll the read model until every urgent ticket shows its warning (bounded).
+        seen: dict[str, float] = {}
+        deadline = time.monotonic() + warn_after + 600
+        while len(seen) < lag_n and time.monotonic() < deadline:
+            now = datetime.now(UTC).timestamp()
+            for number in await asyncio.to_thread(_warned, settings.database_url):
+                seen.setdefault(number, now)
+            await asyncio.sleep(0.25)
+        due = await asyncio.to_thread(_warn_times, settings.database_url, set(seen))
+        lags = [seen[k] - due[k].timestamp() for k in seen if k in due]
+        wait_s = time.perf_counter() - opened_at
+
+        rss = {name: _tree_rss(proc.pid) for name, proc in stack.procs}
+
+        filters = {
+            "district + stage": {"district": "qd.shinan", "status": "dispatch"},
+            "unit (a street)": {"unit": "qd.shibei.dengzhoulu"},
+            "overdue in district": {"district": "qd.shibei", "overdue": "true"},
+            "category + urgency": {"category": "environment.noise", "urgency": "urgent"},
+            "page 20 of a district": {"district": "qd.shinan", "page": "20"},
+        }
+        list_latency: dict[str, list[float]] = {}
+        for name, params in filters.items():
+            list_latency[name] = []
+            for _ in range(30):
+                t = time.perf_counter()
+                (await http.get("/tickets", params=params, headers=h_sup)).raise_for_status()
+                list_latency[name].append(time.perf_counter() - t)
+
+    queries = {
+        "district + stage": "TicketDistrict = 'qd.shinan' AND TicketStatus = 'dispatch'",
+        "lead unit, warned": "TicketLeadUnit = 'qd.shibei.dengzhoulu' AND TicketWarned = true",
+    }
+    visibility: dict[str, list[float]] = {}
+    for name, q in queries.items():
+        visibility[f"list 50: {name}"] = v = []
+        for _ in range(10):
+            t = time.perf_counter()
+            async for _wf in client.list_workflows(q, page_size=50, limit=50):
+                pass
+            v.append(time.perf_counter() - t)
+        visibility[f"count: {name}"] = v = []
+        for _ in range(10):
+            t = time.perf_counter()
+            await client.count_workflows(q)
+            v.append(time.perf_counter() - t)
+
+    print(f"\n12345 hotline benchmark — {n} open tickets, dev server on SQLite (WAL), {stack.workers} worker(s), "
+          f"cache {settings.worker_max_cached_workflows} workflows per worker")  # fmt: skip
+    print("  memory, MiB          RSS     peak")
+    for name, (r, h) in rss.items():
+        print(f"    {name:<16}{r:8.0f} {h:8.0f}")
+    print("  GET /tickets (supervisor), ms   p50      p99")
+    for name, values in list_latency.items():
+        print(f"    {name:<26}{_pct(values, 0.5):8.1f} {_pct(values, 0.99):8.1f}")
+    print("  visibility (Temporal), ms        p50      p99")
+    for name, values in visibility.items():
+        print(f"    {name:<29}{_pct(values, 0.5):8.1f} {_pct(values, 0.99):8.1f}")
+    if lags:
+        print(f"  deadline lag: {len(lags)} of {lag_n} warnings in the read model within {wait_s:.0f} s; "
+              f"from due to read model p50 {_pct(lags, 0.5) / 1000:.1f} s, p99 {_pct(lags, 0.99) / 1000:.1f} s, "
+              f"max {max(lags):.1f} s")  # fmt: skip
+    else:
+        print(f"  deadline lag: no warning reached the read model within {wait_s:.0f} s")
+
+
+# -- running it --------------------------------------------------------------------------------
+
+
+def _settings(tmp: str, **extra: Any) -> tuple[Settings, dict[str, str]]:
+    settings = Settings(
+        data_dir=Path(tmp),
+        database_url=f"sqlite:///{tmp}/hotline.db",
+        temporal_address=f"127.0.0.1:{_port()}",
+        temporal_ui_port=_port(),
+        api_port=_port(),
+        simulator_port=_port(),
+        simulator_act=False,
+        log_level="WARNING",
+        **extra,
     )
-    print(
-        "  full lifecycle (intake → acknowledge → complete → callback → closed): "
-        f"{tickets / elapsed:6.1f} tickets/s  ({elapsed:.1f} s)"
+    env = {"HOTLINE_DATABASE_URL": settings.database_url, "HOTLINE_TEMPORAL_ADDRESS": settings.temporal_address,
+           "HOTLINE_API_PORT": str(settings.api_port), "HOTLINE_SIMULATOR_PORT": str(settings.simulator_port),
+           "HOTLINE_SIMULATOR_ACT": "false", "HOTLINE_LOG_LEVEL": "WARNING",
+           "HOTLINE_POLICY_DIR": str(settings.policy_dir),
+           "HOTLINE_WORKER_MAX_CACHED_WORKFLOWS": str(settings.worker_max_cached_workflows)}  # fmt: skip
+    return settings, env
+
+
+async def _throughput(stack: Stack, settings: Settings, tickets: int, concurrency: int, bare: bool) -> dict:
+    client = await connect(settings)
+    out: dict[str, Any] = {}
+    if bare:
+        workers = [stack._spawn("baseline", [sys.executable, "-m", "hotline.baseline"]) for _ in range(stack.workers)]
+        try:
+            await asyncio.sleep(2)  # the baseline worker connects and polls
+            await _baseline(client, min(20, tickets), concurrency)  # warm-up, not counted
+            out["bare_s"], bare_ids = await _baseline(client, tickets, concurrency)
+            out["bare_counts"] = await _history_counts(client, bare_ids)
+        finally:
+            for w in workers:
+                w.terminate()
+                w.wait(timeout=20)
+            stack.procs = [(n, p) for n, p in stack.procs if p not in workers]
+    url = f"http://{settings.api_host}:{settings.api_port}"
+    out["lifecycle_s"], out["intake_s"], out["latency"], numbers = await _drive(
+        url, settings.token_secret, tickets, concurrency
     )
+    ids = [workflow_id(n) for n in numbers]
+    await _wait_closed(client, ids)
+    out["counts"] = await _history_counts(client, ids)
+    return out
+
+
+def _print_throughput(tickets: int, concurrency: int, workers: int, r: dict) -> None:
+    lifecycle = tickets / r["lifecycle_s"]
     print(
-        "  intake only (POST /tickets, workflow started):                       "
-        f"{tickets / intake_elapsed:6.1f} tickets/s  ({intake_elapsed:.1f} s)"
+        f"\n12345 hotline benchmark — {tickets} tickets, {concurrency} concurrent clients, {workers} worker(s), "
+        "dev server on SQLite (WAL)"
     )
+    if "bare_s" in r:
+        bare = tickets / r["bare_s"]
+        print(f"  bare workflow (3 activities + 1 signal), same server and worker options: "
+              f"{bare:6.1f} workflows/s ({r['bare_s']:.1f} s)")  # fmt: skip
+    print(
+        "  full lifecycle (intake → acknowledge → complete → callback → closed):     "
+        f"{lifecycle:6.1f} tickets/s  ({r['lifecycle_s']:.1f} s)"
+    )
+    if "bare_s" in r:
+        print(f"  ratio lifecycle / bare: {lifecycle / bare:.2f}   (target ≥ 0.5)")
+    print(
+        "  intake only (POST /tickets, workflow started):                             "
+        f"{tickets / r['intake_s']:6.1f} tickets/s  ({r['intake_s']:.1f} s)"
+    )
+    print("  per workflow           wf tasks  activities  local act.  timers  cancelled  upserts  events")
+    rows = [("ticket lifecycle", r["counts"])] + ([("bare workflow", r["bare_counts"])] if "bare_counts" in r else [])
+    for name, c in rows:
+        cells = [("workflow tasks", 9), ("activities", 12), ("local activities", 12), ("timers started", 8),
+                 ("timers cancelled", 11), ("upserts", 9), ("events", 8)]  # fmt: skip
+        print(f"    {name:<20}" + "".join(f"{c[k]:{w}.1f}" for k, w in cells))
     print("  API latency, ms            p50      p95      max")
-    for name, values in latency.items():
+    for name, values in r["latency"].items():
         if values:
             print(f"    {name:<22}{_pct(values, 0.5):8.1f} {_pct(values, 0.95):8.1f} {max(values) * 1000:8.1f}")
     print(f"  for scale: Qingdao takes 15,000 requests a day = {15000 / 86400:.2f} tickets/s on average\n")
 
 
-def main(tickets: int = 200, concurrency: int = 20) -> None:
-    _run(tickets, concurrency)
+def main(
+    tickets: int = 200,
+    concurrency: int = 20,
+    workers: int = 1,
+    open_tickets: int = 0,
+    bare: bool = True,
+    warn_after: float | None = None,
+    cache: int | None = None,
+) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        extra: dict[str, Any] = {}
+        if cache is not None:
+            extra["worker_max_cached_workflows"] = cache
+        if open_tickets:
+            # Long enough that the urgent burst is in before the first of its warnings fires.
+            warn_after = warn_after or 60 + min(open_tickets, LAG_TICKETS) / 100
+            extra["policy_dir"] = _drill_pack(Path(tmp) / "policies", warn_after)
+        settings, env = _settings(tmp, **extra)
+        # The simulator receives what departments, SMS and the emergency platform are sent, and
+        # acts on nothing: the bench's clients do the handling and the callbacks.
+        os.environ.update(env)
+        stack = Stack(settings, with_simulator=True, workers=workers)
+        try:
+            stack.start()
+            if open_tickets:
+                asyncio.run(_open(stack, settings, open_tickets, concurrency, warn_after or 60))
+            else:
+                result = asyncio.run(_throughput(stack, settings, tickets, concurrency, bare))
+        finally:
+            stack.stop()
+    if not open_tickets:
+        _print_throughput(tickets, concurrency, workers, result)
+    sys.stdout.flush()

@@ -220,7 +220,8 @@ def _setup(args) -> int:
 def _bench(args) -> int:
     from hotline.bench import main as bench
 
-    bench(tickets=args.tickets, concurrency=args.concurrency)
+    bench(tickets=args.tickets, concurrency=args.concurrency, workers=args.workers, open_tickets=args.open,
+          bare=not args.no_baseline, warn_after=args.warn_after, cache=args.cache)  # fmt: skip
     return 0
 
 
@@ -347,10 +348,18 @@ def main(argv: list[str] | None = None) -> int:
     p = _command(
         sub, "bench", "measure intake and lifecycle throughput on this machine",
         "Start an embedded stack, take in tickets concurrently and drive them through their lifecycle; "
-        "print intake and end-to-end throughput and latency.", _bench,
+        "print intake and end-to-end throughput and latency beside a bare-workflow baseline (the ratio), or with "
+        "--open N the memory, list and visibility latency and deadline lag of a city's open tickets.", _bench,
     )  # fmt: skip
     p.add_argument("--tickets", type=int, default=200, help="how many tickets to take in")
     p.add_argument("--concurrency", type=int, default=20, help="how many intakes are in flight at once")
+    p.add_argument("--workers", type=_count, default=1, help="worker processes on the one task queue")
+    p.add_argument("--no-baseline", action="store_true", help="skip the bare-workflow baseline")
+    p.add_argument("--open", type=int, default=0, metavar="N",
+                   help="instead: open N tickets and print memory, list and visibility latency and the deadline "
+                   "lag of up to 10,000 warnings that fire together")  # fmt: skip
+    p.add_argument("--warn-after", type=float, help="with --open: seconds from dispatch to the urgent warnings")
+    p.add_argument("--cache", type=int, help="workflows each worker keeps in memory (default 1000)")
     p = _command(
         sub, "demo", "play a working day of citizens' requests into the running product (`make up` first)",
         "Plays hotline/demo_day.toml into the running product over HTTP: the desk takes each request "

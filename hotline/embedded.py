@@ -70,9 +70,10 @@ def _simulator_available() -> bool:
 
 
 class Stack:
-    def __init__(self, settings: Settings, with_simulator: bool = True):
+    def __init__(self, settings: Settings, with_simulator: bool = True, workers: int = 1):
         self.settings = settings
         self.with_simulator = with_simulator and _simulator_available()
+        self.workers = workers  # worker processes on the one task queue (`hotline bench --workers N`)
         self.procs: list[tuple[str, subprocess.Popen]] = []
 
     def _spawn(
@@ -142,7 +143,8 @@ class Stack:
         env = {"HOTLINE_DATA_DIR": str(data)}
         if self.with_simulator:
             env |= self._simulated_channels()
-        self._spawn("worker", [sys.executable, "-m", "hotline.cli", "worker"], env)
+        for i in range(self.workers):
+            self._spawn("worker" if i == 0 else f"worker-{i + 1}", [sys.executable, "-m", "hotline.cli", "worker"], env)
         api = self._spawn("api", [sys.executable, "-m", "hotline.cli", "api"], env)
         _wait_for_port(s.api_host, s.api_port, 60, api, "the API")
         if self.with_simulator:
