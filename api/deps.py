@@ -15,6 +15,7 @@ from domain.directory import Directory
 from catalog.cities import load_directory
 from domain.ticket import Actor
 from domain.vocabulary import Role
+from web.session import actor_from_cookie
 
 
 class TemporalConnection:
@@ -61,11 +62,15 @@ _bearer = HTTPBearer(auto_error=False, description="JWT minted with `hotline tok
 
 
 def _actor(
+    request: Request,
     settings: Annotated[Settings, Depends(_settings)],
     creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Actor:
     challenge = {"WWW-Authenticate": "Bearer"}
     if creds is None:
+        # A signed-in workbench page: its session cookie (and CSRF header on a change) instead.
+        if (actor := actor_from_cookie(request, settings)) is not None:
+            return actor
         raise ApiError(401, "missing bearer token (Authorization: Bearer <token>; mint one with `hotline token`)", challenge)
     try:
         return auth.verify(settings.token_secret, creds.credentials)

@@ -29,6 +29,7 @@ from api.routes import (
 from core.logging import configure_logging
 from core.settings import Settings, get_settings
 from readmodel import db
+from web.app import install as install_workbench
 
 DESCRIPTION = """
 Ticket orchestration for a 12345 citizen service hotline. Every ticket is one durable Temporal
@@ -52,7 +53,8 @@ def create_app(settings: Settings | None = None, client: Client | None = None, r
         if task:
             task.cancel()
 
-    app = FastAPI(title="12345 Hotline", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
+    # /docs is served by web/ from the product's own Swagger UI files (no CDN: it works offline).
+    app = FastAPI(title="12345 Hotline", version="0.1.0", description=DESCRIPTION, lifespan=lifespan, docs_url=None)
     app.state.settings = settings
     app.state.temporal = TemporalConnection(settings, client)
     errors.install(app)
@@ -61,6 +63,7 @@ def create_app(settings: Settings | None = None, client: Client | None = None, r
     ):  # fmt: skip
         app.include_router(module.router)
     app.include_router(ownership.rules_router)
+    install_workbench(app)  # the workbench pages at / (web/)
     return app
 
 

@@ -9,7 +9,9 @@
     hotline department-api           print the department-system API contract (OpenAPI JSON)
     hotline setup-temporal           register the search attributes on a real cluster
     hotline bench                    throughput of this machine, printed
-    hotline demo [--speed 60]        a working day of citizens' requests played into the running product"""
+    hotline demo [--speed 60]        a working day of citizens' requests played into the running product
+    hotline user add --user admin --role center     a workbench account (password prompted or --password-stdin)
+    hotline bench-web                first render of every workbench page with 10,000 open tickets, printed"""
 
 import argparse
 import asyncio
@@ -177,6 +179,36 @@ def _demo(args) -> int:
                 args.settle, args.seed)  # fmt: skip
 
 
+def _user_add(args) -> int:
+    import getpass
+
+    from readmodel import db
+    from web import accounts
+
+    settings = get_settings()
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = getpass.getpass(f"password for {args.user}: ")
+        if getpass.getpass("again: ") != password:
+            print("the passwords differ; nothing changed", file=sys.stderr)
+            return 2
+    db.migrate(settings.database_url)
+    try:
+        accounts.create_user(settings.database_url, args.user, password, args.role, args.unit, args.name or "")
+    except accounts.AccountError as e:
+        print(f"not added: {e}", file=sys.stderr)
+        return 2
+    print(f"added {args.user} ({args.role}{' ' + args.unit if args.unit else ''}): sign in at {settings.api_url}/")
+    return 0
+
+
+def _bench_web(args) -> int:
+    from hotline.bench_web import main as bench_web
+
+    return bench_web(tickets=args.tickets, rounds=args.rounds)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="hotline", description="12345 hotline ticket orchestration")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -223,6 +255,19 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--user", help="who the token is for (default: the role)")
     p.add_argument("--hours", type=_hours, default=12.0, help="lifetime in hours (default 12; fractions allowed)")
     p.set_defaults(func=_token)
+    p = sub.add_parser("user", help="workbench accounts")
+    user_sub = p.add_subparsers(dest="user_command", required=True)
+    p = user_sub.add_parser("add", help="add a workbench account (the first administrator: --role center)")
+    p.add_argument("--user", required=True, help="the sign-in name")
+    p.add_argument("--role", required=True, choices=[r.value for r in Role if r != Role.citizen])
+    p.add_argument("--unit", help="unit id, for --role unit")
+    p.add_argument("--name", help="the name shown in the pages")
+    p.add_argument("--password-stdin", action="store_true", help="read the password from the first line of stdin")
+    p.set_defaults(func=_user_add)
+    p = sub.add_parser("bench-web", help="time the workbench pages with 10,000 open tickets in a scratch read model")
+    p.add_argument("--tickets", type=_count, default=10_000)
+    p.add_argument("--rounds", type=_count, default=5, help="timings per page (the median is printed)")
+    p.set_defaults(func=_bench_web)
     args = parser.parse_args(argv)
     settings = get_settings()
     configure_logging(json=settings.log_json, level=settings.log_level)
