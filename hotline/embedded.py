@@ -173,8 +173,10 @@ class Stack:
                 "",
                 "  12345 hotline is up.",
                 f"  Workbench     http://{s.api_host}:{s.api_port}/   (citizens: /citizen)",
-                *[f"                {role:<10} {user} / {password}" + (f"  ({unit})" if unit else "")
-                  for user, password, role, unit in self.accounts],
+                *[
+                    f"                {role:<10} {user} / {password}" + (f"  ({unit})" if unit else "")
+                    for user, password, role, unit in self.accounts
+                ],
                 f"  API docs      http://{s.api_host}:{s.api_port}/docs",
                 f"  Temporal UI   http://{host}:{s.temporal_ui_port}",
                 f"  Data          {s.data_dir}  (Temporal server log: temporal.log)",

@@ -322,18 +322,39 @@ def _consultations(session, unit: str) -> list[TicketRow]:
     return sorted(invited, key=lambda r: (r.deadline is None, db.aware(r.deadline) or datetime.max.replace(tzinfo=UTC)))
 
 
+def _tab_counts(s, unit: str) -> dict[str, int]:
+    """Every tab's count in two grouped queries (by the unit's role and the ticket's stage)."""
+    rows = s.exec(
+        select(TicketUnitRow.role, TicketRow.stage, func.count())
+        .join(TicketRow, col(TicketRow.number) == col(TicketUnitRow.number))
+        .where(TicketUnitRow.unit == unit).group_by(TicketUnitRow.role, TicketRow.stage)
+    ).all()  # fmt: skip
+    counts = dict.fromkeys(TABS, 0)
+    for role, stage, n in rows:
+        if role == "lead" and stage == Stage.dispatch.value:
+            counts["sign"] += n
+        elif role == "lead" and stage in (Stage.handling.value, Stage.rehandle.value):
+            counts["hand"] += n
+        elif role == "cooperating" and stage in IN_HAND:
+            counts["coop"] += n
+        elif role in ("supervisor", "coordinator") and stage in OPEN:
+            counts["watch"] += n
+    counts["returned"] = s.exec(
+        select(func.count(func.distinct(TicketReturnRow.ticket))).where(TicketReturnRow.unit == unit)
+    ).one()
+    return counts
+
+
 def worklist(url: str, unit: str, tab: str, limit: int) -> Worklist:
     with db.session(url) as s:
-        counts = {}
-        for t in TABS:
-            if t == "consult":
-                counts[t] = len(_consultations(s, unit))
-            else:
-                counts[t] = s.exec(select(func.count()).select_from(_unit_query(unit, t).subquery())).one()
-        if tab == "consult":
-            rows = _consultations(s, unit)[:limit]
-        else:
-            rows = list(s.exec(_by_deadline(_unit_query(unit, tab)).limit(limit)).all())
+        counts = _tab_counts(s, unit)
+        invited = _consultations(s, unit)
+        counts["consult"] = len(invited)
+        rows = (
+            invited[:limit]
+            if tab == "consult"
+            else list(s.exec(_by_deadline(_unit_query(unit, tab)).limit(limit)).all())
+        )
     items = [TicketListItem.of(r) for r in rows]
     return Worklist(unit=unit, tab=tab, counts=counts, items=items, total=counts[tab], now=datetime.now(UTC))
 

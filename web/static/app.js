@@ -20,6 +20,8 @@ const L = {
   flag: { return_pending: "退单待审", in_consultation: "会商中", awaiting_ruling: "待裁定", ruled: "已裁定",
           urged: "已督办", supervised: "督办件", repeated: "重复件", hard_case: "疑难件", enterprise: "涉企",
           delivery_failed: "派送失败", follow_up: "紧急跟踪", follow_up_overdue: "跟踪超时", estimated_deadline: "期限估算" },
+  clock: { acknowledge: "签收时限", contact: "联系市民时限", completion: "办结时限", report: "协办反馈时限",
+           callback: "回访时限", follow_up: "紧急跟踪时限" },
   event: { received: "受理", merged: "并单", dispatched: "派单", acknowledged: "签收", progress: "进展", completed: "办结",
            escalated: "提级", urged: "督办", whistle: "吹哨", deadline_moved: "期限调整", warned: "预警", breached: "超时",
            return_requested: "申请退单", return_decided: "退单审核", consultation_opened: "发起会商", ruled: "领导裁定",

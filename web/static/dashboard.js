@@ -28,7 +28,7 @@ function draw(o) {
   chart("c_stage").setOption({ ...base, xAxis: { type: "category", data: stages.map((s) => lab("stage", s)), axisLabel: { interval: 0 } },
     yAxis: { type: "value", minInterval: 1 }, series: [{ type: "bar", data: stages.map((s) => o.by_stage[s] || 0), itemStyle: { color: BLUE } }] });
   chart("c_tier").setOption({ ...base, tooltip: { trigger: "item" }, legend: { bottom: 0 },
-    series: [{ type: "pie", radius: ["40%", "70%"], label: { formatter: "{b}: {c}" },
+    series: [{ type: "pie", radius: ["40%", "70%"], stillShowZeroSum: false, label: { formatter: "{b}: {c}" },
       data: ["street", "district", "city"].map((t) => ({ name: lab("tier", t) + "级", value: o.by_tier[t] || 0 })) }] });
   chart("c_today").setOption({ ...base, legend: { top: 0 }, xAxis: { type: "category", data: o.today_by_hour.map((h) => h.hour + "时") },
     yAxis: { type: "value", minInterval: 1 }, series: [

@@ -142,7 +142,7 @@ function render(s) {
     `<tr><td>${fmtTime(c.at)}</td><td>${c.reached ? `${c.resolved ? "已解决" : "未解决"} · ${lab("satisfaction", c.satisfaction)}` : "未联系上"}${c.online ? "（在线）" : ""}</td><td>${esc(c.comment)}</td></tr>`).join("")}</table>`;
   const clocks = Object.values(s.clocks || {});
   if (clocks.length) d += `<h3>时限</h3><table><tr><th>时钟</th><th>期限</th><th>状态</th></tr>${clocks.map((c) =>
-    `<tr><td>${esc(c.name)}${c.unit ? " · " + n(c.unit) : ""}</td><td>${fmtTime(c.due_at)}</td><td>${c.met_at ? "已完成" : c.breached_at ? '<span class="pill red">超时</span>' : c.warned_at ? '<span class="pill amber">预警</span>' : "计时中"}</td></tr>`).join("")}</table>`;
+    `<tr><td>${esc(lab("clock", c.name))}${c.unit ? " · " + n(c.unit) : ""}</td><td>${fmtTime(c.due_at)}</td><td>${c.met_at ? "已完成" : c.breached_at ? '<span class="pill red">超时</span>' : c.warned_at ? '<span class="pill amber">预警</span>' : "计时中"}</td></tr>`).join("")}</table>`;
   $("#details").innerHTML = d || `<p class="muted">暂无协办、退单、延期或会商记录。</p>`;
   $("#timeline").innerHTML = s.timeline.slice().reverse().map((e) =>
     `<li><span class="at">${fmtTime(e.at)}</span><b>${esc(lab("event", e.event))}</b> <span class="muted small">${esc(unitName(e.actor) || e.actor)}</span>
