@@ -6,7 +6,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: up demo lint test test-postgres bench bench-assessment clean
+.PHONY: up demo lint test test-postgres bench bench-assessment bench-web browser clean
 
 up: $(VENV)/.installed
 	$(BIN)/hotline up
@@ -38,6 +38,18 @@ bench: $(VENV)/.installed
 bench-assessment: $(VENV)/.installed-dev
 	HOTLINE_LOG_LEVEL=WARNING $(BIN)/hotline bench-assessment
 
+# The workbench's browser tests (tests/web/) drive Debian's Chromium through Debian's chromedriver;
+# a CJK font so the pages' Chinese is drawn in the screenshots. Installed once, as root (CI is).
+browser:
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null && fc-list :lang=zh | grep -q . || { \
+	  echo "Installing Chromium, chromedriver and a Chinese font for the browser tests (apt, about a minute)..."; \
+	  $$(command -v sudo || true) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$(command -v sudo || true) apt-get install -y -qq chromium chromium-driver fonts-wqy-microhei >/dev/null; }
+
+# With 10,000 open tickets in a scratch read model: the first render of every workbench page.
+bench-web: $(VENV)/.installed
+	HOTLINE_LOG_LEVEL=WARNING $(BIN)/hotline bench-web
+
 $(VENV)/bin/python:
 	@echo "Creating the virtual environment $(VENV) with $(PYTHON)..."
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +63,7 @@ $(VENV)/.installed: pyproject.toml | $(VENV)/bin/python
 $(VENV)/.installed-dev: pyproject.toml | $(VENV)/bin/python
 	@echo "Installing the product and its test tools into $(VENV) (first run, or after pyproject.toml changed; usually 1-3 minutes)..."
 	@$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@$(MAKE) --no-print-directory browser
 	@echo "Installed."
 	@touch $@ $(VENV)/.installed
 

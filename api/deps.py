@@ -25,6 +25,7 @@ from domain.vocabulary import (
     Role,
 )
 from readmodel import db
+from web.session import actor_from_cookie
 
 
 class TemporalConnection:
@@ -92,13 +93,18 @@ _bearer = HTTPBearer(auto_error=False, description="JWT minted with `hotline tok
 
 
 def _actor(
+    request: Request,
     settings: Annotated[Settings, Depends(_settings)],
     creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Actor:
     challenge = {"WWW-Authenticate": "Bearer"}
     if creds is None:
-        missing = "missing bearer token (Authorization: Bearer <token>; mint one with `hotline token`)"
-        raise ApiError(401, missing, challenge)
+        # A signed-in workbench page: its session cookie (and CSRF header on a change) instead.
+        if (actor := actor_from_cookie(request, settings)) is not None:
+            return actor
+        raise ApiError(
+            401, "missing bearer token (Authorization: Bearer <token>; mint one with `hotline token`)", challenge
+        )
     try:
         return auth.verify(settings.token_secret, creds.credentials)
     except auth.TokenError as e:

@@ -34,6 +34,7 @@ from core import tracing
 from core.logging import configure_logging
 from core.settings import Settings, get_settings
 from readmodel import db
+from web.app import install as install_workbench
 
 DESCRIPTION = """
 Ticket orchestration for a 12345 citizen service hotline. Every ticket is one durable Temporal
@@ -61,7 +62,8 @@ def create_app(
         db.migrate(settings.database_url)
         yield
 
-    app = FastAPI(title="12345 Hotline", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
+    # /docs is served by web/ from the product's own Swagger UI files (no CDN: it works offline).
+    app = FastAPI(title="12345 Hotline", version="0.1.0", description=DESCRIPTION, lifespan=lifespan, docs_url=None)
     app.state.settings = settings
     app.state.temporal = TemporalConnection(settings, client, tracer_provider)
     errors.install(app)
@@ -76,6 +78,7 @@ def create_app(
     app.include_router(ownership.rules_router)
     app.include_router(assessment.router)
     app.include_router(open311.router)
+    install_workbench(app)  # the workbench pages at / (web/)
     return app
 
 

@@ -14,7 +14,9 @@ hotline bench                    throughput of this machine, printed
 hotline demo [--speed 60]        a working day of citizens' requests played into the running product
 hotline schedules                create (or update) the report and early-warning schedules
 hotline bench-assessment         the assessment's queries on a synthetic month (450,000 tickets)
-hotline setup                    migrate + seed + search attributes: a deployment's one-shot job"""
+hotline setup                    migrate + seed + search attributes: a deployment's one-shot job
+hotline user add --user admin --role center     a workbench account (password prompted or --password-stdin)
+hotline bench-web                first render of every workbench page with 10,000 open tickets, printed"""
 
 import argparse
 import asyncio
@@ -285,6 +287,36 @@ def _command(sub, name: str, help: str, description: str, func) -> argparse.Argu
     return p
 
 
+def _user_add(args) -> int:
+    import getpass
+
+    from readmodel import db
+    from web import accounts
+
+    settings = get_settings()
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = getpass.getpass(f"password for {args.user}: ")
+        if getpass.getpass("again: ") != password:
+            print("the passwords differ; nothing changed", file=sys.stderr)
+            return 2
+    db.migrate(settings.database_url)
+    try:
+        accounts.create_user(settings.database_url, args.user, password, args.role, args.unit, args.name or "")
+    except accounts.AccountError as e:
+        print(f"not added: {e}", file=sys.stderr)
+        return 2
+    print(f"added {args.user} ({args.role}{' ' + args.unit if args.unit else ''}): sign in at {settings.api_url}/")
+    return 0
+
+
+def _bench_web(args) -> int:
+    from hotline.bench_web import main as bench_web
+
+    return bench_web(tickets=args.tickets, rounds=args.rounds)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="hotline",
@@ -411,6 +443,28 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument(
         "--hours", type=_hours, help="lifetime in hours, fractions allowed (default: HOTLINE_TOKEN_TTL_HOURS, 12)"
     )
+    p = _command(
+        sub, "user", "workbench accounts",
+        "Manage the accounts of the web workbench (the JWT API for machine clients is separate).", None,
+    )  # fmt: skip
+    user_sub = p.add_subparsers(dest="user_command", required=True, metavar="ACTION", help="what to do")
+    p = _command(
+        user_sub, "add", "add a workbench account (the first administrator: --role center)",
+        "Create a sign-in account with a role (and a unit for --role unit); the password is prompted twice "
+        "or read from the first line of stdin; stored as an argon2 hash.", _user_add,
+    )  # fmt: skip
+    p.add_argument("--user", required=True, help="the sign-in name")
+    p.add_argument("--role", required=True, choices=[r.value for r in Role if r != Role.citizen], help="the role")
+    p.add_argument("--unit", help="unit id, for --role unit")
+    p.add_argument("--name", help="the name shown in the pages")
+    p.add_argument("--password-stdin", action="store_true", help="read the password from the first line of stdin")
+    p = _command(
+        sub, "bench-web", "time the workbench pages with 10,000 open tickets in a scratch read model",
+        "Fill a scratch read model with open tickets and time the first render of every workbench page and "
+        "the unit list; print the medians against the targets.", _bench_web,
+    )  # fmt: skip
+    p.add_argument("--tickets", type=_count, default=10_000, help="open tickets in the scratch read model")
+    p.add_argument("--rounds", type=_count, default=5, help="timings per page (the median is printed)")
     args = parser.parse_args(argv)
     settings = get_settings()
     configure_logging(json=settings.log_json, level=settings.log_level)

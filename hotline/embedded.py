@@ -20,6 +20,7 @@ from core.logging import get_logger
 from core.settings import Settings
 from readmodel import db, knowledge
 from readmodel.units import seed
+from web.accounts import demo_accounts
 from workflows.search_attributes import search_attribute_flags
 
 log = get_logger("up")
@@ -75,6 +76,7 @@ class Stack:
         self.with_simulator = with_simulator and _simulator_available()
         self.workers = workers  # worker processes on the one task queue (`hotline bench --workers N`)
         self.procs: list[tuple[str, subprocess.Popen]] = []
+        self.accounts: list[tuple[str, str, str, str | None]] = []
 
     def _spawn(
         self, name: str, args: list[str], env: dict[str, str] | None = None, log_file: Path | None = None
@@ -140,6 +142,7 @@ class Stack:
             endpoints=origin or "as in the file",
         )
         knowledge.seed(s.database_url, s.city)  # starter articles the center has not got yet
+        self.accounts = demo_accounts(s.database_url, data, s.city)  # one workbench sign-in per role
         env = {"HOTLINE_DATA_DIR": str(data)}
         if self.with_simulator:
             env |= self._simulated_channels()
@@ -171,6 +174,11 @@ class Stack:
             [
                 "",
                 "  12345 hotline is up.",
+                f"  Workbench     http://{s.api_host}:{s.api_port}/   (citizens: /citizen)",
+                *[
+                    f"                {role:<10} {user} / {password}" + (f"  ({unit})" if unit else "")
+                    for user, password, role, unit in self.accounts
+                ],
                 f"  API docs      http://{s.api_host}:{s.api_port}/docs",
                 f"  Temporal UI   http://{host}:{s.temporal_ui_port}",
                 f"  Data          {s.data_dir}  (Temporal server log: temporal.log)",

@@ -274,3 +274,33 @@ class MonthlyFocusRow(SQLModel, table=True):
     note: str = Field(default="", max_length=2000)
     picked_by: str = Field(max_length=120)
     picked_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+class UserRow(SQLModel, table=True):
+    """A person who signs in to the workbench (工作台): a role and, for a handling unit, its unit.
+    The password is kept only as an argon2 hash; repeated failures lock the account for a while."""
+
+    __tablename__ = "app_user"
+
+    username: str = Field(primary_key=True, max_length=60)
+    display_name: str = Field(default="", max_length=60)
+    role: str = Field(max_length=16)
+    unit: str | None = Field(default=None, max_length=80)
+    password_hash: str = Field(max_length=300)
+    active: bool = True
+    failed_logins: int = 0
+    locked_until: datetime | None = _ts()
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
+    last_login_at: datetime | None = _ts()
+
+
+class WebSessionRow(SQLModel, table=True):
+    """A signed-in browser: the cookie carries a random token, only its SHA-256 is kept here, with
+    the session's CSRF token and when it ends (idle or absolute, whichever comes first)."""
+
+    __tablename__ = "web_session"
+
+    token_hash: str = Field(primary_key=True, max_length=64)
+    username: str = Field(max_length=60, index=True)
+    csrf: str = Field(max_length=64)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
+    last_seen_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
+    expires_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False, index=True))
