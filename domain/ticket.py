@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field, computed_field, field_validator, model_validator
 
-from domain.intake.triage import EmergencyService, TriageDecision, TriageOverride
+from domain.intake.triage import EmergencyService, IntakeRecord, TriageDecision, TriageOverride
 from domain.policy import ClockName, PolicyRef
 from domain.privacy import mask_name, mask_phone
 from domain.vocabulary import (
@@ -78,6 +78,7 @@ class TicketInput(BaseModel):
     received_by: str = "intake"
     policy_pack: str | None = None  # None: the pack the worker is configured with
     triage_override: TriageOverride | None = None  # the operator's path instead of the suggestion
+    intake: IntakeRecord | None = None  # category and street: suggested, chosen, by whom
 
 
 class Actor(BaseModel):
