@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: up test test-postgres bench clean
+.PHONY: up test test-postgres bench bench-triage clean
 
 up: $(VENV)/.installed
 	$(BIN)/hotline up
@@ -21,6 +21,11 @@ test-postgres: $(VENV)/.installed-dev
 
 bench: $(VENV)/.installed
 	HOTLINE_LOG_LEVEL=WARNING $(BIN)/hotline bench
+
+# Intake triage on the held-out evaluation set (TRIAGE_SET=path/to/set.toml for another one).
+TRIAGE_SET ?= tests/data/triage_eval.toml
+bench-triage: $(VENV)/.installed
+	HOTLINE_LOG_LEVEL=WARNING $(BIN)/hotline bench-triage $(TRIAGE_SET)
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)

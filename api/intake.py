@@ -13,7 +13,7 @@ import uuid
 from datetime import datetime, timedelta, timezone
 
 from anyio import to_thread
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 from temporalio.client import Client
@@ -30,8 +30,8 @@ from domain.errors import invalid
 from domain.intake.merge import MergeAppeal, address_key
 from catalog.policies import load_pack
 from domain.privacy import phone_hash
-from domain.ticket import Actor, TicketInput, TicketRequest
-from domain.intake.triage import TriageOverride
+from domain.ticket import Actor, Address, TicketInput, TicketRequest
+from domain.intake.triage import IntakeRecord, TriageOverride
 from readmodel import db
 from readmodel.tables import IntakeRequestRow, utcnow
 from readmodel.tickets import find_open_repeat
@@ -41,10 +41,20 @@ from workflows.ticket import TicketWorkflow
 log = get_logger("intake")
 
 
-class IntakeBody(TicketRequest):
-    """The intake form, plus the operator's triage decision when it differs from the suggestion."""
+class IntakeAddress(Address):
+    district: str = Field(default="", max_length=50, description="District id or name; may be left to the address text")
+    street: str = Field(default="", max_length=50, description="Street office id or name; may be left to the address text")
 
+
+class IntakeBody(TicketRequest):
+    """The intake form, plus the operator's triage decision when it differs from the suggestion.
+    `category` and the address's district and street may be left out: intake suggests them from
+    the description and the address text, and records what it suggested and what was chosen."""
+
+    category: str | None = Field(default=None, max_length=80, description="Left out: the suggested category")  # type: ignore[assignment]
+    address: IntakeAddress  # type: ignore[assignment]
     triage_override: TriageOverride | None = None
+    intake: IntakeRecord | None = Field(default=None, description="Set by the server: ignored when sent")
 
 
 class TicketCreated(BaseModel):
@@ -61,7 +71,8 @@ class NumberCollision(Exception):
 
 
 def request_hash(body: IntakeBody) -> str:
-    canonical = json.dumps(body.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
+    # What the server suggested is not part of the request: a retry under a newer model is the same request.
+    canonical = json.dumps(body.model_dump(mode="json", exclude={"intake"}), sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
@@ -75,7 +86,7 @@ def _by_key(session, key: str) -> IntakeRequestRow | None:
 
 
 def _request_of(body: IntakeBody) -> TicketRequest:
-    return TicketRequest.model_validate(body.model_dump(exclude={"triage_override"}))
+    return TicketRequest.model_validate(body.model_dump(exclude={"triage_override", "intake"}))
 
 
 def _allocate(session, row: IntakeRequestRow, body: IntakeBody, received_by: str) -> TicketInput:
@@ -87,15 +98,19 @@ def _allocate(session, row: IntakeRequestRow, body: IntakeBody, received_by: str
         received_at=row.created_at,
         received_by=received_by,
         triage_override=body.triage_override,
+        intake=body.intake,
     )
     row.payload_json = inp.model_dump_json()
     return inp
 
 
-def _reserve(url: str, key: str, body: IntakeBody, received_by: str, repeat_of) -> tuple[IntakeRequestRow, TicketInput | None, bool]:
+def _reserve(
+    url: str, key: str, body: IntakeBody, received_by: str, repeat_of, digest: str | None = None
+) -> tuple[IntakeRequestRow, TicketInput | None, bool]:
     """The intake row for this key: new (a number, or the open ticket it repeats) or the one a
-    previous try wrote. Returns (row, input to start or merge, created)."""
-    digest = request_hash(body)
+    previous try wrote. Returns (row, input to start or merge, created). `digest`: of the request
+    as sent, when the server completed it (a suggested category must not make a retry differ)."""
+    digest = digest or request_hash(body)
     # Looked up before the write transaction: never hold one connection while asking for another.
     target = repeat_of() if body.triage_override is None else None  # an override means "this one"
     with db.session(url) as session:
@@ -107,7 +122,10 @@ def _reserve(url: str, key: str, body: IntakeBody, received_by: str, repeat_of) 
                 session.flush()
                 if target:
                     row.merged_into = target
-                    inp = TicketInput(number=target, request=_request_of(body), received_at=row.created_at, received_by=received_by)
+                    inp = TicketInput(
+                        number=target, request=_request_of(body), received_at=row.created_at, received_by=received_by,
+                        intake=body.intake,
+                    )  # fmt: skip
                     row.payload_json = inp.model_dump_json()
                 else:
                     inp = _allocate(session, row, body, received_by)
@@ -209,12 +227,13 @@ def repeat_finder(settings: Settings, body: IntakeBody):
 
 
 async def take_in(
-    client_getter, settings: Settings, body: IntakeBody, idempotency_key: str | None, received_by: str
+    client_getter, settings: Settings, body: IntakeBody, idempotency_key: str | None, received_by: str,
+    digest: str | None = None,
 ) -> tuple[TicketCreated, bool]:
     """Returns the ticket and whether this call created or merged it (False: an idempotent replay)."""
     key = idempotency_key or f"auto-{uuid.uuid4()}"
     url = settings.database_url
-    row, inp, created = await to_thread.run_sync(_reserve, url, key, body, received_by, repeat_finder(settings, body))
+    row, inp, created = await to_thread.run_sync(_reserve, url, key, body, received_by, repeat_finder(settings, body), digest)
     started = row.started_at is not None
     if not started and inp is not None:
         try:
@@ -264,7 +283,7 @@ async def reconcile(client: Client, settings: Settings, older_than: timedelta = 
     pending = await to_thread.run_sync(_unfinished, settings.database_url, older_than)
     for key, inp, merged in pending:
         if merged and not await merge_into(client, inp, key):
-            body = IntakeBody.model_validate(inp.request.model_dump())
+            body = IntakeBody.model_validate({**inp.request.model_dump(), "intake": inp.intake})
             inp = await to_thread.run_sync(_unmerge, settings.database_url, key, body, inp.received_by)
             merged = False
         if not merged:

@@ -8,7 +8,11 @@
     hotline seed                     load the city's units into the read model (idempotent)
     hotline department-api           print the department-system API contract (OpenAPI JSON)
     hotline setup-temporal           register the search attributes on a real cluster
-    hotline bench                    throughput of this machine, printed"""
+    hotline bench                    throughput of this machine, printed
+    hotline bench-triage [FILE]      intake triage accuracy and latency on a held-out set
+    hotline import-history FILE.csv  load a center's past tickets for the triage model to learn from
+    hotline train-triage             train a new triage model version now (the schedule does it nightly)
+    hotline triage-models [--rollback | --activate N]   the versions, with their held-out accuracy"""
 
 import argparse
 import asyncio
@@ -107,11 +111,15 @@ def _setup_temporal(_args) -> int:
     settings = get_settings()
 
     async def run():
-        client = await connect(settings)
-        return await register_search_attributes(client, settings.temporal_namespace)
+        from workflows.triage_training import ensure_training_schedule
 
-    added = asyncio.run(run())
+        client = await connect(settings)
+        added = await register_search_attributes(client, settings.temporal_namespace)
+        return added, await ensure_training_schedule(client, settings)
+
+    added, scheduled = asyncio.run(run())
     print(f"search attributes added: {', '.join(added) or 'none (all present)'}")
+    print(f"triage training schedule: {'created' if scheduled else 'present'} ({settings.triage_training_cron}, Beijing time)")
     return 0
 
 
@@ -119,6 +127,66 @@ def _bench(args) -> int:
     from hotline.bench import main as bench
 
     bench(tickets=args.tickets, concurrency=args.concurrency)
+    return 0
+
+
+def _bench_triage(args) -> int:
+    from hotline.bench_triage import main as bench_triage
+
+    return bench_triage(args.file, live=args.live, show_misses=not args.quiet)
+
+
+def _import_history(args) -> int:
+    from hotline.history import import_csv
+    from readmodel import db
+
+    settings = get_settings()
+    db.migrate(settings.database_url)
+    try:
+        result = import_csv(settings, args.file)
+    except (OSError, ValueError) as e:
+        print(f"cannot import {args.file}: {e}", file=sys.stderr)
+        return 2
+    print(
+        f"{args.file}: {result.added} ticket(s) added, {result.updated} updated, {result.skipped} skipped"
+        + "".join(f"\n  line {line}: {why}" for line, why in result.problems[:20])
+    )
+    if args.train:
+        return _train_triage(args)
+    return 0
+
+
+def _train_triage(args) -> int:
+    from readmodel import db, knowledge, triage_models
+
+    settings = get_settings()
+    db.migrate(settings.database_url)
+    knowledge.seed(settings.database_url, settings.city)
+    row, trained = triage_models.train_version(settings, by="cli", force=getattr(args, "force", False))
+    d = triage_models.describe(row)
+    what = "trained and activated" if trained else "unchanged (no new training data; --force to train anyway)"
+    print(f"triage model version {row.version} {what}: samples {d['samples']}, held-out {d['held_out']}")
+    return 0
+
+
+def _triage_models(args) -> int:
+    from readmodel import db, triage_models
+
+    settings = get_settings()
+    db.migrate(settings.database_url)
+    try:
+        if args.rollback:
+            row = triage_models.rollback(settings.database_url)
+            print(f"rolled back: version {row.version} is active")
+        elif args.activate is not None:
+            row = triage_models.activate(settings.database_url, args.activate)
+            print(f"version {row.version} is active")
+    except LookupError as e:
+        print(str(e), file=sys.stderr)
+        return 2
+    for row in triage_models.versions(settings.database_url):
+        d = triage_models.describe(row)
+        print(f"{'*' if row.active else ' '} v{row.version:<4} {d['trained_at'][:19]}  by {row.trained_by:<10} held-out {d['held_out']}")
     return 0
 
 
@@ -143,6 +211,22 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--tickets", type=int, default=200)
     p.add_argument("--concurrency", type=int, default=20)
     p.set_defaults(func=_bench)
+    p = sub.add_parser("bench-triage", help="intake triage accuracy and latency on a held-out set")
+    p.add_argument("file", nargs="?", help="the set (default: tests/data/triage_eval.toml)")
+    p.add_argument("--live", action="store_true", help="the configured read model and its active model")
+    p.add_argument("--quiet", action="store_true", help="do not list the requests whose path was wrong")
+    p.set_defaults(func=_bench_triage)
+    p = sub.add_parser("import-history", help="load a center's past tickets (CSV) for the triage model")
+    p.add_argument("file", help="CSV with a header; see README (Intake that understands the citizen)")
+    p.add_argument("--train", action="store_true", help="train a new model version afterwards")
+    p.set_defaults(func=_import_history)
+    p = sub.add_parser("train-triage", help="train a new triage model version now")
+    p.add_argument("--force", action="store_true", help="train even when the training data has not changed")
+    p.set_defaults(func=_train_triage)
+    p = sub.add_parser("triage-models", help="list the triage model versions; roll back or activate one")
+    p.add_argument("--rollback", action="store_true", help="activate the version before the active one")
+    p.add_argument("--activate", type=int, metavar="N", help="activate version N")
+    p.set_defaults(func=_triage_models)
     p = sub.add_parser("token", help="mint a bearer token for local use")
     p.add_argument("--role", required=True, choices=[r.value for r in Role if r != Role.citizen])
     p.add_argument("--unit", help="unit id, for --role unit")

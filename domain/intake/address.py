@@ -67,7 +67,7 @@ def _build(directory: Directory, places: tuple[Place, ...]) -> tuple[_Entry, ...
     entries: dict[str, _Entry] = {}
 
     def add(surface: str, units: tuple[str, ...], rank: int) -> None:
-        key = normalize(surface)
+        key = normalize(surface).replace(" ", "")
         if len(key) < 2:
             return
         old = entries.get(key)
@@ -108,7 +108,7 @@ def _find(text: str, gazetteer: tuple[_Entry, ...]) -> list[_Entry]:
 
 
 def read_address(text: str, directory: Directory, places: tuple[Place, ...] = ()) -> AddressReading:
-    norm = normalize(text or "")
+    norm = normalize(text or "").replace(" ", "")
     if not norm:
         return AddressReading()
     found = _find(norm, _gazetteer(directory, places))

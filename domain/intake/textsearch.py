@@ -67,8 +67,8 @@ NO_SYNONYMS = Synonyms()
 
 def normalize(text: str, synonyms: Synonyms = NO_SYNONYMS) -> str:
     """One spelling for matching: NFKC (full-width letters, digits and punctuation to half-width),
-    lower case, no spaces, the city's variants replaced by their canonical word."""
-    text = _NOT_TEXT.sub("", unicodedata.normalize("NFKC", text).lower())
+    lower case, runs of spaces as one, the city's variants replaced by their canonical word."""
+    text = _NOT_TEXT.sub(" ", unicodedata.normalize("NFKC", text).lower()).strip()
     return synonyms.apply(text)
 
 

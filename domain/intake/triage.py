@@ -195,7 +195,7 @@ def emergency_hints(description: str, lists: TriageLists) -> list[EmergencyHint]
     Matched on the text as written and with the city's synonyms applied ("煤气味" = "燃气味")."""
     from domain.intake.textsearch import normalize
 
-    raw = normalize(description)
+    raw = normalize(description).replace(" ", "")
     texts = list(dict.fromkeys([raw, lists.synonym_map.apply(raw)]))
     told_after = any(m in raw for m in lists.past_markers) and not any(m in raw for m in lists.present_markers)
     hints = []
@@ -303,13 +303,15 @@ def _entity(prediction, path: str) -> str | None:
 
 
 def _answer_evidence(description: str, knowledge: "TextIndex", articles: dict[str, Article], prediction, t: Thresholds) -> Evidence:
+    """The article that answers it: the knowledge base's own match when it is good enough (an
+    article the center wrote today is not in the model yet), else the model's article."""
     best = Evidence()
     for hit in knowledge.search(description, 5):
         if hit.key not in articles or (len(hit.matched) < t.min_matched and hit.char_coverage < t.char_coverage):
             continue
         if hit.similarity > best.score:
             best = Evidence(score=hit.similarity, key=hit.key, why="、".join(hit.matched))
-    if prediction is not None:
+    if prediction is not None and best.score < t.direct_answer:
         for key, p in prediction.articles[:1]:
             if key in articles and p >= t.article_probability and p > best.score:
                 best = Evidence(score=p, key=key, why="similar requests")
