@@ -19,8 +19,9 @@ from core.settings import Settings, get_settings
 from core.temporal import connect
 from workflows.consultation import ConsultationWorkflow
 from workflows.ticket import TicketWorkflow
+from workflows.triage_training import TriageTrainingWorkflow, ensure_training_schedule
 
-WORKFLOWS = [TicketWorkflow, ConsultationWorkflow]
+WORKFLOWS = [TicketWorkflow, ConsultationWorkflow, TriageTrainingWorkflow]
 
 
 def build_worker(client: Client, settings: Settings, task_queue: str | None = None, **options) -> Worker:
@@ -42,6 +43,11 @@ def build_worker(client: Client, settings: Settings, task_queue: str | None = No
 async def run(settings: Settings) -> None:
     log = get_logger("worker")
     client = await connect(settings)
+    try:
+        if await ensure_training_schedule(client, settings):
+            log.info("triage training schedule created", cron=settings.triage_training_cron)
+    except Exception as e:  # noqa: BLE001  tickets come first: the schedule is made at the next start
+        log.warning("triage training schedule not created", error=str(e))
     worker = build_worker(client, settings)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

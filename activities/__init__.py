@@ -13,6 +13,7 @@ def all_activities(settings: Settings) -> list:
     from activities.notify import NotifyActivities
     from activities.ownership import OwnershipActivities
     from activities.projection import ProjectionActivities
+    from activities.triage_training import TriageTrainingActivities
 
     http = Http(settings.department_timeout)  # one connection pool for the worker's outside calls
     intake = IntakeActivities(settings)
@@ -22,6 +23,7 @@ def all_activities(settings: Settings) -> list:
     notify = NotifyActivities(settings, http)
     ownership = OwnershipActivities(settings)
     emergency = EmergencyActivities(settings, http)
+    training = TriageTrainingActivities(settings)
     return [
         intake.decide_intake,
         delivery.deliver,
@@ -32,4 +34,5 @@ def all_activities(settings: Settings) -> list:
         ownership.resolve_units,
         ownership.save_responsibility_rule,
         emergency.transfer_emergency,
+        training.train_triage_model,
     ]

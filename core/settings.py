@@ -53,6 +53,9 @@ class Settings(BaseSettings):
     data_dir: Path = PROJECT_ROOT / "data"
     temporal_ui_port: int = 8233
 
+    # Intake triage model: retrained by a Temporal Schedule (cron, Beijing time) the worker creates.
+    triage_training_cron: str = "0 3 * * *"
+
     # Logging
     log_json: bool = False
     log_level: str = "INFO"
