@@ -17,6 +17,7 @@ from domain.deadlines.calendar import CHINA_TZ
 from domain.ticket import Actor
 from domain.vocabulary import Role, Stage
 from readmodel import db
+from readmodel.first_dispatch import FirstDispatch, first_dispatch
 from readmodel.tables import TicketRow
 
 router = APIRouter(tags=["center"])
@@ -119,3 +120,18 @@ async def intake_stats(
             )  # fmt: skip
 
     return await to_thread.run_sync(run)
+
+
+@router.get(
+    "/stats/first-dispatch", response_model=FirstDispatch,
+    summary="First-dispatch accuracy (一次转办准确率): dispatched tickets closed by the unit first dispatched to",
+)  # fmt: skip
+async def first_dispatch_stats(
+    _: CenterActor,
+    settings: SettingsDep,
+    month: Annotated[str | None, Query(description="YYYY-MM (Beijing time); none: every month", max_length=7)] = None,
+) -> FirstDispatch:
+    """By month of closing and by category. A ticket counts as kept when its lead at closing is
+    the unit first dispatched to, and no approved return, reassignment or ruling moved it."""
+    since, until = _month(month) if month else (None, None)
+    return await to_thread.run_sync(first_dispatch, settings.database_url, since, until)
