@@ -88,6 +88,7 @@ def load_lists(city: str) -> TriageLists:
         synonyms=synonyms,
         past_markers=emergency.get("past_markers", []),
         present_markers=emergency.get("present_markers", []),
+        present_exceptions=emergency.get("present_exceptions", []),
     )
 
 

@@ -83,6 +83,7 @@ class TriageLists(BaseModel):
     synonyms: dict[str, list[str]] = {}  # canonical -> variants (synonyms.toml)
     past_markers: list[str] = []  # an emergency told after the fact ("昨天") is only a hint
     present_markers: list[str] = []  # ... unless it is still going on ("现在", "正在")
+    present_exceptions: list[str] = []  # ... which "到现在也没修" is not
 
     @cached_property
     def synonym_map(self) -> "Synonyms":
@@ -197,7 +198,10 @@ def emergency_hints(description: str, lists: TriageLists) -> list[EmergencyHint]
 
     raw = normalize(description).replace(" ", "")
     texts = list(dict.fromkeys([raw, lists.synonym_map.apply(raw)]))
-    told_after = any(m in raw for m in lists.past_markers) and not any(m in raw for m in lists.present_markers)
+    now = raw
+    for phrase in sorted(lists.present_exceptions, key=len, reverse=True):
+        now = now.replace(phrase, "|")
+    told_after = any(m in raw for m in lists.past_markers) and not any(m in now for m in lists.present_markers)
     hints = []
     for e in lists.emergencies:
         pattern, exclusion = e._compiled

@@ -83,3 +83,32 @@ async def test_an_address_that_fits_two_streets_is_refused_with_them(api):
     body["address"] = {"text": "李沧区书院路88号"}
     r = await api.http.post("/tickets", json=body, headers=api.auth("intake"))
     assert r.status_code == 422 and "李村街道" in r.text and "虎山路街道" in r.text
+
+
+async def test_first_dispatch_accuracy_by_month_and_category_for_the_center(api):
+    import json
+    from datetime import datetime, timezone
+
+    from readmodel import db
+    from readmodel.tables import TicketRow
+
+    when = datetime(2031, 5, 10, 4, tzinfo=timezone.utc)  # a month of its own in the shared read model
+    tag = uuid.uuid4().hex[:6]
+    with db.session(api.settings.database_url) as session:
+        for n, lead in enumerate(["qd.shibei.taidong", "qd.shibei.taidong", "qd.dept.urban"]):
+            state = {"first_responsible_unit": "qd.shibei.taidong", "returns": [], "previous_leads": []}
+            session.add(TicketRow(
+                number=f"FD{tag}{n}", workflow_id=f"ticket-FD{tag}{n}", stage="closed", tier="street", lead_unit=lead,
+                category="urban.sanitation", urgency="normal", kind="complaint", channel="phone", intake_path="dispatch",
+                closed_at=when, state_json=json.dumps(state),
+            ))  # fmt: skip
+        session.commit()
+    r = await api.http.get("/stats/first-dispatch", params={"month": "2031-05"}, headers=api.auth("leader"))
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert (body["tickets"], body["kept"], body["rate"]) == (3, 2, 0.6667)
+    assert body["by_month"] == [{"month": "2031-05", "tickets": 3, "kept": 2, "rate": 0.6667}]
+    assert body["by_category"][0]["category"] == "urban.sanitation"
+    assert (await api.http.get("/stats/first-dispatch", headers=api.auth("unit", "qd.shibei.taidong"))).status_code == 403
+    bad = await api.http.get("/stats/first-dispatch", params={"month": "2031-5x"}, headers=api.auth("center"))
+    assert bad.status_code == 422
