@@ -87,6 +87,12 @@ def _seed(args) -> int:
         f"{result.deactivated} deactivated, {result.unchanged} unchanged; "
         f"knowledge base: {articles} starter article(s) added"
     )
+    if not args.no_train:
+        from readmodel import triage_models
+
+        # At first start the triage model trains on the city's data and the seed corpus.
+        row, trained = triage_models.train_version(settings, by="seed")
+        print(f"triage model: version {row.version} {'trained' if trained else 'unchanged'}")
     return 0
 
 
@@ -201,6 +207,7 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("migrate", help="migrate the read model").set_defaults(func=_migrate)
     p = sub.add_parser("seed", help="load the city's units (units.toml) into the read model")
     p.add_argument("--origin", help="replace scheme://host:port of every unit endpoint (default: HOTLINE_DEPARTMENT_ORIGIN)")
+    p.add_argument("--no-train", action="store_true", help="do not train the intake triage model")
     p.set_defaults(func=_seed)
     sub.add_parser("simulator", help="run the department simulator").set_defaults(func=_simulator)
     sub.add_parser("department-api", help="print the department-system API (OpenAPI JSON)").set_defaults(

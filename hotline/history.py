@@ -87,7 +87,9 @@ def import_csv(settings: Settings, file: str | Path) -> ImportResult:
         reader = csv.DictReader(f)
         cols = _columns(reader.fieldnames or [])
         for line, raw in enumerate(reader, start=2):
-            get = lambda name: (raw.get(cols[name]) or "").strip() if name in cols else ""  # noqa: E731
+            def get(name: str, raw: dict = raw) -> str:
+                return (raw.get(cols[name]) or "").strip() if name in cols else ""
+
             number, description = get("number"), get("description")
             if not number or not description:
                 result.skipped += 1
@@ -139,7 +141,7 @@ def import_csv(settings: Settings, file: str | Path) -> ImportResult:
                     address=address[:300], path=path, path_detail=get("path_detail") or None, category=category or None,
                     district=units["district"], street=units["street"], first_unit=units["first_unit"],
                     lead_unit=units["lead_unit"],
-                )  # fmt: skip
+                )
             )
     with db.session(settings.database_url) as session:
         existing = {

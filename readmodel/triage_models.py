@@ -19,6 +19,7 @@ from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import func
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
 from catalog.cities import corpus_groups, load_directory, load_lists
@@ -186,9 +187,16 @@ def train_version(settings: Settings, by: str = "system", force: bool = False) -
             version=version, trained_at=now, trained_by=by, fingerprint=fp, artefact=name,
             samples_json=json.dumps(model.samples), metrics_json=json.dumps({**model.metrics.as_dict(), "seconds": model.seconds}),
         )  # fmt: skip
-        with db.session(url) as session:
-            session.add(row)
-            session.commit()
+        try:
+            with db.session(url) as session:
+                session.add(row)
+                session.commit()
+        except IntegrityError:  # another process trained the same version number first: keep theirs
+            (folder / name).unlink(missing_ok=True)
+            current = active_row(url)
+            if current is None:
+                raise
+            return current, False
         activate(url, version)
         log.info("triage model trained", version=version, samples=model.samples, metrics=model.metrics.as_dict(), by=by)
         return active_row(url) or row, True

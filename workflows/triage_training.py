@@ -9,7 +9,11 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
-    from activities.triage_training import TrainingRequest, TrainingResult, TriageTrainingActivities
+    from activities.triage_training import (
+        TrainingRequest,
+        TrainingResult,
+        TriageTrainingActivities,
+    )
 
 SCHEDULE_ID = "triage-training"
 WORKFLOW_ID = "triage-training"
@@ -28,7 +32,9 @@ class TriageTrainingWorkflow:
 
 
 async def ensure_training_schedule(client, settings) -> bool:
-    """Create the nightly schedule unless it exists (idempotent). Returns True when created."""
+    """Create the nightly schedule unless it exists (idempotent). Returns True when created; a
+    new schedule runs at once, so at a center's first start the model trains on the city's data
+    and the seed corpus without waiting for the night."""
     from temporalio.client import (
         Schedule,
         ScheduleActionStartWorkflow,
@@ -46,7 +52,7 @@ async def ensure_training_schedule(client, settings) -> bool:
         policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
     )
     try:
-        await client.create_schedule(SCHEDULE_ID, schedule)
+        await client.create_schedule(SCHEDULE_ID, schedule, trigger_immediately=True)
         return True
     except ScheduleAlreadyRunningError:
         return False

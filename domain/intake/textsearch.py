@@ -12,6 +12,7 @@ legal channel a request resembles. Deterministic for a given index; built once p
 import logging
 import re
 import unicodedata
+from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -133,6 +134,11 @@ class TextIndex:
         self.docs = [terms(t) for t in texts]
         self.units = [units(d) for d in self.docs]
         self.grams = [char_ngrams(_content(t)) for t in texts]
+        self._by_gram: dict[str, list[int]] = {}
+        for i, grams in enumerate(self.grams):
+            for g in grams:
+                self._by_gram.setdefault(g, []).append(i)
+        self._words = [{w for parts in u.values() for w in parts} for u in self.units]
         self._bm25 = BM25Okapi([d or ["∅"] for d in self.docs]) if documents else None
 
     def search(self, query: str, limit: int = 5) -> list[Hit]:
@@ -146,13 +152,16 @@ class TextIndex:
         qset = set(q)
         best: dict[str, Hit] = {}
         scores = self._bm25.get_scores(q) if q else [0.0] * len(self.keys)
-        for i, score in enumerate(scores):
+        shared_grams = Counter(i for g in qgrams for i in self._by_gram.get(g, ()))
+        candidates = {i for i, n in shared_grams.items() if n >= 2} | {i for i, sc in enumerate(scores) if sc > 0}
+        for i in sorted(candidates):
+            score = scores[i]
             doc_units, grams = self.units[i], self.grams[i]
             matched = tuple(sorted(u for u, parts in doc_units.items() if parts & qset))
-            shared = len(grams & qgrams)
+            shared = shared_grams.get(i, 0)
             if not matched and shared < 2:
                 continue
-            doc_words = {w for parts in doc_units.values() for w in parts}
+            doc_words = self._words[i]
             hit = Hit(
                 self.keys[i], float(score), len(matched) / max(len(doc_units), 1), matched,
                 char_coverage=shared / len(grams) if grams else 0.0,

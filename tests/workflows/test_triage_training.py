@@ -12,7 +12,11 @@ from hotline.history import import_csv
 from readmodel import triage_models
 from tests.conftest import task_queue
 from worker import build_worker
-from workflows.triage_training import SCHEDULE_ID, TriageTrainingWorkflow, ensure_training_schedule
+from workflows.triage_training import (
+    SCHEDULE_ID,
+    TriageTrainingWorkflow,
+    ensure_training_schedule,
+)
 
 HISTORY = """工单编号,受理时间,诉求内容,地址,事项,首派单位,办结单位
 H001,2026-09-01 09:00,台东夜市的烧烤油烟熏得整栋楼没法开窗,市北区台东八路,餐饮油烟,台东街道,台东街道
