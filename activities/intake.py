@@ -79,7 +79,7 @@ def triage(settings: Settings, input: TicketInput) -> TriageDecision:
     req = input.request
     lists = load_lists(settings.city)
     index, articles = knowledge.index(settings.database_url)
-    model = model_or_none(settings)
+    model = model_or_none(settings, wait=False)  # a ticket never waits for a first training
     suggested = suggest(req.description, req.kind, req.emergency_service, lists, index, articles, model=model)
     recorded = {"model_version": model.version if model is not None else None, "intake": input.intake}
     suggested = suggested.model_copy(update=recorded)

@@ -46,10 +46,11 @@ class DeskSuggestion(BaseModel):
     model_version: int | None = None
 
 
-def model_or_none(settings: Settings):
-    """The active model; None (the lists alone) when it cannot be had — triage never fails for it."""
+def model_or_none(settings: Settings, wait: bool = True):
+    """The active model; None (the lists alone) when it cannot be had — triage never fails for it
+    — or, with wait=False, while the first version is still training."""
     try:
-        return triage_models.active_model(settings)
+        return triage_models.active_model(settings, wait=wait)
     except Exception as e:  # noqa: BLE001  a broken artefact or training data: the lists still work
         log.error("triage model unavailable: the lists decide alone", error=str(e))
         return None

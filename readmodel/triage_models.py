@@ -11,6 +11,7 @@ version with its sample counts and held-out accuracy, and which one is active. T
 with no version trains one from the city's data ("bootstrap"); the same training data trains the
 same model once per process."""
 
+import copy
 import json
 import pickle
 import threading
@@ -157,7 +158,8 @@ def _train(settings: Settings, samples: list[Sample]) -> TriageModel:
         model = _trained.get(fp)
         if model is None:
             model = train(samples, load_lists(settings.city).synonym_map)
-            _trained.clear()  # keep one: models are tens of megabytes
+            while len(_trained) >= 4:  # a few: a model is some megabytes
+                _trained.pop(next(iter(_trained)))
             _trained[fp] = model
         return model
 
@@ -198,6 +200,7 @@ def train_version(settings: Settings, by: str = "system", force: bool = False) -
                 raise
             return current, False
         activate(url, version)
+        _loaded[(url, version)] = _as_version(model, version)
         log.info("triage model trained", version=version, samples=model.samples, metrics=model.metrics.as_dict(), by=by)
         return active_row(url) or row, True
 
@@ -252,30 +255,39 @@ def _active_version(url: str) -> int | None:
     return version
 
 
-def active_model(settings: Settings) -> TriageModel:
-    """The active version, loaded once per process; the first call ever trains one."""
+def active_model(settings: Settings, wait: bool = True) -> TriageModel | None:
+    """The active version, loaded once per process. With no version yet, one is trained from the
+    city's data and the caller waits for it — unless wait=False (a ticket's intake activity, which
+    must never stall on training: it uses the lists alone until the training workflow, which the
+    worker's schedule runs at once when it is created, has made the first version)."""
     url = settings.database_url
     version = _active_version(url)
     if version is None:
+        if not wait:
+            return None
         with _lock:
             if _active_version(url) is None:
                 train_version(settings, by="bootstrap")
                 _active.pop(url, None)
         version = _active_version(url)
+        if version is None:
+            return None
     model = _loaded.get((url, version))
     if model is not None:
         return model
     with _lock:
         model = _loaded.get((url, version))
         if model is None:
-            model = _load(settings, version)
+            model = _load(settings, version, train_if_missing=wait)
+            if model is None:
+                return None
             if len(_loaded) > 8:
-                _loaded.clear()
+                _loaded.pop(next(iter(_loaded)))
             _loaded[(url, version)] = model
         return model
 
 
-def _load(settings: Settings, version: int | None) -> TriageModel:
+def _load(settings: Settings, version: int | None, train_if_missing: bool = True) -> TriageModel | None:
     with db.session(settings.database_url) as session:
         row = session.get(TriageModelRow, version) if version is not None else None
     path = models_dir(settings) / row.artefact if row else None
@@ -285,10 +297,17 @@ def _load(settings: Settings, version: int | None) -> TriageModel:
         model.version = row.version
         return model
     # The artefact is not in this data folder (another machine trained it): train the same here.
+    if not train_if_missing:
+        return None
     log.warning("triage model artefact missing: training from the data", version=version, path=str(path))
-    model = _train(settings, training_samples(settings))
-    model.version = version
-    return model
+    return _as_version(_train(settings, training_samples(settings)), version)
+
+
+def _as_version(model: TriageModel, version: int | None) -> TriageModel:
+    """The trained model as one database's version (one training may serve several databases)."""
+    own = copy.copy(model)
+    own.version = version
+    return own
 
 
 def describe(row: TriageModelRow) -> dict:

@@ -89,7 +89,8 @@ def complete_form(settings: Settings, directory: Directory, body: intake.IntakeB
     and the address text; what was suggested and what was chosen is recorded on the ticket."""
     if body.category:
         check_category(body.category, directory)
-    model = desk_triage.model_or_none(settings)
+    # The model is waited for only when the form leaves the category to it.
+    model = desk_triage.model_or_none(settings, wait=not body.category)
     guesses = desk_triage.categorize(settings, body.description, model) if model is not None else []
     category = body.category or (guesses[0].id if guesses else None)
     if not category:
