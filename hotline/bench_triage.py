@@ -8,6 +8,7 @@ kind. By default the triage runs against a fresh read model in a temporary folde
 trained there on the project's own training data (as at a center's first start); --live measures
 the configured read model and its active model instead."""
 
+import os
 import tempfile
 import time
 import tomllib
@@ -51,6 +52,7 @@ class Report:
     units: int = 0
     units_right: int = 0
     latencies_ms: list[float] = field(default_factory=list)
+    cpu_ms: list[float] = field(default_factory=list)  # this thread's CPU time: what other load cannot inflate
     misses: list[str] = field(default_factory=list)
     model_version: int | None = None
 
@@ -61,8 +63,8 @@ class Report:
     def share(self, part: int, whole: int) -> float | None:
         return part / whole if whole else None
 
-    def percentile(self, q: float) -> float:
-        xs = sorted(self.latencies_ms)
+    def percentile(self, q: float, cpu: bool = False) -> float:
+        xs = sorted(self.cpu_ms if cpu else self.latencies_ms)
         return xs[min(len(xs) - 1, int(q * len(xs)))] if xs else 0.0
 
     def figures(self) -> dict:
@@ -78,6 +80,8 @@ class Report:
             "unit_accuracy": self.share(self.units_right, self.units),
             "latency_p50_ms": self.percentile(0.5),
             "latency_p99_ms": self.percentile(0.99),
+            "cpu_p50_ms": self.percentile(0.5, cpu=True),
+            "cpu_p99_ms": self.percentile(0.99, cpu=True),
         }
 
 
@@ -101,9 +105,10 @@ def evaluate(settings: Settings, requests: list[dict]) -> Report:
         suggest_intake(settings, requests[0]["text"], Kind(requests[0].get("kind") or "help"))
     for r in requests:
         kind = Kind(r.get("kind") or "help")
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.thread_time()
         s = suggest_intake(settings, r["text"], kind, address_text=r.get("address", ""))
         report.latencies_ms.append((time.perf_counter() - started) * 1000)
+        report.cpu_ms.append((time.thread_time() - cpu) * 1000)
         report.model_version = s.model_version
         report.n += 1
         expected, got = r["path"], s.decision.path.value
@@ -159,7 +164,8 @@ def render(report: Report, source: Path) -> str:
         f"category top-3         {_pct(f['category_top3'])}    (target >= 95 %)",
         f"street                 {_pct(f['street_accuracy'])}    ({report.streets} with a street; {report.streets_ambiguous} read as ambiguous)",
         f"lead unit              {_pct(f['unit_accuracy'])}    ({report.units} dispatched with a known lead)",
-        f"latency p50 / p99      {f['latency_p50_ms']:.1f} / {f['latency_p99_ms']:.1f} ms    (target p99 <= 50 ms)",
+        f"latency p50 / p99      {f['latency_p50_ms']:.1f} / {f['latency_p99_ms']:.1f} ms    (target p99 <= 50 ms; "
+        f"CPU {f['cpu_p50_ms']:.1f} / {f['cpu_p99_ms']:.1f} ms, {os.getloadavg()[0]:.1f} load average)",
     ]
     if report.misses:
         lines += ["", "wrong paths:"] + [f"  {m}" for m in report.misses]
