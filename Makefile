@@ -6,7 +6,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: up demo lint test test-postgres bench bench-assessment bench-web browser clean
+.PHONY: up demo lint test test-postgres bench bench-assessment bench-triage bench-web browser clean
 
 up: $(VENV)/.installed
 	$(BIN)/hotline up
@@ -49,6 +49,11 @@ browser:
 # With 10,000 open tickets in a scratch read model: the first render of every workbench page.
 bench-web: $(VENV)/.installed
 	HOTLINE_LOG_LEVEL=WARNING $(BIN)/hotline bench-web
+
+# Intake triage on the held-out evaluation set (TRIAGE_SET=path/to/set.toml for another one).
+TRIAGE_SET ?= tests/data/triage_eval.toml
+bench-triage: $(VENV)/.installed
+	HOTLINE_LOG_LEVEL=WARNING $(BIN)/hotline bench-triage $(TRIAGE_SET)
 
 $(VENV)/bin/python:
 	@echo "Creating the virtual environment $(VENV) with $(PYTHON)..."

@@ -27,8 +27,9 @@ from core.temporal import connect, metrics_runtime
 from workflows.assessment import AssessmentReportWorkflow, EarlyWarningWorkflow, ensure_schedules
 from workflows.consultation import ConsultationWorkflow
 from workflows.ticket import TicketWorkflow
+from workflows.triage_training import TriageTrainingWorkflow, ensure_training_schedule
 
-WORKFLOWS = [TicketWorkflow, ConsultationWorkflow, AssessmentReportWorkflow, EarlyWarningWorkflow]
+WORKFLOWS = [TicketWorkflow, ConsultationWorkflow, AssessmentReportWorkflow, EarlyWarningWorkflow, TriageTrainingWorkflow]
 WORKFLOW_SOURCES = Path(__file__).resolve().parent / "workflows"
 
 
@@ -97,6 +98,11 @@ async def run(settings: Settings) -> None:
     # SDK metrics for Prometheus when HOTLINE_WORKER_METRICS_PORT is set; traces when an OTLP
     # endpoint is (the client's TracingInterceptor is the worker's too).
     client = await connect(settings, runtime=metrics_runtime(settings), component="worker")
+    try:
+        if await ensure_training_schedule(client, settings):
+            log.info("triage training schedule created", cron=settings.triage_training_cron)
+    except Exception as e:  # noqa: BLE001  tickets come first: the schedule is made at the next start
+        log.warning("triage training schedule not created", error=str(e))
     worker = build_worker(client, settings)
     try:  # reports and the early-warning scan (idempotent: every worker start checks them)
         log.info("schedules in place", created=await ensure_schedules(client, settings))

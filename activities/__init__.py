@@ -14,6 +14,7 @@ def all_activities(settings: Settings) -> list:
     from activities.notify import NotifyActivities
     from activities.ownership import OwnershipActivities
     from activities.projection import ProjectionActivities
+    from activities.triage_training import TriageTrainingActivities
 
     http = Http(settings.department_timeout)  # one connection pool for the worker's outside calls
     intake = IntakeActivities(settings)
@@ -24,6 +25,7 @@ def all_activities(settings: Settings) -> list:
     ownership = OwnershipActivities(settings)
     emergency = EmergencyActivities(settings, http)
     assessment = AssessmentActivities(settings, http)
+    training = TriageTrainingActivities(settings)
     return [
         intake.decide_intake,
         delivery.deliver,
@@ -37,4 +39,5 @@ def all_activities(settings: Settings) -> list:
         assessment.produce_report,
         assessment.scan_surges,
         assessment.deliver_warning,
+        training.train_triage_model,
     ]

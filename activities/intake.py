@@ -17,6 +17,7 @@ from domain.privacy import phone_hash
 from domain.ticket import Routing, TicketInput
 from readmodel import db, knowledge
 from readmodel import rules as readmodel_rules
+from readmodel.desk_triage import model_or_none
 
 # A ticket may live long (rehandles, extensions): give it the calendar of this year and the next two.
 CALENDAR_YEARS = 3
@@ -30,6 +31,7 @@ class IntakeActivities:
         lists = load_lists(settings.city)
         lists.out_of_scope_index()
         lists.legal_index()
+        import domain.intake.model  # noqa: F401  scikit-learn: imported once, not on a citizen's request
 
     @activity.defn
     def decide_intake(self, input: TicketInput) -> IntakeDecision:
@@ -71,17 +73,22 @@ class IntakeActivities:
 
 
 def triage(settings: Settings, input: TicketInput) -> TriageDecision:
-    """The five paths: the suggestion from the lists and the knowledge base, or the operator's
-    override. A stale override (an article deleted since) falls back to the suggestion."""
+    """The five paths: the suggestion from the lists, the knowledge base and the active triage
+    model, or the operator's override. A stale override (an article deleted since) falls back to
+    the suggestion. The decision carries what intake suggested for the form and what was chosen."""
     req = input.request
     lists = load_lists(settings.city)
     with db.session(settings.database_url) as session:
         index, articles = knowledge.index(session)
-    suggested = suggest(req.description, req.kind, req.emergency_service, lists, index, articles)
+    model = model_or_none(settings, wait=False)  # a ticket never waits for a first training
+    suggested = suggest(req.description, req.kind, req.emergency_service, lists, index, articles, model=model)
+    recorded = {"model_version": model.version if model is not None else None, "intake": input.intake}
+    suggested = suggested.model_copy(update=recorded)
     if input.triage_override is None:
         return suggested
     try:
-        return apply_override(suggested, input.triage_override, input.received_by, lists, articles)
+        decided = apply_override(suggested, input.triage_override, input.received_by, lists, articles)
+        return decided.model_copy(update=recorded)
     except ValueError as e:
         return suggested.model_copy(update={"reason": f"{suggested.reason} (override not applied: {e})"})
 

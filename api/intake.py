@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 from temporalio.client import Client
@@ -34,9 +34,9 @@ from core.temporal import workflow_id
 from domain.deadlines.calendar import CHINA_TZ
 from domain.errors import invalid
 from domain.intake.merge import MergeAppeal, address_key
-from domain.intake.triage import TriageOverride
+from domain.intake.triage import IntakeRecord, TriageOverride
 from domain.privacy import phone_hash
-from domain.ticket import Actor, TicketInput, TicketRequest
+from domain.ticket import Actor, Address, TicketInput, TicketRequest
 from domain.vocabulary import Role
 from readmodel import db
 from readmodel.tables import IntakeRequestRow, utcnow
@@ -47,10 +47,20 @@ from workflows.ticket import TicketWorkflow
 log = get_logger("intake")
 
 
-class IntakeBody(TicketRequest):
-    """The intake form, plus the operator's triage decision when it differs from the suggestion."""
+class IntakeAddress(Address):
+    district: str = Field(default="", max_length=50, description="District id or name; may be left to the address text")
+    street: str = Field(default="", max_length=50, description="Street office id or name; may be left to the address text")
 
+
+class IntakeBody(TicketRequest):
+    """The intake form, plus the operator's triage decision when it differs from the suggestion.
+    `category` and the address's district and street may be left out: intake suggests them from
+    the description and the address text, and records what it suggested and what was chosen."""
+
+    category: str | None = Field(default=None, max_length=80, description="Left out: the suggested category")  # type: ignore[assignment]
+    address: IntakeAddress  # type: ignore[assignment]
     triage_override: TriageOverride | None = None
+    intake: IntakeRecord | None = Field(default=None, description="Set by the server: ignored when sent")
 
 
 class TicketCreated(BaseModel):
@@ -67,7 +77,8 @@ class NumberCollision(Exception):
 
 
 def request_hash(body: IntakeBody) -> str:
-    canonical = json.dumps(body.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
+    # What the server suggested is not part of the request: a retry under a newer model is the same request.
+    canonical = json.dumps(body.model_dump(mode="json", exclude={"intake"}), sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
@@ -89,7 +100,7 @@ def _recorded(session: Session, key: str) -> IntakeRequestRow:
 
 
 def _request_of(body: IntakeBody) -> TicketRequest:
-    return TicketRequest.model_validate(body.model_dump(exclude={"triage_override"}))
+    return TicketRequest.model_validate(body.model_dump(exclude={"triage_override", "intake"}))
 
 
 def _allocate(row: IntakeRequestRow, body: IntakeBody, received_by: str) -> TicketInput:
@@ -104,17 +115,24 @@ def _allocate(row: IntakeRequestRow, body: IntakeBody, received_by: str) -> Tick
         received_at=row.created_at,
         received_by=received_by,
         triage_override=body.triage_override,
+        intake=body.intake,
     )
     row.payload_json = inp.model_dump_json()
     return inp
 
 
 def _reserve(
-    session: Session, key: str, body: IntakeBody, received_by: str, repeat_of: Callable[[Session], str | None]
+    session: Session,
+    key: str,
+    body: IntakeBody,
+    received_by: str,
+    repeat_of: Callable[[Session], str | None],
+    digest: str | None = None,
 ) -> tuple[IntakeRequestRow, TicketInput | None, bool]:
     """The intake row for this key: new (a number, or the open ticket it repeats) or the one a
-    previous try wrote. Returns (row, input to start or merge, created)."""
-    digest = request_hash(body)
+    previous try wrote. Returns (row, input to start or merge, created). `digest`: of the request
+    as sent, when the server completed it (a suggested category must not make a retry differ)."""
+    digest = digest or request_hash(body)
     target = repeat_of(session) if body.triage_override is None else None  # an override means "this one"
     row = _by_key(session, key)
     if row is None:
@@ -125,7 +143,8 @@ def _reserve(
             if target:
                 row.merged_into = target
                 inp = TicketInput(
-                    number=target, request=_request_of(body), received_at=row.created_at, received_by=received_by
+                    number=target, request=_request_of(body), received_at=row.created_at, received_by=received_by,
+                    intake=body.intake,
                 )
                 row.payload_json = inp.model_dump_json()
             else:
@@ -227,11 +246,13 @@ def repeat_finder(settings: Settings, body: IntakeBody) -> Callable[[Session], s
 
 async def take_in(
     client_getter: Callable[[], Awaitable[Client]], settings: Settings, session: Session, body: IntakeBody,
-    idempotency_key: str | None, received_by: str,
+    idempotency_key: str | None, received_by: str, digest: str | None = None,
 ) -> tuple[TicketCreated, bool]:
     """Returns the ticket and whether this call created or merged it (False: an idempotent replay)."""
     key = idempotency_key or f"auto-{uuid.uuid4()}"
-    row, inp, created = await db.in_thread(_reserve, session, key, body, received_by, repeat_finder(settings, body))
+    row, inp, created = await db.in_thread(
+        _reserve, session, key, body, received_by, repeat_finder(settings, body), digest
+    )
     started = row.started_at is not None
     if not started and inp is not None:
         try:
@@ -285,7 +306,7 @@ async def reconcile(client: Client, settings: Settings, older_than: timedelta = 
         pending = await db.in_thread(_unfinished, session, older_than)
         for key, inp, merged in pending:
             if merged and not await merge_into(client, inp, key):
-                body = IntakeBody.model_validate(inp.request.model_dump())
+                body = IntakeBody.model_validate({**inp.request.model_dump(), "intake": inp.intake})
                 inp = await db.in_thread(_unmerge, session, key, body, inp.received_by)
                 merged = False
             if not merged:

@@ -72,6 +72,8 @@ class Settings(BaseSettings):
     # ticket's workflow and its activities.
     otlp_endpoint: str | None = None
     otlp_service_name: str = "hotline"
+    # Intake triage model: retrained by a Temporal Schedule (cron, Beijing time) the worker creates.
+    triage_training_cron: str = "0 3 * * *"
 
     # Logging
     log_json: bool = False

@@ -8,7 +8,7 @@ from pydantic import BaseModel, Field, computed_field, field_validator, model_va
 
 from domain.assessment import community_of, kept
 from domain.deadlines.calendar import WorkCalendar
-from domain.intake.triage import EmergencyService, TriageDecision, TriageOverride
+from domain.intake.triage import EmergencyService, IntakeRecord, TriageDecision, TriageOverride
 from domain.policy import ClockName, PolicyPack, PolicyRef
 from domain.privacy import mask_name, mask_phone
 from domain.vocabulary import (
@@ -84,6 +84,7 @@ class TicketInput(BaseModel):
     # it carries its state, rules and calendar, and carries on handling.
     carried: "TicketCarry | None" = None
     history_limit: int = Field(default=10_000, ge=100, description="events before the ticket continues as new")
+    intake: IntakeRecord | None = None  # category and street: suggested, chosen, by whom
 
 
 class Actor(BaseModel):

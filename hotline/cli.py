@@ -15,6 +15,10 @@ hotline demo [--speed 60]        a working day of citizens' requests played into
 hotline schedules                create (or update) the report and early-warning schedules
 hotline bench-assessment         the assessment's queries on a synthetic month (450,000 tickets)
 hotline setup                    migrate + seed + search attributes: a deployment's one-shot job
+hotline bench-triage [FILE]      intake triage accuracy and latency on a held-out set
+hotline import-history FILE.csv  load a center's past tickets for the triage model to learn from
+hotline train-triage             train a new triage model version now (the schedule does it nightly)
+hotline triage-models [--rollback | --activate N]   the versions, with their held-out accuracy
 hotline user add --user admin --role center     a workbench account (password prompted or --password-stdin)
 hotline bench-web                first render of every workbench page with 10,000 open tickets, printed"""
 
@@ -118,6 +122,12 @@ def _seed(args) -> int:
         f"{result.deactivated} deactivated, {result.unchanged} unchanged; "
         f"knowledge base: {articles} starter article(s) added"
     )
+    if not args.no_train:
+        from readmodel import triage_models
+
+        # At first start the triage model trains on the city's data and the seed corpus.
+        row, trained = triage_models.train_version(settings, by="seed")
+        print(f"triage model: version {row.version} {'trained' if trained else 'unchanged'}")
     return 0
 
 
@@ -142,11 +152,15 @@ def _setup_temporal(_args) -> int:
     settings = get_settings()
 
     async def run():
-        client = await connect(settings)
-        return await register_search_attributes(client, settings.temporal_namespace)
+        from workflows.triage_training import ensure_training_schedule
 
-    added = asyncio.run(run())
+        client = await connect(settings)
+        added = await register_search_attributes(client, settings.temporal_namespace)
+        return added, await ensure_training_schedule(client, settings)
+
+    added, scheduled = asyncio.run(run())
     print(f"search attributes added: {', '.join(added) or 'none (all present)'}")
+    print(f"triage training schedule: {'created' if scheduled else 'present'} ({settings.triage_training_cron}, Beijing time)")
     return 0
 
 
@@ -317,6 +331,66 @@ def _bench_web(args) -> int:
     return bench_web(tickets=args.tickets, rounds=args.rounds)
 
 
+def _bench_triage(args) -> int:
+    from hotline.bench_triage import main as bench_triage
+
+    return bench_triage(args.file, live=args.live, show_misses=not args.quiet)
+
+
+def _import_history(args) -> int:
+    from hotline.history import import_csv
+    from readmodel import db
+
+    settings = get_settings()
+    db.migrate(settings.database_url)
+    try:
+        result = import_csv(settings, args.file)
+    except (OSError, ValueError) as e:
+        print(f"cannot import {args.file}: {e}", file=sys.stderr)
+        return 2
+    print(
+        f"{args.file}: {result.added} ticket(s) added, {result.updated} updated, {result.skipped} skipped"
+        + "".join(f"\n  line {line}: {why}" for line, why in result.problems[:20])
+    )
+    if args.train:
+        return _train_triage(args)
+    return 0
+
+
+def _train_triage(args) -> int:
+    from readmodel import db, knowledge, triage_models
+
+    settings = get_settings()
+    db.migrate(settings.database_url)
+    knowledge.seed(settings.database_url, settings.city)
+    row, trained = triage_models.train_version(settings, by="cli", force=getattr(args, "force", False))
+    d = triage_models.describe(row)
+    what = "trained and activated" if trained else "unchanged (no new training data; --force to train anyway)"
+    print(f"triage model version {row.version} {what}: samples {d['samples']}, held-out {d['held_out']}")
+    return 0
+
+
+def _triage_models(args) -> int:
+    from readmodel import db, triage_models
+
+    settings = get_settings()
+    db.migrate(settings.database_url)
+    try:
+        if args.rollback:
+            row = triage_models.rollback(settings.database_url)
+            print(f"rolled back: version {row.version} is active")
+        elif args.activate is not None:
+            row = triage_models.activate(settings.database_url, args.activate)
+            print(f"version {row.version} is active")
+    except LookupError as e:
+        print(str(e), file=sys.stderr)
+        return 2
+    for row in triage_models.versions(settings.database_url):
+        d = triage_models.describe(row)
+        print(f"{'*' if row.active else ' '} v{row.version:<4} {d['trained_at'][:19]}  by {row.trained_by:<10} held-out {d['held_out']}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="hotline",
@@ -355,6 +429,7 @@ def main(argv: list[str] | None = None) -> int:
         help="replace scheme://host:port of every unit endpoint, e.g. a staging department gateway "
         "(default: HOTLINE_DEPARTMENT_ORIGIN; unset: the endpoints of units.toml)",
     )
+    p.add_argument("--no-train", action="store_true", help="do not train the intake triage model")
     p = _command(
         sub, "setup", "one-shot setup of a deployment: migrate, seed, search attributes",
         "What a new deployment needs once (and harmlessly again): migrate the read model, seed the "
@@ -433,6 +508,35 @@ def main(argv: list[str] | None = None) -> int:
         "the monthly ranking, drill-downs and the hot-spot scan take.", _bench_assessment,
     )  # fmt: skip
     p.add_argument("--tickets", type=int, default=450_000, help="synthetic tickets in the month")
+    p = _command(
+        sub, "bench-triage", "intake triage accuracy and latency on a held-out set",
+        "Train on the project's data in a scratch read model and print path accuracy with its confusion "
+        "matrix, emergency recall and false alarms, category top-1/top-3, street and unit accuracy, latency.",
+        _bench_triage,
+    )  # fmt: skip
+    p.add_argument("file", nargs="?", help="the set (default: tests/data/triage_eval.toml)")
+    p.add_argument("--live", action="store_true", help="the configured read model and its active model")
+    p.add_argument("--quiet", action="store_true", help="do not list the requests whose path was wrong")
+    p = _command(
+        sub, "import-history", "load a center's past tickets (CSV) for the triage model",
+        "Load a CSV of the center's closed tickets (description, address, final category and lead unit) "
+        "for the triage model to learn from; see README (Intake that understands the citizen).", _import_history,
+    )  # fmt: skip
+    p.add_argument("file", help="CSV with a header")
+    p.add_argument("--train", action="store_true", help="train a new model version afterwards")
+    p = _command(
+        sub, "train-triage", "train a new triage model version now",
+        "Train a new version of the intake triage model (the Temporal Schedule does it nightly); it is "
+        "activated, the previous one kept for rollback.", _train_triage,
+    )  # fmt: skip
+    p.add_argument("--force", action="store_true", help="train even when the training data has not changed")
+    p = _command(
+        sub, "triage-models", "list the triage model versions; roll back or activate one",
+        "The triage model's versions with their held-out accuracy; roll back to the previous one or "
+        "activate a given version.", _triage_models,
+    )  # fmt: skip
+    p.add_argument("--rollback", action="store_true", help="activate the version before the active one")
+    p.add_argument("--activate", type=int, metavar="N", help="activate version N")
     p = _command(
         sub, "token", "mint a bearer token for local use",
         "Print a JWT signed with HOTLINE_TOKEN_SECRET, for `Authorization: Bearer <token>`.", _token,

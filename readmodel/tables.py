@@ -304,3 +304,41 @@ class WebSessionRow(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
     last_seen_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
     expires_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False, index=True))
+class TriageModelRow(SQLModel, table=True):
+    """One trained version of the intake triage model. The artefact is a file in the data folder;
+    exactly one version is active, and the previous ones stay for rollback."""
+
+    __tablename__ = "triage_model"
+
+    version: int = Field(primary_key=True)
+    trained_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    trained_by: str = Field(default="system", max_length=120)  # schedule | cli | bootstrap | a user
+    fingerprint: str = Field(max_length=32)  # of the training data
+    artefact: str = Field(max_length=300)  # file name in <data folder>/triage-models/
+    samples_json: str = Field(default="{}", sa_column=Column(Text, nullable=False))  # counts by source
+    metrics_json: str = Field(default="{}", sa_column=Column(Text, nullable=False))  # held-out accuracy
+    active: bool = Field(default=False, index=True)
+    activated_at: datetime | None = _ts()
+
+
+class TriageHistoryRow(SQLModel, table=True):
+    """A center's past ticket, imported to train on (`hotline import-history FILE.csv`): the final
+    category and lead unit after returns and rulings, and the path the desk finally took."""
+
+    __tablename__ = "triage_history"
+    __table_args__ = (UniqueConstraint("source", "external_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    source: str = Field(max_length=120)  # the file it came from
+    external_id: str = Field(max_length=80)  # the center's own ticket number
+    received_at: datetime | None = _ts()
+    description: str = Field(sa_column=Column(Text, nullable=False))
+    address: str = Field(default="", max_length=300)
+    path: str = Field(default="dispatch", max_length=24)
+    path_detail: str | None = Field(default=None, max_length=80)  # emergency number / channel / list id / article
+    category: str | None = Field(default=None, max_length=80)
+    district: str | None = Field(default=None, max_length=80)
+    street: str | None = Field(default=None, max_length=80)
+    first_unit: str | None = Field(default=None, max_length=80)  # dispatched to first
+    lead_unit: str | None = Field(default=None, max_length=80)  # closed by
+    imported_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))

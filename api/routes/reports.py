@@ -4,17 +4,19 @@ hard cases (动态清零), and intake figures by channel, path and outcome."""
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated
 
+from anyio import to_thread
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from api.deps import CenterActor, SessionDep
+from api.deps import CenterActor, SessionDep, SettingsDep
 from api.errors import ApiError
 from api.views import TicketListItem
 from domain.deadlines.calendar import CHINA_TZ
 from domain.vocabulary import Stage
 from readmodel import db
+from readmodel.first_dispatch import FirstDispatch, first_dispatch
 from readmodel.tables import TicketRow
 
 router = APIRouter(tags=["center"])
@@ -112,3 +114,18 @@ async def intake_stats(
         )  # fmt: skip
 
     return await db.in_thread(run, session)
+
+
+@router.get(
+    "/stats/first-dispatch", response_model=FirstDispatch,
+    summary="First-dispatch accuracy (一次转办准确率): dispatched tickets closed by the unit first dispatched to",
+)  # fmt: skip
+async def first_dispatch_stats(
+    _: CenterActor,
+    settings: SettingsDep,
+    month: Annotated[str | None, Query(description="YYYY-MM (Beijing time); none: every month", max_length=7)] = None,
+) -> FirstDispatch:
+    """By month of closing and by category. A ticket counts as kept when its lead at closing is
+    the unit first dispatched to, and no approved return, reassignment or ruling moved it."""
+    since, until = _month(month) if month else (None, None)
+    return await to_thread.run_sync(first_dispatch, settings.database_url, since, until)

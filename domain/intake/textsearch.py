@@ -1,11 +1,19 @@
-"""Chinese text matching for triage: jieba segments, BM25 (rank-bm25) ranks, and a coverage
-measure says how much of a candidate's meaningful words the request actually contains.
+"""Chinese text matching for triage: jieba segments, BM25 (rank-bm25) ranks, and coverage
+measures say how much of a candidate the request actually contains — by words, and by character
+bigrams beside them, so a paraphrase or a typo that jieba cuts differently still counts
+("身分证" / "身份证", "拿着菜刀" / "拿刀").
+
+Texts are normalised first (full-width to half-width, case, spaces) and the city's synonym data
+(catalog/cities/<city>/synonyms.toml) maps variants to one spelling on both sides.
 
 Used to find the knowledge-base article that answers a consultation and the out-of-scope case or
 legal channel a request resembles. Deterministic for a given index; built once per data version."""
 
 import logging
-from dataclasses import dataclass
+import re
+import unicodedata
+from collections import Counter
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 import jieba
@@ -22,6 +30,56 @@ STOPWORDS = frozenset(
     您好 你好 谢谢 麻烦 帮忙 帮 反映 反应 情况 问题 事情 事 需要 一个 一些 有没有 是不是 到底 多少
     """.split()
 )
+
+
+_NOT_TEXT = re.compile(r"[\s\u3000]+")
+_PUNCT = re.compile(r"[^\w]+")
+
+
+@dataclass(frozen=True)
+class Synonyms:
+    """Variant -> canonical spelling, applied longest variant first (a city's synonyms.toml)."""
+
+    pairs: tuple[tuple[str, str], ...] = ()
+    _pattern: re.Pattern | None = field(default=None, compare=False, hash=False, repr=False)
+
+    @classmethod
+    def of(cls, groups: dict[str, list[str]]) -> "Synonyms":
+        # The canonical word maps to itself, so a variant inside it ("公交" in "公交车") is left alone.
+        pairs = {v.lower(): c.lower() for c, variants in groups.items() for v in [*variants, c] if v}
+        return cls(tuple(sorted(pairs.items(), key=lambda p: (-len(p[0]), p[0]))))
+
+    def apply(self, text: str) -> str:
+        if not self.pairs:
+            return text
+        pattern = self._pattern
+        if pattern is None:
+            pattern = re.compile("|".join(re.escape(v) for v, _ in self.pairs))
+            object.__setattr__(self, "_pattern", pattern)
+        table = dict(self.pairs)
+        return pattern.sub(lambda m: table[m.group(0)], text)
+
+    def __bool__(self) -> bool:
+        return bool(self.pairs)
+
+
+NO_SYNONYMS = Synonyms()
+
+
+def normalize(text: str, synonyms: Synonyms = NO_SYNONYMS) -> str:
+    """One spelling for matching: NFKC (full-width letters, digits and punctuation to half-width),
+    lower case, runs of spaces as one, the city's variants replaced by their canonical word."""
+    text = _NOT_TEXT.sub(" ", unicodedata.normalize("NFKC", text).lower()).strip()
+    return synonyms.apply(text)
+
+
+def char_ngrams(text: str, n: int = 2) -> set[str]:
+    """Character n-grams of the text's runs of letters and digits (punctuation splits runs)."""
+    out: set[str] = set()
+    for run in _PUNCT.split(text):
+        run = run.replace("_", "")
+        out.update(run[i : i + n] for i in range(len(run) - n + 1))
+    return out
 
 
 def terms(text: str) -> list[str]:
@@ -42,6 +100,13 @@ class Hit:
     score: float  # BM25, for ranking among candidates
     coverage: float  # share of the candidate's words (units) found in the query (0..1)
     matched: tuple[str, ...]  # the candidate's words (units) the query contains, whole or in part
+    char_coverage: float = 0.0  # share of the candidate's character bigrams found in the query
+    query_coverage: float = 0.0  # share of the query's words the candidate contains
+
+    @property
+    def similarity(self) -> float:
+        """How much of the candidate the request says, by words or, for a paraphrase, by characters."""
+        return max(self.coverage, self.char_coverage)
 
 
 def units(words: list[str]) -> dict[str, frozenset[str]]:
@@ -62,32 +127,67 @@ class TextIndex:
     """An index over (key, text) documents; one key may have several texts (example phrasings),
     and a search returns each key once, with its best text."""
 
-    def __init__(self, documents: list[tuple[str, str]]):
+    def __init__(self, documents: list[tuple[str, str]], synonyms: Synonyms = NO_SYNONYMS):
+        self.synonyms = synonyms
         self.keys = [k for k, _ in documents]
-        self.docs = [terms(t) for _, t in documents]
+        texts = [normalize(t, synonyms) for _, t in documents]
+        self.docs = [terms(t) for t in texts]
         self.units = [units(d) for d in self.docs]
+        self.grams = [char_ngrams(_content(t)) for t in texts]
+        self._by_gram: dict[str, list[int]] = {}
+        for i, grams in enumerate(self.grams):
+            for g in grams:
+                self._by_gram.setdefault(g, []).append(i)
+        self._words = [{w for parts in u.values() for w in parts} for u in self.units]
         self._bm25 = BM25Okapi([d or ["∅"] for d in self.docs]) if documents else None
 
     def search(self, query: str, limit: int = 5) -> list[Hit]:
         if self._bm25 is None:
             return []
-        q = terms(query)
-        if not q:
+        text = normalize(query, self.synonyms)
+        q = terms(text)
+        qgrams = char_ngrams(_content(text))
+        if not q and not qgrams:
             return []
         qset = set(q)
         best: dict[str, Hit] = {}
-        for i, score in enumerate(self._bm25.get_scores(q)):
-            doc_units = self.units[i]
+        scores = self._bm25.get_scores(q) if q else [0.0] * len(self.keys)
+        shared_grams = Counter(i for g in qgrams for i in self._by_gram.get(g, ()))
+        candidates = {i for i, n in shared_grams.items() if n >= 2} | {i for i, sc in enumerate(scores) if sc > 0}
+        for i in sorted(candidates):
+            score = scores[i]
+            doc_units, grams = self.units[i], self.grams[i]
             matched = tuple(sorted(u for u, parts in doc_units.items() if parts & qset))
-            if not matched:
+            shared = shared_grams.get(i, 0)
+            if not matched and shared < 2:
                 continue
-            hit = Hit(self.keys[i], float(score), len(matched) / len(doc_units), matched)
+            doc_words = self._words[i]
+            hit = Hit(
+                self.keys[i], float(score), len(matched) / max(len(doc_units), 1), matched,
+                char_coverage=shared / len(grams) if grams else 0.0,
+                query_coverage=sum(1 for w in qset if w in doc_words) / len(qset) if qset else 0.0,
+            )  # fmt: skip
             key = self.keys[i]
-            if key not in best or (hit.coverage, hit.score) > (best[key].coverage, best[key].score):
+            if key not in best or (hit.similarity, hit.score) > (best[key].similarity, best[key].score):
                 best[key] = hit
-        return sorted(best.values(), key=lambda h: (h.score, h.coverage), reverse=True)[:limit]
+        return sorted(best.values(), key=lambda h: (h.score, h.similarity), reverse=True)[:limit]
+
+
+def _content(text: str) -> str:
+    """The text without its courtesy and function words, for character matching."""
+    for word in _COURTESY:
+        text = text.replace(word, " ")
+    return text
+
+
+# Phrases removed before character matching (they would match every request).
+_COURTESY = sorted(
+    "您好 你好 请问 谢谢 麻烦 帮忙 一下 问问 我想 我们 你们 他们 怎么办 怎么 什么 为什么 可以 能不能 是不是 有没有 "
+    "这个 那个 现在 已经 一直 还是 但是 因为 所以 如果 然后 没有 反映 情况 问题 事情 需要 一个 一些 到底 多少".split(),
+    key=len, reverse=True,
+)
 
 
 @lru_cache(maxsize=16)
-def cached_index(documents: tuple[tuple[str, str], ...]) -> TextIndex:
-    return TextIndex(list(documents))
+def cached_index(documents: tuple[tuple[str, str], ...], synonyms: Synonyms = NO_SYNONYMS) -> TextIndex:
+    return TextIndex(list(documents), synonyms)

@@ -9,15 +9,18 @@
 The lists are city data (catalog/cities/<city>/*.toml); the knowledge base is in the read model.
 The operator may override the decision with a reason, which is recorded."""
 
+import re
 from enum import StrEnum
+from functools import cached_property
 from typing import TYPE_CHECKING, TypeGuard
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from domain.vocabulary import Kind
 
-if TYPE_CHECKING:  # jieba and numpy stay out of modules that only need the models (workflows)
-    from domain.intake.textsearch import Hit, TextIndex
+if TYPE_CHECKING:  # jieba, numpy and scikit-learn stay out of modules that only need the models (workflows)
+    from domain.intake.model import TriageModel
+    from domain.intake.textsearch import Hit, Synonyms, TextIndex
 
 
 class TriagePath(StrEnum):
@@ -44,6 +47,7 @@ class OutOfScopeCategory(BaseModel):
     name: str
     explanation: str
     cases: list[str] = Field(min_length=1)
+    decisive: list[str] = []  # phrases that settle it on their own
 
 
 class LegalChannel(BaseModel):
@@ -52,30 +56,50 @@ class LegalChannel(BaseModel):
     name: str
     guidance: str
     cases: list[str] = Field(min_length=1)
+    decisive: list[str] = []  # words that settle it on their own ("信访", "报案")
 
 
 class Emergency(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", ignored_types=(cached_property,))
     number: EmergencyService
     name: str
     transfer_script: str
     keywords: list[str] = []
+    patterns: list[str] = []  # regular expressions for the ways the danger is described
+    exclusions: list[str] = []  # look-alikes that are not this emergency ("打不着火")
+
+    @cached_property
+    def _compiled(self) -> tuple[re.Pattern | None, re.Pattern | None]:
+        join = lambda ps: re.compile("|".join(f"(?:{p})" for p in ps)) if ps else None
+        return join(self.patterns), join(self.exclusions)
 
 
 class TriageLists(BaseModel):
+    model_config = ConfigDict(ignored_types=(cached_property,))
+
     out_of_scope: list[OutOfScopeCategory]
     legal_channels: list[LegalChannel]
     emergencies: list[Emergency]
+    synonyms: dict[str, list[str]] = {}  # canonical -> variants (synonyms.toml)
+    past_markers: list[str] = []  # an emergency told after the fact ("昨天") is only a hint
+    present_markers: list[str] = []  # ... unless it is still going on ("现在", "正在")
+    present_exceptions: list[str] = []  # ... which "到现在也没修" is not
+
+    @cached_property
+    def synonym_map(self) -> "Synonyms":
+        from domain.intake.textsearch import Synonyms
+
+        return Synonyms.of(self.synonyms)
 
     def out_of_scope_index(self) -> "TextIndex":
         from domain.intake.textsearch import cached_index
 
-        return cached_index(tuple((c.id, case) for c in self.out_of_scope for case in c.cases))
+        return cached_index(tuple((c.id, case) for c in self.out_of_scope for case in c.cases), self.synonym_map)
 
     def legal_index(self) -> "TextIndex":
         from domain.intake.textsearch import cached_index
 
-        return cached_index(tuple((c.id, case) for c in self.legal_channels for case in c.cases))
+        return cached_index(tuple((c.id, case) for c in self.legal_channels for case in c.cases), self.synonym_map)
 
 
 # -- decisions ---------------------------------------------------------------------------------
@@ -100,6 +124,26 @@ class TriageOverride(BaseModel):
     emergency_service: EmergencyService | None = None  # emergency_transfer
 
 
+class CategoryGuess(BaseModel):
+    id: str
+    name: str
+    confidence: float
+
+
+class IntakeRecord(BaseModel):
+    """What intake suggested for the form and what was chosen, by whom ("suggestion" when the
+    form left it to the suggestion): kept on the ticket, counted to measure the suggestions."""
+
+    model_version: int | None = None
+    suggested_categories: list[CategoryGuess] = []
+    category: str
+    category_by: str  # "suggestion" or who filled it in
+    suggested_street: str | None = None
+    address_ambiguous: bool = False
+    street: str
+    street_by: str
+
+
 class TriageDecision(BaseModel):
     path: TriagePath
     reason: str
@@ -110,41 +154,102 @@ class TriageDecision(BaseModel):
     emergency: Emergency | None = None
     overridden_by: str | None = None
     suggested: TriagePath | None = None  # what triage would have said, when overridden
+    model_version: int | None = None  # the triage model version that took part
+    intake: IntakeRecord | None = None  # the category and street suggested and chosen
 
 
 class Thresholds(BaseModel):
-    """How sure a match must be: the share of a candidate's words the request contains, and at
-    least two words in common (one shared word is a coincidence)."""
+    """How sure a match must be: the share of a candidate's words (or character bigrams) the
+    request contains, and at least two words in common (one shared word is a coincidence) unless
+    the characters match well; how the model's probabilities and the lists' evidence combine."""
 
     direct_answer: float = 0.5
     out_of_scope: float = 0.6
     legal_channel: float = 0.6
     min_matched: int = 2
+    char_coverage: float = 0.5  # a paraphrase: this share of the candidate's character bigrams
+    decisive: float = 0.75  # the evidence of a decisive word on its own
+    list_weight: float = 0.5  # the lists' evidence beside the model's probability
+    dispatch_base: float = 0.45  # the evidence dispatch is credited with (the lists' usual bar)
+    article_probability: float = 0.35  # the model's article head names the answer
+    emergency_with_pattern: float = 0.08  # the model's P(emergency) a matched pattern needs
+    emergency_told_after: float = 0.5  # ... when the danger was told after the fact
+    emergency_model_alone: float = 0.7  # the model's P(emergency) that transfers without a pattern
 
 
 DEFAULT_THRESHOLDS = Thresholds()
 
 
 class EmergencyHint(BaseModel):
-    """Words in the request that signal an emergency: the operator decides whether to transfer."""
+    """Words in the request that signal an emergency: the path suggested, the operator confirms."""
 
     number: EmergencyService
     name: str
     matched: list[str]
+    strength: float = 1.0  # 1: happening now; lower: told after the fact ("昨天着火了")
+
+
+def _scrub(text: str, exclusion: re.Pattern | None) -> str:
+    """The text with its look-alikes blanked out (a separator, so no pattern bridges the gap)."""
+    return exclusion.sub(lambda m: "|" * len(m.group(0)), text) if exclusion else text
 
 
 def emergency_hints(description: str, lists: TriageLists) -> list[EmergencyHint]:
-    text = description.replace(" ", "")
+    """Every emergency service whose keywords or patterns the request matches, strongest first.
+    Matched on the text as written and with the city's synonyms applied ("煤气味" = "燃气味")."""
+    from domain.intake.textsearch import normalize
+
+    raw = normalize(description).replace(" ", "")
+    texts = list(dict.fromkeys([raw, lists.synonym_map.apply(raw)]))
+    now = raw
+    for phrase in sorted(lists.present_exceptions, key=len, reverse=True):
+        now = now.replace(phrase, "|")
+    told_after = any(m in raw for m in lists.past_markers) and not any(m in now for m in lists.present_markers)
     hints = []
     for e in lists.emergencies:
-        matched = [k for k in e.keywords if k in text]
+        pattern, exclusion = e._compiled
+        matched: list[str] = []
+        for text in texts:
+            clean = _scrub(text, exclusion)
+            matched += [k for k in e.keywords if k in clean]
+            if pattern is not None:
+                matched += [m.group(0) for m in pattern.finditer(clean) if m.group(0)]
+        matched = list(dict.fromkeys(matched))
         if matched:
-            hints.append(EmergencyHint(number=e.number, name=e.name, matched=matched))
-    return sorted(hints, key=lambda h: len(h.matched), reverse=True)
+            strength = 0.4 if told_after else 1.0
+            hints.append(EmergencyHint(number=e.number, name=e.name, matched=matched, strength=strength))
+    return sorted(hints, key=lambda h: (h.strength, len(h.matched)), reverse=True)
 
 
 def _confident(hit: "Hit | None", threshold: float, t: Thresholds) -> "TypeGuard[Hit]":
     return hit is not None and hit.coverage >= threshold and len(hit.matched) >= t.min_matched
+
+
+class Evidence(BaseModel):
+    """What the city's lists say for one desk path: how strongly, for which entry, and why."""
+
+    score: float = 0.0
+    key: str | None = None
+    why: str = ""
+
+
+def _list_evidence(description: str, index: "TextIndex", decisive: dict[str, list[str]], t: Thresholds, synonyms) -> Evidence:
+    """The best entry by similarity (words, or character bigrams for a paraphrase); a decisive
+    word ("信访", "报案") counts on its own."""
+    from domain.intake.textsearch import normalize
+
+    best = Evidence()
+    for hit in index.search(description, 8):
+        if len(hit.matched) < t.min_matched and hit.char_coverage < t.char_coverage:
+            continue
+        if hit.similarity > best.score:
+            best = Evidence(score=hit.similarity, key=hit.key, why="、".join(hit.matched) or "similar wording")
+    text = normalize(description, synonyms)
+    for key, words in decisive.items():
+        said = [w for w in words if normalize(w, synonyms) in text]
+        if said and t.decisive > best.score:
+            best = Evidence(score=t.decisive, key=key, why="、".join(said))
+    return best
 
 
 def suggest(
@@ -155,43 +260,115 @@ def suggest(
     knowledge: "TextIndex",
     articles: dict[str, Article],
     t: Thresholds = DEFAULT_THRESHOLDS,
+    model: "TriageModel | None" = None,
 ) -> TriageDecision:
-    """The path the desk would take without an override, with the reason."""
+    """The path the desk would take without an override, with the reason.
+
+    Emergencies first (the operator's flag, or the emergency patterns and the model); then the
+    legal channel, out of scope, a direct answer and dispatch compete on one score: the model's
+    probability for the path plus the evidence of the city's lists and knowledge base. Without a
+    model the lists decide alone, each against its threshold."""
     if emergency_service is not None:
         em = next((e for e in lists.emergencies if e.number == emergency_service), None)
         if em is not None:
-            return TriageDecision(
-                path=TriagePath.emergency_transfer,
-                reason=f"flagged for {em.number} {em.name}",
-                confidence=1.0,
-                emergency=em,
-            )
-    legal = next(iter(lists.legal_index().search(description, 1)), None)
-    if _confident(legal, t.legal_channel, t):
-        ch = next(c for c in lists.legal_channels if c.id == legal.key)
-        return TriageDecision(
-            path=TriagePath.legal_channel,
-            reason=f"belongs to {ch.name}: {'、'.join(legal.matched)}",
-            confidence=legal.coverage,
-            legal_channel=ch,
-        )
-    oos = next(iter(lists.out_of_scope_index().search(description, 1)), None)
-    if _confident(oos, t.out_of_scope, t):
-        cat = next(c for c in lists.out_of_scope if c.id == oos.key)
-        return TriageDecision(
-            path=TriagePath.out_of_scope, reason=f"out of scope: {cat.name}", confidence=oos.coverage, out_of_scope=cat
-        )
+            return TriageDecision(path=TriagePath.emergency_transfer, reason=f"flagged for {em.number} {em.name}", confidence=1.0, emergency=em)
+    prediction = model.predict(description) if model is not None else None
+    emergency = _emergency(description, lists, prediction, t)
+    if emergency is not None:
+        return emergency
+    syn = lists.synonym_map
+    legal = _list_evidence(description, lists.legal_index(), {c.id: c.decisive for c in lists.legal_channels}, t, syn)
+    oos = _list_evidence(description, lists.out_of_scope_index(), {c.id: c.decisive for c in lists.out_of_scope}, t, syn)
+    answer = Evidence()
     if kind == Kind.consultation:
-        hit = next(iter(knowledge.search(description, 1)), None)
-        if _confident(hit, t.direct_answer, t) and hit.key in articles:
-            art = articles[hit.key]
+        answer = _answer_evidence(description, knowledge, articles, prediction, t)
+    scores = _path_scores(legal, oos, answer, prediction, t)
+    path, score = max(scores.items(), key=lambda kv: kv[1])
+    confidence = round(min(1.0, max(0.0, score)), 3)
+    if path == TriagePath.legal_channel:
+        key = legal.key or _entity(prediction, "legal_channel")
+        ch = next((c for c in lists.legal_channels if c.id == key), None)
+        if ch is not None:
+            why = legal.why if legal.key == ch.id else "the model, from similar requests"
+            return TriageDecision(path=path, reason=f"belongs to {ch.name}: {why}", confidence=confidence, legal_channel=ch)
+    if path == TriagePath.out_of_scope:
+        key = oos.key or _entity(prediction, "out_of_scope")
+        cat = next((c for c in lists.out_of_scope if c.id == key), None)
+        if cat is not None:
+            return TriageDecision(path=path, reason=f"out of scope: {cat.name}", confidence=confidence, out_of_scope=cat)
+    if path == TriagePath.direct_answer and answer.key in articles:
+        art = articles[answer.key]
+        return TriageDecision(path=path, reason=f"knowledge base: {art.title}", confidence=confidence, article=art)
+    return TriageDecision(path=TriagePath.dispatch, reason="in scope: dispatch to the responsible unit", confidence=confidence)
+
+
+def _entity(prediction, path: str) -> str | None:
+    """The list entry the model names for a desk path (labels are "<path>:<entry id>")."""
+    if prediction is None:
+        return None
+    return next((lab.split(":", 1)[1] for lab, _ in prediction.paths if lab.startswith(f"{path}:")), None)
+
+
+def _answer_evidence(description: str, knowledge: "TextIndex", articles: dict[str, Article], prediction, t: Thresholds) -> Evidence:
+    """The article that answers it: the knowledge base's own match when it is good enough (an
+    article the center wrote today is not in the model yet), else the model's article."""
+    best = Evidence()
+    for hit in knowledge.search(description, 5):
+        if hit.key not in articles or (len(hit.matched) < t.min_matched and hit.char_coverage < t.char_coverage):
+            continue
+        if hit.similarity > best.score:
+            best = Evidence(score=hit.similarity, key=hit.key, why="、".join(hit.matched))
+    if prediction is not None and best.score < t.direct_answer:
+        for key, p in prediction.articles[:1]:
+            if key in articles and p >= t.article_probability and p > best.score:
+                best = Evidence(score=p, key=key, why="similar requests")
+    return best
+
+
+def _path_scores(legal: Evidence, oos: Evidence, answer: Evidence, prediction, t: Thresholds) -> dict[TriagePath, float]:
+    if prediction is None:  # the lists alone, each against its bar
+        scores = {TriagePath.dispatch: 0.0}
+        for path, ev, bar in (  # on a tie, out of scope ("already in court, intervene") wins
+            (TriagePath.out_of_scope, oos, t.out_of_scope),
+            (TriagePath.legal_channel, legal, t.legal_channel),
+            (TriagePath.direct_answer, answer, t.direct_answer),
+        ):
+            if ev.key and ev.score >= bar:
+                scores[path] = ev.score - bar + 0.01
+        return scores
+    p = {path: prediction.path_probability(path.value) for path in TriagePath}
+    scores = {
+        TriagePath.dispatch: p[TriagePath.dispatch] + t.list_weight * t.dispatch_base,
+        TriagePath.legal_channel: p[TriagePath.legal_channel] + t.list_weight * legal.score,
+        TriagePath.out_of_scope: p[TriagePath.out_of_scope] + t.list_weight * oos.score,
+    }
+    if answer.key:
+        scores[TriagePath.direct_answer] = p[TriagePath.direct_answer] + t.list_weight * answer.score
+    return scores
+
+
+def _emergency(description: str, lists: TriageLists, prediction, t: Thresholds) -> TriageDecision | None:
+    """Transfer when the patterns say so and the model does not rule it out, or the model is sure."""
+    hints = emergency_hints(description, lists)
+    service, p_em = prediction.emergency() if prediction is not None else (None, 0.0)
+    top = hints[0] if hints else None
+    if top is not None:
+        needed = t.emergency_with_pattern if top.strength >= 1 else t.emergency_told_after
+        if prediction is None and top.strength >= 1 or prediction is not None and p_em >= needed:
+            em = next(e for e in lists.emergencies if e.number == top.number)
+            conf = round(max(p_em, top.strength * 0.9), 3)
             return TriageDecision(
-                path=TriagePath.direct_answer,
-                reason=f"knowledge base: {art.title}",
-                confidence=hit.coverage,
-                article=art,
-            )
-    return TriageDecision(path=TriagePath.dispatch, reason="in scope: dispatch to the responsible unit")
+                path=TriagePath.emergency_transfer, reason=f"emergency words for {em.number} {em.name}: {'、'.join(top.matched[:4])}",
+                confidence=conf, emergency=em,
+            )  # fmt: skip
+    if service is not None and p_em >= t.emergency_model_alone:
+        em = next((e for e in lists.emergencies if e.number == service), None)
+        if em is not None:
+            return TriageDecision(
+                path=TriagePath.emergency_transfer, reason=f"like emergencies for {em.number} {em.name} (the model)",
+                confidence=round(p_em, 3), emergency=em,
+            )  # fmt: skip
+    return None
 
 
 def apply_override(

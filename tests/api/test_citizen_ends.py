@@ -68,7 +68,8 @@ async def test_the_center_keeps_the_knowledge_base_and_a_new_article_answers_at_
     assert r.status_code == 409 and "version 2" in r.json()["detail"]
     assert (await api.http.delete(f"/knowledge/{slug}", headers=center)).json()["active"] is False
     preview = (await api.http.post("/triage", json={"description": "刚养了只狗，请问养犬登记证在哪里办理", "kind": "consultation"}, headers=intake)).json()
-    assert preview["suggestion"]["path"] == "dispatch"
+    # The starter article on dog registration may answer instead; the withdrawn one never does.
+    assert (preview["suggestion"].get("article") or {}).get("id") != slug
     assert (await api.http.get("/knowledge/nope", headers=intake)).status_code == 404
 
 

@@ -73,9 +73,10 @@ def test_a_flagged_emergency_is_transferred_with_the_services_script(lists, kb):
     assert d.emergency.number == EmergencyService.fire and "119" in d.emergency.transfer_script
 
 
-def test_emergency_words_are_hinted_to_the_operator_not_transferred_by_themselves(lists, kb):
+def test_emergency_words_suggest_the_transfer_and_hint_the_service(lists, kb):
     text = "楼下饭店厨房着火了，冒了好多黑烟"
-    assert triage(text, Kind.help, lists, kb).path != TriagePath.emergency_transfer
+    d = triage(text, Kind.help, lists, kb)
+    assert d.path == TriagePath.emergency_transfer and d.emergency.number == EmergencyService.fire
     hints = emergency_hints(text, lists)
     assert hints[0].number == EmergencyService.fire and "着火" in hints[0].matched
 
