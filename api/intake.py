@@ -57,8 +57,9 @@ class IntakeBody(TicketRequest):
     `category` and the address's district and street may be left out: intake suggests them from
     the description and the address text, and records what it suggested and what was chosen."""
 
+    # Narrowed from the ticket's own fields: the form may leave these to the suggestion.
     category: str | None = Field(default=None, max_length=80, description="Left out: the suggested category")  # type: ignore[assignment]
-    address: IntakeAddress  # type: ignore[assignment]
+    address: IntakeAddress
     triage_override: TriageOverride | None = None
     intake: IntakeRecord | None = Field(default=None, description="Set by the server: ignored when sent")
 
@@ -237,7 +238,7 @@ def repeat_finder(settings: Settings, body: IntakeBody) -> Callable[[Session], s
         window = load_pack(settings.policy_pack, settings.policy_dir).merge.window
         since = utcnow() - timedelta(seconds=window.seconds())
         return find_open_repeat(
-            session, body.category, phone_hash(body.citizen.phone, settings.phone_hash_salt),
+            session, body.category or "", phone_hash(body.citizen.phone, settings.phone_hash_salt),
             address_key(body.address.street, body.address.text), since,
         )  # fmt: skip
 

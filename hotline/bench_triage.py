@@ -137,7 +137,7 @@ def evaluate(settings: Settings, requests: list[dict]) -> Report:
         lead = expected_lead(settings, r) if expected == TriagePath.dispatch else None
         if lead:
             report.units += 1
-            report.units_right += bool(s.lead_unit) and s.lead_unit.id == lead
+            report.units_right += s.lead_unit is not None and s.lead_unit.id == lead
     return report
 
 

@@ -85,7 +85,7 @@ def import_csv(settings: Settings, file: str | Path) -> ImportResult:
     rows: list[TriageHistoryRow] = []
     with Path(file).open(encoding="utf-8-sig", newline="") as f:
         reader = csv.DictReader(f)
-        cols = _columns(reader.fieldnames or [])
+        cols = _columns(list(reader.fieldnames or []))
         for line, raw in enumerate(reader, start=2):
             def get(name: str, raw: dict = raw) -> str:
                 return (raw.get(cols[name]) or "").strip() if name in cols else ""
@@ -110,7 +110,7 @@ def import_csv(settings: Settings, file: str | Path) -> ImportResult:
                 result.skipped += 1
                 result.problems.append((line, "a dispatched ticket needs its category"))
                 continue
-            units = {}
+            units: dict[str, str | None] | None = {}
             for name in ("first_unit", "lead_unit", "district", "street"):
                 value = get(name)
                 tier = {"district": Tier.district, "street": Tier.street}.get(name)
@@ -119,6 +119,7 @@ def import_csv(settings: Settings, file: str | Path) -> ImportResult:
                     units = None
                     result.problems.append((line, f"unknown {name.replace('_', ' ')} {value!r}"))
                     break
+                assert units is not None
                 units[name] = unit.id if unit else None
             if units is None:
                 result.skipped += 1

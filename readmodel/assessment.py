@@ -123,7 +123,7 @@ def unit_counts(
     fields = list(Counts.model_fields)[1:]
     wanted = set(units)
     return {
-        row[0]: Counts(unit=row[0], **{f: int(v or 0) for f, v in zip(fields, row[1:])})
+        row[0]: Counts(unit=row[0], **{f: int(v or 0) for f, v in zip(fields, row[1:], strict=False)})
         for row in session.exec(q)
         if row[0] in wanted
     }
@@ -382,7 +382,7 @@ def focus_trend(session: Session, focus: MonthlyFocusRow, months_before: int = 3
     picked = counts[months_before]
     return [
         {"month": p.label, "tickets": k, "change_vs_focus_month": round((k - picked) / picked, 4) if picked else None}
-        for p, k in zip(periods, counts)
+        for p, k in zip(periods, counts, strict=False)
     ]
 
 

@@ -9,7 +9,7 @@ from collections import defaultdict
 from datetime import UTC, datetime
 
 from pydantic import BaseModel
-from sqlmodel import select
+from sqlmodel import col, select
 
 from domain.deadlines.calendar import CHINA_TZ
 from readmodel import db
@@ -61,11 +61,11 @@ def kept_by_first_unit(state: dict, lead_unit: str | None) -> bool:
 
 
 def first_dispatch(url: str, since: datetime | None = None, until: datetime | None = None) -> FirstDispatch:
-    where = [TicketRow.intake_path == "dispatch", TicketRow.closed_at.is_not(None)]
+    where = [col(TicketRow.intake_path) == "dispatch", col(TicketRow.closed_at).is_not(None)]
     if since:
-        where.append(TicketRow.closed_at >= since.astimezone(UTC))
+        where.append(col(TicketRow.closed_at) >= since.astimezone(UTC))
     if until:
-        where.append(TicketRow.closed_at < until.astimezone(UTC))
+        where.append(col(TicketRow.closed_at) < until.astimezone(UTC))
     months: dict[str, Share] = defaultdict(Share)
     categories: dict[str, Share] = defaultdict(Share)
     total = Share()
@@ -75,6 +75,7 @@ def first_dispatch(url: str, since: datetime | None = None, until: datetime | No
         ).all()
     for closed_at, category, lead_unit, state_json in rows:
         kept = kept_by_first_unit(json.loads(state_json), lead_unit)
+        assert closed_at is not None  # selected: closed tickets only
         at = closed_at if closed_at.tzinfo else closed_at.replace(tzinfo=UTC)
         for share in (total, months[f"{at.astimezone(CHINA_TZ):%Y-%m}"], categories[category]):
             share.tickets += 1

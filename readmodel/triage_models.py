@@ -21,7 +21,7 @@ from pathlib import Path
 
 from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import select
+from sqlmodel import col, select
 
 from catalog.cities import corpus_groups, load_directory, load_lists
 from core.logging import get_logger
@@ -115,9 +115,9 @@ def history_samples(url: str) -> list[Sample]:
     """Imported past tickets and the tickets closed here, oldest first."""
     out: list[Sample] = []
     with db.session(url) as session:
-        imported = session.exec(select(TriageHistoryRow).order_by(TriageHistoryRow.id)).all()
+        imported = session.exec(select(TriageHistoryRow).order_by(col(TriageHistoryRow.id))).all()
         closed = session.exec(
-            select(TicketRow).where(TicketRow.closed_at.is_not(None)).order_by(TicketRow.closed_at, TicketRow.number)
+            select(TicketRow).where(col(TicketRow.closed_at).is_not(None)).order_by(col(TicketRow.closed_at), col(TicketRow.number))
         ).all()
     for h in imported:
         dispatched = h.path == "dispatch"
@@ -228,7 +228,7 @@ def rollback(url: str) -> TriageModelRow:
         raise LookupError("no active triage model to roll back from")
     with db.session(url) as session:
         previous = session.exec(
-            select(TriageModelRow).where(TriageModelRow.version < current.version).order_by(TriageModelRow.version.desc())
+            select(TriageModelRow).where(TriageModelRow.version < current.version).order_by(col(TriageModelRow.version).desc())
         ).first()
     if previous is None:
         raise LookupError(f"version {current.version} is the first: nothing to roll back to")
@@ -237,7 +237,7 @@ def rollback(url: str) -> TriageModelRow:
 
 def versions(url: str) -> list[TriageModelRow]:
     with db.session(url) as session:
-        return list(session.exec(select(TriageModelRow).order_by(TriageModelRow.version.desc())).all())
+        return list(session.exec(select(TriageModelRow).order_by(col(TriageModelRow.version).desc())).all())
 
 
 def active_row(url: str) -> TriageModelRow | None:
@@ -294,7 +294,7 @@ def _load(settings: Settings, version: int | None, train_if_missing: bool = True
     if path is not None and path.is_file():
         with path.open("rb") as f:
             model = pickle.load(f)
-        model.version = row.version
+        model.version = row.version if row else None
         return model
     # The artefact is not in this data folder (another machine trained it): train the same here.
     if not train_if_missing:

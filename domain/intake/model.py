@@ -121,7 +121,7 @@ def _fit_head(x, labels: list[str | None], weights: np.ndarray, c: float) -> Hea
     rows = [i for i, y in enumerate(labels) if y]
     if not rows:
         return None
-    ys = [labels[i] for i in rows]
+    ys = [y for y in (labels[i] for i in rows) if y]
     classes = sorted(set(ys))
     if len(classes) == 1:
         return Head(classes, None)

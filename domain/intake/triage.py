@@ -70,7 +70,9 @@ class Emergency(BaseModel):
 
     @cached_property
     def _compiled(self) -> tuple[re.Pattern | None, re.Pattern | None]:
-        join = lambda ps: re.compile("|".join(f"(?:{p})" for p in ps)) if ps else None
+        def join(ps: list[str]) -> re.Pattern | None:
+            return re.compile("|".join(f"(?:{p})" for p in ps)) if ps else None
+
         return join(self.patterns), join(self.exclusions)
 
 
@@ -362,8 +364,9 @@ def _emergency(description: str, lists: TriageLists, prediction, t: Thresholds) 
                 confidence=conf, emergency=em,
             )  # fmt: skip
     if service is not None and p_em >= t.emergency_model_alone:
-        em = next((e for e in lists.emergencies if e.number == service), None)
-        if em is not None:
+        found = next((e for e in lists.emergencies if e.number == service), None)
+        if found is not None:
+            em = found
             return TriageDecision(
                 path=TriagePath.emergency_transfer, reason=f"like emergencies for {em.number} {em.name} (the model)",
                 confidence=round(p_em, 3), emergency=em,

@@ -79,7 +79,7 @@ async def test_a_day_of_mixed_requests_each_takes_its_path_and_dispatched_ones_r
 
     # Emergency transfers wait on the center's follow-up list until it has checked back with the
     # service; then they close like the other paths that end at the desk.
-    transfers = {n for r, n in zip(DAY, numbers) if r["expected"] == "emergency_transfer"}
+    transfers = {n for r, n in zip(DAY, numbers, strict=False) if r["expected"] == "emergency_transfer"}
     assert transfers
 
     async def on_the_follow_up_list():
@@ -87,7 +87,7 @@ async def test_a_day_of_mixed_requests_each_takes_its_path_and_dispatched_ones_r
         assert transfers <= {t["number"] for t in page["items"]}, page
 
     await assert_eventually(on_the_follow_up_list)
-    phone_of = {n: r["phone"] for r, n in zip(DAY, numbers)}
+    phone_of = {n: r["phone"] for r, n in zip(DAY, numbers, strict=False)}
     for number in transfers:
         mine = await api.http.post(f"/public/tickets/{number}/lookup", json={"phone": phone_of[number]})
         assert mine.status_code == 200 and "紧急" in mine.json()["status"] and mine.json()["handling_unit"] is None
@@ -100,7 +100,7 @@ async def test_a_day_of_mixed_requests_each_takes_its_path_and_dispatched_ones_r
         assert again.status_code == 409, again.text
 
     # The four paths that end at the desk: closed with their answer, nobody dispatched.
-    for r, number in zip(DAY, numbers):
+    for r, number in zip(DAY, numbers, strict=False):
         if r["expected"] not in AT_THE_DESK:
             continue
 
@@ -129,7 +129,7 @@ async def test_a_day_of_mixed_requests_each_takes_its_path_and_dispatched_ones_r
     assert any(sum(1 for r in DAY if r.get("repeats") == k) >= 3 for k in range(1, len(DAY)))
 
     # Every dispatched ticket is handled by its unit; the callback loop then takes it.
-    dispatched = [n for r, n in zip(DAY, numbers) if r["expected"] == "dispatch"]
+    dispatched = [n for r, n in zip(DAY, numbers, strict=False) if r["expected"] == "dispatch"]
     for number in dispatched:
         s = await live(number)
         unit = api.auth("unit", s["lead_unit"])
@@ -145,7 +145,7 @@ async def test_a_day_of_mixed_requests_each_takes_its_path_and_dispatched_ones_r
     await assert_eventually(all_waiting, timeout=30)
 
     # The operators reach some citizens, some rate online, the rest wait in the queue.
-    by_phone = {n: r["phone"] for r, n in zip(DAY, numbers) if r["expected"] == "dispatch"}
+    by_phone = {n: r["phone"] for r, n in zip(DAY, numbers, strict=False) if r["expected"] == "dispatch"}
     answered, rated = dispatched[:8], dispatched[8:12]
     for number in answered:
         answer = {"reached": True, "resolved": True, "satisfaction": "satisfied"}
