@@ -4,6 +4,7 @@ system, duty-phone SMS or the unit's inbox)."""
 
 import asyncio
 import json
+import threading
 
 from sqlmodel import select
 from temporalio import activity
@@ -18,6 +19,10 @@ from domain.assessment import Period, RaisedWarning, ReportInput, ReportReceipt,
 from domain.contracts import Delivery, DeliveryKind
 from readmodel import assessment, db
 from readmodel.tables import AssessmentReportRow, EarlyWarningRow, utcnow
+
+# SQLite ignores FOR UPDATE: the deliveries of one warning finishing at once in this worker take turns here,
+# so neither recipient is lost from delivered_to (PostgreSQL's row lock covers several workers).
+_delivered_lock = threading.Lock()
 
 
 class AssessmentActivities:
@@ -76,7 +81,7 @@ class AssessmentActivities:
         return receipt.delivered
 
     def _delivered(self, warning: int, unit: str) -> None:
-        with db.session(self.settings.database_url) as session:
+        with _delivered_lock, db.session(self.settings.database_url) as session:
             # Both recipients' deliveries finish at once: lock the row (PostgreSQL) so neither is lost.
             row = session.get(EarlyWarningRow, warning, with_for_update=True)
             if row is not None and unit not in row.delivered_to:

@@ -251,11 +251,12 @@ def item_points(items: list[AssessmentItem], c: Counts, role: str) -> list[ItemP
 def composite(values: dict[Rate, float | None], weights: dict[Rate, float]) -> float | None:
     """The weighted score of the rates that have figures (a weight without a figure is shared out
     among the others); None when no weighted rate has a figure."""
-    present = {r: w for r, w in weights.items() if w > 0 and values.get(r) is not None}
+    figures = {r: v for r, v in values.items() if v is not None}
+    present = {r: w for r, w in weights.items() if w > 0 and r in figures}
     total = sum(present.values())
     if not total:
         return None
-    return round(sum(rate_score(r, values[r]) * w for r, w in present.items()) / total, 2)  # type: ignore[arg-type]
+    return round(sum(rate_score(r, figures[r]) * w for r, w in present.items()) / total, 2)
 
 
 class Score(BaseModel):

@@ -4,10 +4,12 @@ no date functions, booleans compared with IS TRUE / IS FALSE, periods as UTC bou
 
 from collections import Counter
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import and_, func, literal, or_, union_all
-from sqlalchemy.orm import aliased
-from sqlmodel import Session, select
+import sqlalchemy as sa
+from sqlalchemy import ColumnElement, FromClause, SQLColumnExpression, and_, func, literal, or_, union_all
+from sqlalchemy.orm import Mapped, aliased
+from sqlmodel import Session, col, select
 
 from domain.assessment import (
     Counts,
@@ -49,26 +51,31 @@ METRICS = (
 )
 
 
-def _not_excluded():
-    return T.number.not_in(select(AssessmentExclusionRow.number))
+def _not_excluded() -> ColumnElement[bool]:
+    return col(T.number).not_in(select(col(AssessmentExclusionRow.number)))
 
 
-def _dispatched():
+def _dispatched() -> ColumnElement[bool]:
     """Assessed tickets: dispatched to a unit (a direct answer or an emergency transfer is not)."""
-    return T.lead_unit.is_not(None)
+    return col(T.lead_unit).is_not(None)
 
 
-def _response_column(rule: AssessmentRule):
-    return T.contacted_on_time if rule.response_clock == "contact" else T.acknowledged_on_time
+def _response_column(rule: AssessmentRule) -> SQLColumnExpression[bool | None]:
+    return col(T.contacted_on_time) if rule.response_clock == "contact" else col(T.acknowledged_on_time)
 
 
-def _n(cond) -> object:
+def _n(cond: ColumnElement[bool]) -> ColumnElement[int]:
     """count(*) FILTER (WHERE cond): one pass, no CASE per row (PostgreSQL and SQLite ≥ 3.30)."""
     return func.count().filter(cond)
 
 
-def _overdue():
-    return or_(T.completed_on_time.is_(False), T.overdue.is_(True))
+def _overdue() -> ColumnElement[bool]:
+    return or_(col(T.completed_on_time).is_(False), col(T.overdue).is_(True))
+
+
+def _unit_column(group: Group) -> Mapped[str | None]:
+    """The ticket column naming the unit, in a street, district or utility ranking."""
+    return {Group.street: col(T.street), Group.district: col(T.district), Group.utility: col(T.lead_unit)}[group]
 
 
 def unit_counts(
@@ -78,43 +85,47 @@ def unit_counts(
     if not units:
         return {}
     prev = period.previous()
-    base = [_dispatched(), T.received_at >= prev.start, T.received_at < period.end, _not_excluded()]
+    base = [_dispatched(), col(T.received_at) >= prev.start, col(T.received_at) < period.end, _not_excluded()]
     if group == Group.department:
         # 部门 + 行业: a department answers for the tickets it supervises and those it leads.
-        by_supervisor = select(T.number, T.supervisor_unit.label("unit")).where(*base, T.supervisor_unit.in_(units))
-        by_lead = select(T.number, T.lead_unit.label("unit")).where(
-            *base, T.lead_unit.in_(units), or_(T.supervisor_unit.is_(None), T.supervisor_unit != T.lead_unit)
+        supervisor, lead = col(T.supervisor_unit), col(T.lead_unit)
+        # SQLAlchemy's select, annotated: mypy infers a label of a nullable column as Label[Never].
+        by_supervisor: sa.Select[str, str | None] = sa.select(col(T.number), supervisor.label("unit")).where(
+            *base, supervisor.in_(units)
+        )
+        by_lead: sa.Select[str, str | None] = sa.select(col(T.number), lead.label("unit")).where(
+            *base, lead.in_(units), or_(supervisor.is_(None), supervisor != lead)
         )
         pairs = union_all(by_supervisor, by_lead).subquery()
-        unit_col = pairs.c.unit
-        source = pairs.join(T, T.number == pairs.c.number)
-        where = []
+        unit_col: SQLColumnExpression[Any] = pairs.c.unit
+        source: FromClause | type[TicketRow] = pairs.join(T, col(T.number) == pairs.c.number)
+        where: list[ColumnElement[bool]] = []
     else:
-        unit_col = {Group.street: T.street, Group.district: T.district, Group.utility: T.lead_unit}[group]
+        unit_col = _unit_column(group)
         source = T
         # Every ticket has a street and a district: grouping all of them is cheaper than filtering.
         where = [*base, unit_col.in_(units)] if group == Group.utility else base
-    now = T.received_at >= period.start
+    now = col(T.received_at) >= period.start
     resp = _response_column(rule)
     satisfied = list(rule.satisfied)
     q = (
-        select(
+        sa.select(  # sqlmodel's select() is typed for at most four columns
             unit_col,
             _n(now),
             _n(~now),
             _n(and_(now, resp.is_(True))),
             _n(and_(now, resp.is_not(None))),
-            _n(and_(now, T.resolved.is_(True))),
-            _n(and_(now, T.resolved.is_not(None))),
-            _n(and_(now, T.satisfaction.in_(satisfied))),
-            _n(and_(now, T.satisfaction.is_not(None))),
-            _n(and_(now, T.completed_on_time.is_(True))),
-            _n(and_(now, T.completed_on_time.is_not(None))),
+            _n(and_(now, col(T.resolved).is_(True))),
+            _n(and_(now, col(T.resolved).is_not(None))),
+            _n(and_(now, col(T.satisfaction).in_(satisfied))),
+            _n(and_(now, col(T.satisfaction).is_not(None))),
+            _n(and_(now, col(T.completed_on_time).is_(True))),
+            _n(and_(now, col(T.completed_on_time).is_not(None))),
             _n(and_(now, _overdue())),
-            _n(and_(now, T.urge_count > 0)),
-            _n(and_(now, T.repeat_count > 0)),
-            _n(and_(now, T.rehandle_round > 0)),
-            _n(and_(now, T.kind == "praise")),
+            _n(and_(now, col(T.urge_count) > 0)),
+            _n(and_(now, col(T.repeat_count) > 0)),
+            _n(and_(now, col(T.rehandle_round) > 0)),
+            _n(and_(now, col(T.kind) == "praise")),
         )
         .select_from(source)
         .where(*where)
@@ -123,8 +134,8 @@ def unit_counts(
     fields = list(Counts.model_fields)[1:]
     wanted = set(units)
     return {
-        row[0]: Counts(unit=row[0], **{f: int(v or 0) for f, v in zip(fields, row[1:], strict=False)})
-        for row in session.exec(q)
+        row[0]: Counts(unit=row[0], **{f: int(v or 0) for f, v in zip(fields, row[1:], strict=True)})
+        for row in session.execute(q)
         if row[0] in wanted
     }
 
@@ -134,22 +145,22 @@ def drill_down(group: Group, unit: str, period: Period, metric: str, outcome: st
     denominator only) or None (all the figure looks at). Returns an ordered select of TicketRow."""
     if metric not in METRICS:
         raise ValueError(f"unknown metric {metric!r}; one of {', '.join(METRICS)}")
-    excluded = T.number.in_(select(AssessmentExclusionRow.number))
-    where = [_dispatched(), T.received_at >= period.start, T.received_at < period.end]
+    excluded = col(T.number).in_(select(col(AssessmentExclusionRow.number)))
+    where = [_dispatched(), col(T.received_at) >= period.start, col(T.received_at) < period.end]
     where.append(excluded if metric == "excluded" else ~excluded)
     resp = _response_column(rule)
     looked_at, counted = {
         "volume": (None, None),
         "excluded": (None, None),
         "response": (resp.is_not(None), resp.is_(True)),
-        "resolution": (T.resolved.is_not(None), T.resolved.is_(True)),
-        "satisfaction": (T.satisfaction.is_not(None), T.satisfaction.in_(list(rule.satisfied))),
-        "on_time": (T.completed_on_time.is_not(None), T.completed_on_time.is_(True)),
+        "resolution": (col(T.resolved).is_not(None), col(T.resolved).is_(True)),
+        "satisfaction": (col(T.satisfaction).is_not(None), col(T.satisfaction).in_(list(rule.satisfied))),
+        "on_time": (col(T.completed_on_time).is_not(None), col(T.completed_on_time).is_(True)),
         "overdue": (None, _overdue()),
-        "urged": (None, T.urge_count > 0),
-        "repeat": (None, T.repeat_count > 0),
-        "rehandled": (None, T.rehandle_round > 0),
-        "praise": (None, T.kind == "praise"),
+        "urged": (None, col(T.urge_count) > 0),
+        "repeat": (None, col(T.repeat_count) > 0),
+        "rehandled": (None, col(T.rehandle_round) > 0),
+        "praise": (None, col(T.kind) == "praise"),
     }[metric]
     if looked_at is not None:
         where.append(looked_at)
@@ -161,13 +172,15 @@ def drill_down(group: Group, unit: str, period: Period, metric: str, outcome: st
     if group == Group.department:
         # Supervised, or led and not supervised: two index scans appended (an OR would read the table).
         both = union_all(
-            select(T).where(T.supervisor_unit == unit, *where),
-            select(T).where(T.lead_unit == unit, or_(T.supervisor_unit.is_(None), T.supervisor_unit != unit), *where),
+            select(T).where(col(T.supervisor_unit) == unit, *where),
+            select(T).where(
+                col(T.lead_unit) == unit, or_(col(T.supervisor_unit).is_(None), col(T.supervisor_unit) != unit), *where
+            ),
         ).subquery()
         row = aliased(TicketRow, both)
-        return select(row).order_by(row.received_at, row.number)
-    in_unit = {Group.street: T.street, Group.district: T.district, Group.utility: T.lead_unit}[group] == unit
-    return select(T).where(in_unit, *where).order_by(T.received_at, T.number)
+        return select(row).order_by(col(row.received_at), col(row.number))
+    in_unit = _unit_column(group) == unit
+    return select(T).where(in_unit, *where).order_by(col(T.received_at), col(T.number))
 
 
 def ranking(
@@ -189,64 +202,66 @@ def ranking(
 
 
 def volume_by(session: Session, period: Period) -> dict[str, dict[str, int]]:
-    where = [T.received_at >= period.start, T.received_at < period.end]
+    where = [col(T.received_at) >= period.start, col(T.received_at) < period.end]
     out = {}
-    for name, col in (
-        ("channel", T.channel),
-        ("kind", T.kind),
-        ("category", T.category),
-        ("district", T.district),
-        ("intake_path", T.intake_path),
+    for name, column in (
+        ("channel", col(T.channel)),
+        ("kind", col(T.kind)),
+        ("category", col(T.category)),
+        ("district", col(T.district)),
+        ("intake_path", col(T.intake_path)),
     ):
-        rows = session.exec(select(col, func.count()).where(*where).group_by(col).order_by(func.count().desc())).all()
+        rows = session.exec(
+            select(column, func.count()).where(*where).group_by(column).order_by(func.count().desc())
+        ).all()
         out[name] = {str(k): int(n) for k, n in rows if k is not None}
     return out
 
 
 def handling_figures(session: Session, period: Period) -> dict[str, object]:
     """Overdue and supervised tickets, first-dispatch accuracy and repeat complaints of the period."""
-    where = [_dispatched(), T.received_at >= period.start, T.received_at < period.end]
-    supervised = or_(T.flags.contains("supervised"), T.urge_count > 0)
-    reassigned = and_(T.first_responsible_unit.is_not(None), T.first_responsible_unit != T.lead_unit)
-    row = session.exec(
-        select(
+    where = [_dispatched(), col(T.received_at) >= period.start, col(T.received_at) < period.end]
+    supervised = or_(col(T.flags).contains("supervised"), col(T.urge_count) > 0)
+    reassigned = and_(col(T.first_responsible_unit).is_not(None), col(T.first_responsible_unit) != col(T.lead_unit))
+    row = session.execute(
+        sa.select(  # sqlmodel's select() is typed for at most four columns
             func.count(),
             _n(_overdue()),
             _n(supervised),
-            _n(T.first_responsible_unit.is_not(None)),
+            _n(col(T.first_responsible_unit).is_not(None)),
             _n(reassigned),
-            _n(T.repeat_count > 0),
-            func.coalesce(func.sum(T.repeat_count), 0),
+            _n(col(T.repeat_count) > 0),
+            func.coalesce(func.sum(col(T.repeat_count)), 0),
         ).where(*where)
     ).one()
     dispatched, overdue, supervised_n, first_known, reassigned_n, repeated, repeats = (int(v or 0) for v in row)
 
     def numbers(cond, order, limit: int = 50) -> list[str]:
-        return list(session.exec(select(T.number).where(*where, cond).order_by(*order).limit(limit)))
+        return list(session.exec(select(col(T.number)).where(*where, cond).order_by(*order).limit(limit)))
 
     return {
         "dispatched": dispatched,
         "overdue": overdue,
-        "overdue_tickets": numbers(_overdue(), [T.deadline, T.number]),
+        "overdue_tickets": numbers(_overdue(), [col(T.deadline), col(T.number)]),
         "supervised": supervised_n,
-        "supervised_tickets": numbers(supervised, [T.urge_count.desc(), T.number]),
+        "supervised_tickets": numbers(supervised, [col(T.urge_count).desc(), col(T.number)]),
         "first_dispatch_accuracy": round((first_known - reassigned_n) / first_known, 4) if first_known else None,
         "reassigned": reassigned_n,
         "repeat_tickets": repeated,
         "repeats": int(repeats),
-        "most_repeated": numbers(T.repeat_count > 0, [T.repeat_count.desc(), T.number], 20),
+        "most_repeated": numbers(col(T.repeat_count) > 0, [col(T.repeat_count).desc(), col(T.number)], 20),
     }
 
 
 def hot_spots(session: Session, period: Period, limit: int = 20) -> list[dict[str, object]]:
     """The most frequent category in one street, and the warnings raised in the period."""
-    where = [T.received_at >= period.start, T.received_at < period.end, T.street.is_not(None)]
+    where = [col(T.received_at) >= period.start, col(T.received_at) < period.end, col(T.street).is_not(None)]
     n = func.count()
     rows = session.exec(
-        select(T.category, T.district, T.street, n)
+        select(col(T.category), col(T.district), col(T.street), n)
         .where(*where)
-        .group_by(T.category, T.district, T.street)
-        .order_by(n.desc(), T.category, T.street)
+        .group_by(col(T.category), col(T.district), col(T.street))
+        .order_by(n.desc(), col(T.category), col(T.street))
         .limit(limit)
     ).all()
     return [{"category": c, "district": d, "street": s, "tickets": int(k)} for c, d, s, k in rows]
@@ -256,8 +271,8 @@ def warnings_in(session: Session, start: datetime, end: datetime) -> list[EarlyW
     return list(
         session.exec(
             select(EarlyWarningRow)
-            .where(EarlyWarningRow.raised_at >= start, EarlyWarningRow.raised_at < end)
-            .order_by(EarlyWarningRow.raised_at, EarlyWarningRow.id)
+            .where(col(EarlyWarningRow.raised_at) >= start, col(EarlyWarningRow.raised_at) < end)
+            .order_by(col(EarlyWarningRow.raised_at), col(EarlyWarningRow.id))
         )
     )
 
@@ -272,14 +287,21 @@ def scan_surges(session: Session, now: datetime, rule: SurgeRule) -> list[EarlyW
     window = timedelta(seconds=rule.window.seconds())
     start = now - window
     recent = (
-        select(T.category, T.district, T.street, T.community, func.count(), func.sum(T.repeat_count))
-        .where(T.received_at >= start, T.received_at < now, T.street.is_not(None))
-        .group_by(T.category, T.district, T.street, T.community)
+        sa.select(  # sqlmodel's select() is typed for at most four columns
+            col(T.category),
+            col(T.district),
+            col(T.street),
+            col(T.community),
+            func.count(),
+            func.sum(col(T.repeat_count)),
+        )
+        .where(col(T.received_at) >= start, col(T.received_at) < now, col(T.street).is_not(None))
+        .group_by(col(T.category), col(T.district), col(T.street), col(T.community))
     )
     by_community: Counter = Counter()
     by_street: Counter = Counter()
     district_of: dict[tuple, str | None] = {}
-    for category, district, street, community, n, repeats in session.exec(recent):
+    for category, district, street, community, n, repeats in session.execute(recent):
         count = int(n) + int(repeats or 0)
         by_street[(category, street, None)] += count
         district_of[(category, street)] = district
@@ -293,22 +315,34 @@ def scan_surges(session: Session, now: datetime, rule: SurgeRule) -> list[EarlyW
             if count < rule.min_count or (category, street) in covered:
                 continue
             key = warning_key(category, street, community)
-            base = [T.category == category, T.street == street, T.received_at >= baseline_start, T.received_at < start]
+            base = [
+                col(T.category) == category,
+                col(T.street) == street,
+                col(T.received_at) >= baseline_start,
+                col(T.received_at) < start,
+            ]
             if community:
-                base.append(T.community == community)
+                base.append(col(T.community) == community)
             baseline = int(session.exec(select(func.count()).where(*base)).one())
             if not is_surge(count, baseline, rule):
                 continue
             covered.add((category, street))
             recent_warning = session.exec(
-                select(EarlyWarningRow.id).where(EarlyWarningRow.key == key, EarlyWarningRow.raised_at > start)
+                select(col(EarlyWarningRow.id)).where(
+                    col(EarlyWarningRow.key) == key, col(EarlyWarningRow.raised_at) > start
+                )
             ).first()
             if recent_warning is not None:
                 continue
-            in_area = [T.category == category, T.street == street, T.received_at >= start, T.received_at < now]
+            in_area = [
+                col(T.category) == category,
+                col(T.street) == street,
+                col(T.received_at) >= start,
+                col(T.received_at) < now,
+            ]
             if community:
-                in_area.append(T.community == community)
-            numbers = session.exec(select(T.number).where(*in_area).order_by(T.received_at).limit(100)).all()
+                in_area.append(col(T.community) == community)
+            numbers = session.exec(select(col(T.number)).where(*in_area).order_by(col(T.received_at)).limit(100)).all()
             w = EarlyWarningRow(
                 key=key,
                 category=category,
@@ -333,17 +367,18 @@ def scan_surges(session: Session, now: datetime, rule: SurgeRule) -> list[EarlyW
 
 def focus_candidates(session: Session, month: Period, rule: AssessmentRule) -> list[dict[str, object]]:
     """Categories per district ranked by volume, repeats and dissatisfaction (每月一题 候选)."""
-    where = [T.received_at >= month.start, T.received_at < month.end, _dispatched(), _not_excluded()]
+    where = [col(T.received_at) >= month.start, col(T.received_at) < month.end, _dispatched(), _not_excluded()]
     n = func.count()
-    repeats = func.coalesce(func.sum(T.repeat_count), 0)
-    unsatisfied = _n(T.satisfaction == "unsatisfied")
+    repeats = func.coalesce(func.sum(col(T.repeat_count)), 0)
+    unsatisfied = _n(col(T.satisfaction) == "unsatisfied")
     f = rule.focus
     weight = n * literal(f.volume) + repeats * literal(f.repeat) + unsatisfied * literal(f.unsatisfied)
-    rows = session.exec(
-        select(T.category, T.district, n, repeats, unsatisfied)
+    rows = session.execute(
+        # sqlmodel's select() is typed for at most four columns
+        sa.select(col(T.category), col(T.district), n, repeats, unsatisfied)
         .where(*where)
-        .group_by(T.category, T.district)
-        .order_by(weight.desc(), T.category, T.district)
+        .group_by(col(T.category), col(T.district))
+        .order_by(weight.desc(), col(T.category), col(T.district))
         .limit(f.candidates)
     ).all()
     return [
@@ -360,9 +395,9 @@ def focus_candidates(session: Session, month: Period, rule: AssessmentRule) -> l
 
 
 def focus_where(focus: MonthlyFocusRow) -> list:
-    where = [T.category == focus.category, _dispatched()]
+    where = [col(T.category) == focus.category, _dispatched()]
     if focus.district:
-        where.append(T.district == focus.district)
+        where.append(col(T.district) == focus.district)
     return where
 
 
@@ -374,15 +409,17 @@ def focus_trend(session: Session, focus: MonthlyFocusRow, months_before: int = 3
         periods.insert(0, periods[0].previous())
     for _ in range(months_after):
         periods.append(periods[-1].next())
-    cols = [_n(and_(T.received_at >= p.start, T.received_at < p.end)) for p in periods]
-    row = session.exec(
-        select(*cols).where(*focus_where(focus), T.received_at >= periods[0].start, T.received_at < periods[-1].end)
+    cols = [_n(and_(col(T.received_at) >= p.start, col(T.received_at) < p.end)) for p in periods]
+    row = session.execute(
+        sa.select(*cols).where(
+            *focus_where(focus), col(T.received_at) >= periods[0].start, col(T.received_at) < periods[-1].end
+        )
     ).one()
     counts = [int(v or 0) for v in row]
     picked = counts[months_before]
     return [
         {"month": p.label, "tickets": k, "change_vs_focus_month": round((k - picked) / picked, 4) if picked else None}
-        for p, k in zip(periods, counts, strict=False)
+        for p, k in zip(periods, counts, strict=True)
     ]
 
 

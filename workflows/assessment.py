@@ -11,6 +11,7 @@ at start, and `hotline schedules` does it on its own."""
 
 import asyncio
 from datetime import timedelta
+from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -97,12 +98,14 @@ def schedule_specs(settings) -> dict:
     surge = load_pack(settings.policy_pack).assessment.surge
     tz = "Asia/Shanghai"
 
-    def at(hour: int, **day) -> ScheduleSpec:
+    def at(hour: int, **day: int) -> ScheduleSpec:
+        # day_of_week / day_of_month when given; the spec's own defaults (every day) otherwise.
+        days: dict[str, Any] = {k: [ScheduleRange(v)] for k, v in day.items()}
         cal = ScheduleCalendarSpec(
             hour=[ScheduleRange(hour)],
             minute=[ScheduleRange(0)],
             second=[ScheduleRange(0)],
-            **{k: [ScheduleRange(v)] for k, v in day.items()},
+            **days,
         )
         return ScheduleSpec(calendars=[cal], time_zone_name=tz)
 

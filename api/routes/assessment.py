@@ -15,7 +15,7 @@ from anyio import to_thread
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
-from sqlmodel import select
+from sqlmodel import col, select
 
 from api.deps import ClientDep, DirectoryDep, SettingsDep, require
 from api.errors import ApiError, not_found
@@ -258,11 +258,11 @@ async def include_again(number: str, _: Reviewer, settings: SettingsDep) -> Resp
 @router.get("/exclusions", response_model=list[ExclusionView], summary="Tickets ruled out, who decided and why")
 async def exclusions(_: Office, settings: SettingsDep, period: str | None = None) -> list[ExclusionView]:
     def run() -> list[ExclusionView]:
-        q = select(AssessmentExclusionRow).order_by(AssessmentExclusionRow.decided_at)
+        q = select(AssessmentExclusionRow).order_by(col(AssessmentExclusionRow.decided_at))
         if period:
             p = _period(period)
-            q = q.join(TicketRow, TicketRow.number == AssessmentExclusionRow.number).where(
-                TicketRow.received_at >= p.start, TicketRow.received_at < p.end
+            q = q.join(TicketRow, col(TicketRow.number) == col(AssessmentExclusionRow.number)).where(
+                col(TicketRow.received_at) >= p.start, col(TicketRow.received_at) < p.end
             )
         with db.session(settings.database_url) as session:
             return [ExclusionView.of(r) for r in session.exec(q)]
@@ -304,7 +304,9 @@ async def list_reports(
     _: Office, settings: SettingsDep, kind: ReportKind | None = None, limit: Annotated[int, Query(ge=1, le=500)] = 100
 ) -> list[ReportSummary]:
     def run():
-        q = select(AssessmentReportRow).order_by(AssessmentReportRow.period_start.desc(), AssessmentReportRow.id.desc())
+        q = select(AssessmentReportRow).order_by(
+            col(AssessmentReportRow.period_start).desc(), col(AssessmentReportRow.id).desc()
+        )
         if kind:
             q = q.where(AssessmentReportRow.kind == kind.value)
         with db.session(settings.database_url) as session:
@@ -502,7 +504,7 @@ async def warnings(
         raise ApiError(422, "since needs a time zone, e.g. 2026-11-22T00:00:00+08:00")
 
     def run():
-        q = select(EarlyWarningRow).order_by(EarlyWarningRow.raised_at.desc(), EarlyWarningRow.id.desc())
+        q = select(EarlyWarningRow).order_by(col(EarlyWarningRow.raised_at).desc(), col(EarlyWarningRow.id).desc())
         if since:
             q = q.where(EarlyWarningRow.raised_at >= since.astimezone(UTC))
         if actor.role == Role.unit:  # recipients is a JSON list: filtered here (warnings are few)
@@ -643,10 +645,10 @@ async def focus_tickets(
                 select(TicketRow)
                 .where(
                     *assessment.focus_where(row),
-                    TicketRow.received_at >= q_month.start,
-                    TicketRow.received_at < q_month.end,
+                    col(TicketRow.received_at) >= q_month.start,
+                    col(TicketRow.received_at) < q_month.end,
                 )
-                .order_by(TicketRow.received_at, TicketRow.number)
+                .order_by(col(TicketRow.received_at), col(TicketRow.number))
             )
             total, rows = db.page(session, q, page, page_size)
         return TicketPage(items=[TicketListItem.of(r) for r in rows], total=total, page=page, page_size=page_size)

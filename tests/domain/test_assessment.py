@@ -32,9 +32,7 @@ def test_periods_are_beijing_calendar_periods():
     assert Period.parse("2026-W47").first == date(2026, 11, 16)
     assert Period.parse("2026-Q4").previous().label == "2026-Q3"
     # 23:30 UTC on the 30th is already 1 December in Beijing: the last complete month is November.
-    assert (
-        Period.last_complete(PeriodKind.month, datetime(2026, 11, 30, 23, 30, tzinfo=UTC)).label == "2026-11"
-    )
+    assert Period.last_complete(PeriodKind.month, datetime(2026, 11, 30, 23, 30, tzinfo=UTC)).label == "2026-11"
     assert Period.last_complete(PeriodKind.day, datetime(2026, 11, 22, 17, tzinfo=UTC)).label == "2026-11-22"
     with pytest.raises(ValueError):
         Period.parse("November")
