@@ -99,7 +99,7 @@ def _actor(
         missing = "missing bearer token (Authorization: Bearer <token>; mint one with `hotline token`)"
         raise ApiError(401, missing, challenge)
     try:
-        return auth.verify(settings.token_secret, creds.credentials)
+        return auth.verify(settings.token_secret.get_secret_value(), creds.credentials)
     except auth.TokenError as e:
         raise ApiError(401, str(e), challenge) from e
 

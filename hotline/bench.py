@@ -124,7 +124,8 @@ def _run(tickets: int, concurrency: int) -> None:
         try:
             stack.start()
             url = f"http://{settings.api_host}:{settings.api_port}"
-            elapsed, intake_elapsed, latency = asyncio.run(_drive(url, settings.token_secret, tickets, concurrency))
+            secret = settings.token_secret.get_secret_value()
+            elapsed, intake_elapsed, latency = asyncio.run(_drive(url, secret, tickets, concurrency))
         finally:
             stack.stop()
 

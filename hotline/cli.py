@@ -60,7 +60,7 @@ def _token(args) -> int:
         print(f"hotline token: --unit is only for --role unit (not {role.value})", file=sys.stderr)
         return 2
     hours = args.hours if args.hours is not None else settings.token_ttl_hours
-    print(mint(settings.token_secret, role, args.user or role.value, args.unit, hours=hours))
+    print(mint(settings.token_secret.get_secret_value(), role, args.user or role.value, args.unit, hours=hours))
     return 0
 
 
@@ -220,7 +220,7 @@ def _demo(args) -> int:
 
     settings = get_settings()
     simulator = None if args.no_simulator else (args.simulator_url or settings.simulator_url)
-    return demo(args.url or settings.api_url, simulator, settings.token_secret, args.speed, args.tickets,
+    return demo(args.url or settings.api_url, simulator, settings.token_secret.get_secret_value(), args.speed, args.tickets,
                 args.settle, args.seed)  # fmt: skip
 
 
@@ -279,7 +279,7 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(func=_token)
     args = parser.parse_args(argv)
     settings = get_settings()
-    configure_logging(json=settings.log_json, level=settings.log_level)
+    configure_logging(json=settings.log_json, level=settings.log_level, secrets=settings.secret_values())
     return args.func(args) or 0
 
 

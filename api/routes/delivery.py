@@ -10,6 +10,7 @@ from sqlmodel import Session, col, select
 
 from api.deps import ActorDep, SessionDep
 from api.errors import ApiError
+from api.params import PageNumber, PageSize
 from api.views import Page
 from domain.contracts import DeliveryKind
 from domain.vocabulary import Role
@@ -61,8 +62,8 @@ async def list_deliveries(
     unit: Annotated[str | None, Query(description="receiving unit id")] = None,
     status: DeliveryStatus | None = None,
     kind: DeliveryKind | None = None,
-    page: Annotated[int, Query(ge=1)] = 1,
-    page_size: Annotated[int, Query(ge=1, le=200)] = 50,
+    page: PageNumber = 1,
+    page_size: PageSize = 50,
 ) -> DeliveryPage:
     if actor.role == Role.intake:
         raise ApiError(403, "role intake may not list deliveries (allowed: supervisor, center, leader, unit)")

@@ -120,7 +120,7 @@ def _from_read_model(session: Session, settings: Settings, number: str, phone: s
     """A ticket past Temporal's retention (or while Temporal is away): the read model keeps its
     masked state and the phone's salted hash, enough to let its citizen in."""
     row = stored_ticket(session, number)
-    key = phone_hash(phone, settings.phone_hash_salt)
+    key = phone_hash(phone, settings.phone_hash_salt.get_secret_value())
     if row is None or not row.citizen_key or not hmac.compare_digest(row.citizen_key, key or ""):
         return None
     return TicketState.model_validate_json(row.state_json)

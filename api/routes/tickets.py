@@ -7,6 +7,7 @@ from sqlmodel import Session, col, select
 
 from api.deps import ActorDep, DirectoryDep, MaybeClientDep, SessionDep, SettingsDep
 from api.errors import ApiError, unavailable
+from api.params import PageNumber, PageSize
 from api.views import TicketListItem, TicketPage, check_can_view
 from api.workflow_calls import query_state
 from domain.ticket import TicketState
@@ -52,8 +53,8 @@ async def list_tickets(
     urgency: Urgency | None = None,
     tier: Tier | None = None,
     overdue: bool | None = None,
-    page: Annotated[int, Query(ge=1)] = 1,
-    page_size: Annotated[int, Query(ge=1, le=200)] = 50,
+    page: PageNumber = 1,
+    page_size: PageSize = 50,
 ) -> TicketPage:
     if actor.role == Role.unit:
         if unit and unit != actor.unit:

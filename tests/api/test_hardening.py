@@ -1,0 +1,104 @@
+"""What an attacker or a careless client sends gets a clear 4xx or a 503, never a crash; what does
+fail unexpectedly answers a short 500 with a request id and leaves a log without secrets."""
+
+import json
+
+import httpx
+import pytest
+from pydantic import SecretStr
+from starlette.requests import Request
+
+from api.auth import mint
+from api.main import create_app
+from core.logging import configure_logging
+from core.settings import Settings
+from domain.vocabulary import Role
+from tests.simulated import serve
+
+SALT = "salt-of-this-city-7f3a9c"
+SECRET = "token-secret-of-this-city-0d41e8b2"
+
+
+@pytest.fixture
+def hardened(settings: Settings) -> Settings:
+    # Temporal on a closed port: every call that needs it must answer 503, not hang or crash.
+    return settings.model_copy(
+        update={
+            "phone_hash_salt": SecretStr(SALT),
+            "token_secret": SecretStr(SECRET),
+            "temporal_address": "127.0.0.1:1",
+        }
+    )
+
+
+def bearer(settings: Settings, role: Role, unit: str | None = None) -> dict[str, str]:
+    return {"Authorization": f"Bearer {mint(settings.token_secret.get_secret_value(), role, 'tester', unit)}"}
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/tickets?page=99999999999999999999",
+        "/tickets?page=100001",
+        "/deliveries?page=99999999999999999999",
+        "/knowledge?page=99999999999999999999",
+        "/stats/intake?since=0001-01-01T00:00:00",
+        "/stats/intake?since=0001-01-01T00:00:00%2B08:00",
+        "/stats/intake?until=9999-12-31T23:59:59%2B00:00",
+        "/clearing-list?month=9999-12",
+        "/clearing-list?month=2026-13",
+        "/clearing-list?month=0000-01",
+    ],
+)
+async def test_out_of_range_parameters_are_a_clear_422(hardened, path):
+    transport = httpx.ASGITransport(app=create_app(hardened))
+    async with httpx.AsyncClient(transport=transport, base_url="http://api") as http:
+        r = await http.get(path, headers=bearer(hardened, Role.center))
+    assert r.status_code == 422, r.text
+    body = r.json()
+    assert body["detail"] and body["errors"], body
+
+
+async def test_temporal_down_is_a_503_with_retry_after(hardened):
+    transport = httpx.ASGITransport(app=create_app(hardened))
+    async with httpx.AsyncClient(transport=transport, base_url="http://api") as http:
+        r = await http.post(
+            "/tickets/20261122000001/acknowledge", json={}, headers=bearer(hardened, Role.unit, "qd.shinan.badaxia")
+        )
+    assert r.status_code == 503, r.text
+    assert r.headers["Retry-After"]
+
+
+@pytest.mark.parametrize("json_logs", [False, True], ids=["console", "json"])
+async def test_an_unexpected_error_is_a_short_500_and_a_log_without_secrets(hardened, capsys, json_logs):
+    configure_logging(json=json_logs, level="INFO", secrets=hardened.secret_values())
+    app = create_app(hardened)
+
+    async def broken(request: Request) -> None:  # a bug, with secrets and a citizen in its locals
+        salt = hardened.phone_hash_salt.get_secret_value()
+        token = request.headers["authorization"]
+        citizen = await request.json()
+        raise RuntimeError(f"bug while handling {citizen['phone']} with {salt} and {token}")
+
+    app.add_api_route("/broken", broken, methods=["POST"])
+    headers = bearer(hardened, Role.center)
+    try:
+        async with serve(app) as url, httpx.AsyncClient(base_url=url) as http:
+            citizen = {"name": "王秀英", "phone": "13800138000"}
+            r = await http.post("/broken", json=citizen, headers=headers | {"X-Request-ID": "req-0123456789"})
+            health = await http.get("/health")  # the server goes on answering
+    finally:
+        log = capsys.readouterr().err
+        configure_logging(json=False)
+    assert r.status_code == 500
+    assert r.json()["request_id"] == "req-0123456789" and r.headers["X-Request-ID"] == "req-0123456789"
+    assert "RuntimeError" not in r.text and SALT not in r.text
+    assert health.status_code == 200
+    assert "Traceback" in log and "RuntimeError" in log and "req-0123456789" in log
+    token = headers["Authorization"].removeprefix("Bearer ")
+    for leak in (SALT, SECRET, SECRET[:12], token, token[:20], "13800138000", "王秀英"):
+        assert leak not in log, f"{leak!r} in the log"
+    if json_logs:
+        lines = [json.loads(line) for line in log.splitlines() if line.startswith("{")]
+        error = next(line for line in lines if line.get("event") == "unexpected error")
+        assert error["request_id"] == "req-0123456789" and "Traceback" in error["exception"]
