@@ -13,6 +13,7 @@ from api.deps import TemporalConnection
 from api.routes import (
     calendar,
     callback,
+    codec,
     deadlines,
     delivery,
     emergency,
@@ -58,7 +59,7 @@ def create_app(settings: Settings | None = None, client: Client | None = None) -
     errors.install(app)
     for module in (
         intake_routes, tickets, emergency, handling, deadlines, ownership, callback, reports, knowledge, public,
-        delivery, reference, calendar,
+        delivery, reference, calendar, codec,
     ):  # fmt: skip
         app.include_router(module.router)
     app.include_router(ownership.rules_router)
@@ -68,5 +69,5 @@ def create_app(settings: Settings | None = None, client: Client | None = None) -
 def build() -> FastAPI:
     """The app with settings from the environment and logging configured: uvicorn's factory."""
     settings = get_settings()
-    configure_logging(json=settings.log_json, level=settings.log_level)
+    configure_logging(json=settings.log_json, level=settings.log_level, secrets=settings.secret_values())
     return create_app(settings)

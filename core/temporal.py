@@ -1,8 +1,8 @@
 """Connecting to Temporal the same way everywhere: API, worker, CLI and tests."""
 
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 
+from core.codec import data_converter
 from core.settings import Settings
 
 WORKFLOW_ID_PREFIX = "ticket-"
@@ -13,10 +13,11 @@ def workflow_id(number: str) -> str:
 
 
 async def connect(settings: Settings) -> Client:
+    api_key = settings.temporal_api_key.get_secret_value() if settings.temporal_api_key else None
     return await Client.connect(
         settings.temporal_address,
         namespace=settings.temporal_namespace,
-        data_converter=pydantic_data_converter,
-        api_key=settings.temporal_api_key,
-        tls=settings.temporal_tls or bool(settings.temporal_api_key),
+        data_converter=data_converter(settings),  # payloads sealed: core/codec.py
+        api_key=api_key,
+        tls=settings.temporal_tls or bool(api_key),
     )

@@ -36,6 +36,13 @@ def _hours(text: str) -> float:
     return hours
 
 
+def _payload_key(_args) -> int:
+    from core.codec import new_key
+
+    print(new_key())  # for HOTLINE_PAYLOAD_KEYS='{"<id>": "<key>"}' with HOTLINE_PAYLOAD_KEY_ID=<id>
+    return 0
+
+
 def _token(args) -> int:
     import difflib
 
@@ -271,6 +278,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--note", default="", help="e.g. the State Council notice the schedule comes from")
     p.add_argument("--user", default="center", help="who applies it (for the timeline)")
     p.set_defaults(func=_calendar_apply)
+    sub.add_parser("payload-key", help="print a new key for encrypting Temporal payloads").set_defaults(
+        func=_payload_key
+    )
     p = sub.add_parser("token", help="mint a bearer token for local use")
     p.add_argument("--role", required=True, choices=[r.value for r in Role if r != Role.citizen])
     p.add_argument("--unit", help="unit id, for --role unit")
