@@ -10,6 +10,8 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from domain.privacy import DEFAULT_IN_CLEAR, Audience
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -67,6 +69,14 @@ class Settings(BaseSettings):
     # Where the Temporal Web UI of `hotline up` sends payloads to be decoded (POST /codec/decode of
     # this API); the browser needs a center token there (see the README).
     codec_cors_origins: list[str] = ["http://localhost:8233", "http://127.0.0.1:8233"]
+
+    # Who sees a citizen's name and phone in clear (domain/privacy.py AUDIENCES, the README's
+    # matrix); everyone else gets them masked. JSON list in the environment.
+    citizen_in_clear: set[Audience] = set(DEFAULT_IN_CLEAR)
+    # Self-service (POST /public/...): wrong phones allowed per client address, and per ticket
+    # number from all addresses, within an hour. The right phone is never refused for the latter.
+    lookup_failures_per_client: int = Field(default=20, ge=1)
+    lookup_failures_per_number: int = Field(default=10, ge=1)
 
     # Salt for the one-way hash under which the read model keeps citizen phone numbers.
     phone_hash_salt: SecretStr = SecretStr("dev-only-phone-salt")
