@@ -21,6 +21,7 @@ from domain.vocabulary import (
     DESK_ROLES,
     INTAKE_ROLES,
     OVERSIGHT_ROLES,
+    REVIEWING_ROLES,
     SUPERVISING_ROLES,
     Role,
 )
@@ -127,4 +128,5 @@ DeskActor = Annotated[Actor, Depends(require(*DESK_ROLES, what="preview triage")
 SupervisingActor = Annotated[Actor, Depends(require(*SUPERVISING_ROLES, what="follow up emergency transfers"))]
 EditorActor = Annotated[Actor, Depends(require(*SUPERVISING_ROLES, what="edit the knowledge base"))]
 CenterActor = Annotated[Actor, Depends(require(*CENTER_ROLES, what="see the center's lists"))]
+ReviewingActor = Annotated[Actor, Depends(require(*REVIEWING_ROLES, what="decide returns and extensions"))]
 OversightActor = Annotated[Actor, Depends(require(*OVERSIGHT_ROLES, what="list responsibility rules"))]

@@ -5,11 +5,12 @@
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from temporalio.client import Client
 
 from api import errors
 from api.deps import TemporalConnection
+from api.hygiene import clean_input
 from api.routes import (
     calendar,
     callback,
@@ -53,7 +54,10 @@ def create_app(settings: Settings | None = None, client: Client | None = None) -
         db.migrate(settings.database_url)
         yield
 
-    app = FastAPI(title="12345 Hotline", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
+    app = FastAPI(
+        title="12345 Hotline", version="0.1.0", description=DESCRIPTION, lifespan=lifespan,
+        dependencies=[Depends(clean_input)],
+    )  # fmt: skip
     app.state.settings = settings
     app.state.temporal = TemporalConnection(settings, client)
     errors.install(app)

@@ -1,6 +1,7 @@
 """Query parameters with bounds, declared once: a number or a date out of range is a 422 that says
 so, never a database overflow (a 500)."""
 
+import re
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -22,9 +23,13 @@ def _in_range(value: datetime | None) -> datetime | None:
     return value
 
 
+_MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+
+
 def _month(value: str) -> str:
-    if not 2000 <= int(value[:4]) < 2100:
-        raise ValueError("the year must lie between 2000 and 2099")
+    found = _MONTH.match(value)
+    if found is None or not 2000 <= int(found.group(1)) < 2100:
+        raise ValueError(f"must be YYYY-MM between 2000-01 and 2099-12, got {value[:20]!r}")
     return value
 
 
@@ -36,5 +41,5 @@ MaybeTime = Annotated[
     Query(description="with a time zone, between 2000-01-01 and 2100-01-01"),
 ]
 Month = Annotated[
-    str, AfterValidator(_month), Query(description="YYYY-MM, 2000-01 to 2099-12", pattern=r"^\d{4}-(0[1-9]|1[0-2])$")
+    str, AfterValidator(_month), Query(description="YYYY-MM, 2000-01 to 2099-12", max_length=7, examples=["2026-11"])
 ]

@@ -6,7 +6,7 @@ any emergency words, and can override with a reason in POST /tickets."""
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Request, Response, status
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 from sqlmodel import Session
 
 from api import intake
@@ -21,15 +21,22 @@ from domain.intake.triage import (
     emergency_hints,
     suggest,
 )
+from domain.ticket import not_blank
 from domain.vocabulary import Kind
 from readmodel import db, knowledge
 
 router = APIRouter(tags=["intake"])
 
+
 class TriageQuestion(BaseModel):
     description: str = Field(min_length=2, max_length=4000)
     kind: Kind
     emergency_service: EmergencyService | None = None
+
+    @field_validator("description")
+    @classmethod
+    def _not_blank(cls, v: str) -> str:
+        return not_blank(v)
 
 
 class Candidate(BaseModel):

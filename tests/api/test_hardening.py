@@ -102,3 +102,52 @@ async def test_an_unexpected_error_is_a_short_500_and_a_log_without_secrets(hard
         lines = [json.loads(line) for line in log.splitlines() if line.startswith("{")]
         error = next(line for line in lines if line.get("event") == "unexpected error")
         assert error["request_id"] == "req-0123456789" and "Traceback" in error["exception"]
+
+
+@pytest.mark.parametrize(
+    "text, char",
+    [("占道\x00经营", "U+0000"), ("噪音\x1b[31m扰民", "U+001B"), ("回复\u202e已解决", "U+202E"), ("油烟\u2066扰民", "U+2066")],
+)
+async def test_control_and_bidi_characters_are_refused_the_same_on_triage_and_tickets(hardened, text, char):
+    transport = httpx.ASGITransport(app=create_app(hardened))
+    request = {
+        "channel": "phone", "kind": "complaint", "citizen": {"name": "王女士", "phone": "13800138000"},
+        "description": f"小区楼下烧烤摊{text}，晚上十二点还在营业", "category": "urban.street_vendor",
+        "address": {"district": "市南区", "street": "八大峡街道", "text": "团岛二路12号楼下"},
+    }  # fmt: skip
+    async with httpx.AsyncClient(transport=transport, base_url="http://api") as http:
+        for path in ("/triage", "/tickets"):
+            r = await http.post(path, json=request, headers=bearer(hardened, Role.intake))
+            assert r.status_code == 422, (path, r.text)
+            assert char in r.json()["detail"] and r.json()["errors"][0]["loc"] == ["body", "description"]
+        r = await http.get("/knowledge/search", params={"q": "烧烤\x07"}, headers=bearer(hardened, Role.intake))
+        assert r.status_code == 422 and "U+0007" in r.json()["detail"]
+
+
+async def test_a_blank_description_is_refused_the_same_on_triage_and_tickets(hardened):
+    transport = httpx.ASGITransport(app=create_app(hardened))
+    blank = {"kind": "complaint", "description": "   \n  "}
+    async with httpx.AsyncClient(transport=transport, base_url="http://api") as http:
+        triage = await http.post("/triage", json=blank, headers=bearer(hardened, Role.intake))
+        ticket = await http.post(
+            "/tickets", json={**blank, "channel": "phone", "citizen": {}, "category": "x", "address": {}},
+            headers=bearer(hardened, Role.intake),
+        )  # fmt: skip
+    assert triage.status_code == ticket.status_code == 422
+    assert "description is blank" in triage.json()["detail"] and "description is blank" in ticket.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    "token",
+    [
+        "garbage", "Zm9v.YmFy.YmF6", "\u00e9t\u00e9.x.y", "eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4Iiwicm9sZSI6ImNlbnRlciJ9.",
+        mint("another-secret-entirely-0123456789", Role.center, "x"),
+    ],
+    ids=["garbage", "base64-garbage", "non-ascii", "alg-none", "wrong-secret"],
+)  # fmt: skip
+async def test_a_bad_token_is_a_plain_401(hardened, token):
+    transport = httpx.ASGITransport(app=create_app(hardened))
+    async with httpx.AsyncClient(transport=transport, base_url="http://api") as http:
+        r = await http.get("/tickets", headers={"Authorization": f"Bearer {token}".encode()})
+    assert r.status_code == 401 and r.json()["detail"] == "invalid token", r.text
+    assert r.headers["WWW-Authenticate"] == "Bearer"
