@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from temporalio.client import WorkflowUpdateRPCTimeoutOrCancelledError
 from temporalio.service import RPCError, RPCStatusCode
@@ -142,6 +143,12 @@ def install(app: FastAPI) -> None:
         return JSONResponse(
             {"detail": "Temporal is unavailable or busy, retry shortly"}, status_code=503, headers=RETRY_AFTER
         )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(_: Request, exc: StarletteHTTPException):
+        if exc.status_code == 400:  # a body that is not UTF-8 JSON at all: invalid input like any other
+            return JSONResponse({"detail": f"the body could not be read: {exc.detail}", "errors": []}, status_code=422)
+        return JSONResponse({"detail": str(exc.detail)}, status_code=exc.status_code, headers=exc.headers)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError):

@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import Depends, FastAPI
 from temporalio.client import Client
 
-from api import errors
+from api import errors, openapi
 from api.deps import TemporalConnection
 from api.hygiene import clean_input
 from api.routes import (
@@ -61,6 +61,7 @@ def create_app(settings: Settings | None = None, client: Client | None = None) -
     app.state.settings = settings
     app.state.temporal = TemporalConnection(settings, client)
     errors.install(app)
+    openapi.install(app)
     for module in (
         intake_routes, tickets, emergency, handling, deadlines, ownership, callback, reports, knowledge, public,
         delivery, reference, calendar, codec,
