@@ -13,6 +13,7 @@ from api.errors import ApiError
 from api.params import PageNumber, PageSize
 from api.views import Page
 from domain.contracts import DeliveryKind
+from domain.privacy import scrub_phones
 from domain.vocabulary import Role
 from readmodel import db
 from readmodel.db import aware
@@ -41,9 +42,12 @@ class DeliveryView(BaseModel):
 
     @classmethod
     def of(cls, row: DeliveryRow) -> "DeliveryView":
-        data = row.model_dump(exclude={"id", "created_at", "updated_at", "delivered_at"})
+        data = row.model_dump(exclude={"id", "created_at", "updated_at", "delivered_at", "detail", "last_error"})
         return cls(
             **data,
+            # A department's error text may quote the work order: no phone number leaves in it.
+            detail=scrub_phones(row.detail),
+            last_error=scrub_phones(row.last_error) if row.last_error else None,
             created_at=aware(row.created_at),
             updated_at=aware(row.updated_at),
             delivered_at=aware(row.delivered_at),
