@@ -151,3 +151,29 @@ async def test_a_bad_token_is_a_plain_401(hardened, token):
         r = await http.get("/tickets", headers={"Authorization": f"Bearer {token}".encode()})
     assert r.status_code == 401 and r.json()["detail"] == "invalid token", r.text
     assert r.headers["WWW-Authenticate"] == "Bearer"
+
+
+async def test_an_update_temporal_gives_up_on_is_a_503_not_a_500():
+    """Unit test with a stand-in client: Temporal took the update call but gave up waiting."""
+    from temporalio.client import WorkflowUpdateRPCTimeoutOrCancelledError
+
+    from api.errors import ApiError
+    from api.workflow_calls import update
+    from domain.handling import Acknowledge
+    from domain.ticket import Actor
+    from workflows.ticket import TicketWorkflow
+
+    class GaveUp:
+        id = "ticket-20261122000001"
+
+        async def execute_update(self, *_):
+            raise WorkflowUpdateRPCTimeoutOrCancelledError()
+
+    class Client:
+        def get_workflow_handle(self, _):
+            return GaveUp()
+
+    with pytest.raises(ApiError) as refused:
+        actor = Actor(role=Role.unit, unit="qd.shinan.badaxia")
+        await update(Client(), "20261122000001", TicketWorkflow.acknowledge, Acknowledge(actor=actor))  # type: ignore[arg-type]
+    assert refused.value.status == 503 and refused.value.headers == {"Retry-After": "5"}
