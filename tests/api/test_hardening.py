@@ -106,7 +106,12 @@ async def test_an_unexpected_error_is_a_short_500_and_a_log_without_secrets(hard
 
 @pytest.mark.parametrize(
     "text, char",
-    [("占道\x00经营", "U+0000"), ("噪音\x1b[31m扰民", "U+001B"), ("回复\u202e已解决", "U+202E"), ("油烟\u2066扰民", "U+2066")],
+    [
+        ("占道\x00经营", "U+0000"),
+        ("噪音\x1b[31m扰民", "U+001B"),
+        ("回复\u202e已解决", "U+202E"),
+        ("油烟\u2066扰民", "U+2066"),
+    ],
 )
 async def test_control_and_bidi_characters_are_refused_the_same_on_triage_and_tickets(hardened, text, char):
     transport = httpx.ASGITransport(app=create_app(hardened))
