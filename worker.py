@@ -123,7 +123,7 @@ async def run(settings: Settings) -> None:
 
 def main() -> None:
     settings = get_settings()
-    configure_logging(json=settings.log_json, level=settings.log_level)
+    configure_logging(json=settings.log_json, level=settings.log_level, secrets=settings.secret_values())
     asyncio.run(run(settings))
 
 

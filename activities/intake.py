@@ -67,7 +67,7 @@ class IntakeActivities:
             routing=routing,
             policy=pack,
             calendar=calendar,
-            citizen_key=phone_hash(req.citizen.phone, self.settings.phone_hash_salt),
+            citizen_key=phone_hash(req.citizen.phone, self.settings.phone_hash_salt.get_secret_value()),
             triage=decision,
         )
 

@@ -45,8 +45,9 @@ def verify(secret: str, token: str) -> Actor:
         claims = Claims.model_validate(raw)
     except jwt.ExpiredSignatureError as e:
         raise TokenError("token expired") from e
-    except (jwt.InvalidTokenError, ValidationError) as e:
-        raise TokenError(f"invalid token: {e}") from e
+    except (jwt.InvalidTokenError, ValidationError, ValueError) as e:
+        # The same plain words for every bad token: no decoder's message, nothing about the secret.
+        raise TokenError("invalid token") from e
     if claims.role == Role.unit and not claims.unit:
         raise TokenError("a unit token must name its unit")
     if claims.role == Role.citizen:

@@ -21,6 +21,7 @@ from domain.vocabulary import (
     DESK_ROLES,
     INTAKE_ROLES,
     OVERSIGHT_ROLES,
+    REVIEWING_ROLES,
     SUPERVISING_ROLES,
     Role,
 )
@@ -106,7 +107,7 @@ def _actor(
             401, "missing bearer token (Authorization: Bearer <token>; mint one with `hotline token`)", challenge
         )
     try:
-        return auth.verify(settings.token_secret, creds.credentials)
+        return auth.verify(settings.token_secret.get_secret_value(), creds.credentials)
     except auth.TokenError as e:
         raise ApiError(401, str(e), challenge) from e
 
@@ -134,4 +135,5 @@ DeskActor = Annotated[Actor, Depends(require(*DESK_ROLES, what="preview triage")
 SupervisingActor = Annotated[Actor, Depends(require(*SUPERVISING_ROLES, what="follow up emergency transfers"))]
 EditorActor = Annotated[Actor, Depends(require(*SUPERVISING_ROLES, what="edit the knowledge base"))]
 CenterActor = Annotated[Actor, Depends(require(*CENTER_ROLES, what="see the center's lists"))]
+ReviewingActor = Annotated[Actor, Depends(require(*REVIEWING_ROLES, what="decide returns and extensions"))]
 OversightActor = Annotated[Actor, Depends(require(*OVERSIGHT_ROLES, what="list responsibility rules"))]

@@ -1,12 +1,26 @@
-"""Every refusal becomes a 4xx that says why; nothing a caller sends produces a 500."""
+"""Every refusal becomes a 4xx that says why; nothing a caller sends produces a 500, and an outage
+of Temporal or the database is a 503 with Retry-After. What still fails unexpectedly answers a
+short 500 naming the request id, and is logged once under that id (traceback, no locals)."""
 
+import re
+import uuid
+
+import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from temporalio.client import WorkflowUpdateRPCTimeoutOrCancelledError
+from temporalio.service import RPCError, RPCStatusCode
 
+from core.logging import get_logger
 from domain.errors import Refusal, RefusalKind
+
+log = get_logger("api")
 
 # The one map from a refusal to its HTTP status: for refusals raised in the API and for those a
 # workflow's update validator sends back (as an ApplicationError typed with the kind).
@@ -29,7 +43,72 @@ def unavailable(reason: str) -> ApiError:
     return ApiError(503, reason, {"Retry-After": "5"})
 
 
+RETRY_AFTER = {"Retry-After": "5"}
+REQUEST_ID = "X-Request-ID"
+_SANE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+
+
+class ErrorBody(BaseModel):
+    """The body of every 4xx and 5xx answer."""
+
+    detail: str = Field(description="why, in words")
+    kind: str | None = Field(default=None, description="a domain refusal's kind: forbidden, conflict, invalid")
+    request_id: str | None = Field(default=None, description="quote it to the operators (500)")
+
+
+class ValidationProblem(BaseModel):
+    loc: list[str]
+    msg: str
+    type: str
+
+
+class ValidationErrorBody(BaseModel):
+    """A 422: every problem in one sentence (`detail`) and one by one (`errors`)."""
+
+    detail: str
+    errors: list[ValidationProblem] = []
+
+
+class RequestIds:
+    """Pure ASGI middleware: every request gets an id (the caller's X-Request-ID if it is a sane
+    one), bound to every log line of the request and sent back in X-Request-ID. An exception no
+    handler took is logged once here and answered with a short 500, without stopping the server
+    or holding up other requests."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        given = dict(scope.get("headers") or []).get(b"x-request-id", b"").decode("latin-1")
+        request_id = given if _SANE_REQUEST_ID.match(given) else uuid.uuid4().hex
+        started = False
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+                message.setdefault("headers", [])
+                message["headers"] = [*message["headers"], (b"x-request-id", request_id.encode())]
+            await send(message)
+
+        with structlog.contextvars.bound_contextvars(request_id=request_id):
+            try:
+                await self.app(scope, receive, send_with_id)
+            except Exception:
+                log.exception("unexpected error", method=scope.get("method"), path=scope.get("path"))
+                if started:
+                    raise
+                body = ErrorBody(detail="internal error; quote the request id to the operators", request_id=request_id)
+                response = JSONResponse(body.model_dump(exclude_none=True), status_code=500)
+                await response(scope, receive, send_with_id)
+
+
 def install(app: FastAPI) -> None:
+    app.add_middleware(RequestIds)
+
     @app.exception_handler(ApiError)
     async def _api_error(_: Request, exc: ApiError):
         return JSONResponse({"detail": exc.reason}, status_code=exc.status, headers=exc.headers)
@@ -45,8 +124,31 @@ def install(app: FastAPI) -> None:
         # intake with the same Idempotency-Key stays exactly once).
         return JSONResponse(
             {"detail": f"the database is busy or unreachable, retry shortly ({type(exc).__name__})"},
-            status_code=503, headers={"Retry-After": "5"},
+            status_code=503, headers=RETRY_AFTER,
         )  # fmt: skip
+
+    @app.exception_handler(WorkflowUpdateRPCTimeoutOrCancelledError)
+    async def _update_timed_out(_: Request, exc: Exception):
+        # Temporal took the update but no answer came back in time (server or worker slow or down).
+        return JSONResponse(
+            {"detail": "Temporal did not answer in time; the action may or may not have been taken, retry shortly"},
+            status_code=503, headers=RETRY_AFTER,
+        )  # fmt: skip
+
+    @app.exception_handler(RPCError)
+    async def _temporal_error(_: Request, exc: RPCError):
+        log.warning("temporal call failed", status=exc.status.name if exc.status else None)
+        if exc.status == RPCStatusCode.INVALID_ARGUMENT:
+            return JSONResponse({"detail": "Temporal refused the request as invalid"}, status_code=422)
+        return JSONResponse(
+            {"detail": "Temporal is unavailable or busy, retry shortly"}, status_code=503, headers=RETRY_AFTER
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(_: Request, exc: StarletteHTTPException):
+        if exc.status_code == 400:  # a body that is not UTF-8 JSON at all: invalid input like any other
+            return JSONResponse({"detail": f"the body could not be read: {exc.detail}", "errors": []}, status_code=422)
+        return JSONResponse({"detail": str(exc.detail)}, status_code=exc.status_code, headers=exc.headers)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError):

@@ -238,7 +238,7 @@ def repeat_finder(settings: Settings, body: IntakeBody) -> Callable[[Session], s
         window = load_pack(settings.policy_pack, settings.policy_dir).merge.window
         since = utcnow() - timedelta(seconds=window.seconds())
         return find_open_repeat(
-            session, body.category or "", phone_hash(body.citizen.phone, settings.phone_hash_salt),
+            session, body.category or "", phone_hash(body.citizen.phone, settings.phone_hash_salt.get_secret_value()),
             address_key(body.address.street, body.address.text), since,
         )  # fmt: skip
 

@@ -5,16 +5,18 @@ uvicorn --factory api.main:build        (or `hotline api`)"""
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from opentelemetry.sdk.trace import TracerProvider
 from temporalio.client import Client
 
-from api import errors, metrics
+from api import errors, metrics, openapi
 from api.deps import TemporalConnection
+from api.hygiene import clean_input
 from api.routes import (
     assessment,
     calendar,
     callback,
+    codec,
     deadlines,
     delivery,
     emergency,
@@ -63,16 +65,20 @@ def create_app(
         yield
 
     # /docs is served by web/ from the product's own Swagger UI files (no CDN: it works offline).
-    app = FastAPI(title="12345 Hotline", version="0.1.0", description=DESCRIPTION, lifespan=lifespan, docs_url=None)
+    app = FastAPI(
+        title="12345 Hotline", version="0.1.0", description=DESCRIPTION, lifespan=lifespan, docs_url=None,
+        dependencies=[Depends(clean_input)],
+    )  # fmt: skip
     app.state.settings = settings
     app.state.temporal = TemporalConnection(settings, client, tracer_provider)
     errors.install(app)
     metrics.install(app, settings.database_url)
     tracing.instrument_api(app, tracer_provider)
     open311.install(app)
+    openapi.install(app)
     for module in (
         intake_routes, tickets, emergency, handling, deadlines, ownership, callback, reports, knowledge, public,
-        delivery, reference, calendar,
+        delivery, reference, calendar, codec,
     ):  # fmt: skip
         app.include_router(module.router)
     app.include_router(ownership.rules_router)
@@ -85,5 +91,5 @@ def create_app(
 def build() -> FastAPI:
     """The app with settings from the environment and logging configured: uvicorn's factory."""
     settings = get_settings()
-    configure_logging(json=settings.log_json, level=settings.log_level)
+    configure_logging(json=settings.log_json, level=settings.log_level, secrets=settings.secret_values())
     return create_app(settings)

@@ -10,7 +10,7 @@ from temporalio.api.workflowservice.v1 import (
     DescribeWorkflowExecutionRequest,
     DescribeWorkflowExecutionResponse,
 )
-from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.client import Client, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.workflow import UpdateMethodMultiParam
@@ -74,10 +74,8 @@ async def update(
     argument and result types are checked, and the result is decoded as the method declares."""
     handle = client.get_workflow_handle(workflow_id or ticket_workflow_id(number))
     try:
-        return await asyncio.wait_for(
-            handle.execute_update(method, arg), timeout=UPDATE_TIMEOUT_SECONDS
-        )
-    except TimeoutError as e:
+        return await asyncio.wait_for(handle.execute_update(method, arg), timeout=UPDATE_TIMEOUT_SECONDS)
+    except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError) as e:
         raise unavailable(
             f"ticket {number}: no worker answered within {UPDATE_TIMEOUT_SECONDS:.0f} s; retry shortly"
         ) from e

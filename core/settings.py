@@ -7,11 +7,12 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, Field, model_validator
+from pydantic import AfterValidator, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+from domain.privacy import DEFAULT_IN_CLEAR, Audience
 
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 def _delay(v: tuple[float, float]) -> tuple[float, float]:
@@ -30,7 +31,7 @@ class Settings(BaseSettings):
     # Temporal
     temporal_address: str = "localhost:7233"
     temporal_namespace: str = "default"
-    temporal_api_key: str | None = None
+    temporal_api_key: SecretStr | None = None
     temporal_tls: bool = False
     task_queue: str = "hotline-tickets"
     # How many open tickets a worker keeps in memory (Temporal's sticky cache). A ticket not in it is
@@ -49,7 +50,7 @@ class Settings(BaseSettings):
     calendar_file: Path | None = None
 
     # API
-    token_secret: str = "dev-only-token-secret-change-me-in-production"
+    token_secret: SecretStr = SecretStr("dev-only-token-secret-change-me-in-production")
     token_ttl_hours: int = 12  # lifetime of a `hotline token` without --hours
     api_host: str = "127.0.0.1"
     api_port: int = 8000
@@ -79,13 +80,31 @@ class Settings(BaseSettings):
     log_json: bool = False
     log_level: str = "INFO"
 
+    # Encryption of Temporal payloads (core/codec.py): key id -> 32 random bytes in base64
+    # (`hotline payload-key` makes one), JSON in the environment. New payloads are encrypted with
+    # `payload_key_id`; the others stay listed so older history still decodes (key rotation).
+    # Empty: a development key derived from a fixed string, like the other dev-only secrets.
+    payload_keys: dict[str, SecretStr] = {}
+    payload_key_id: str | None = None
+    # Where the Temporal Web UI of `hotline up` sends payloads to be decoded (POST /codec/decode of
+    # this API); the browser needs a center token there (see the README).
+    codec_cors_origins: list[str] = ["http://localhost:8233", "http://127.0.0.1:8233"]
+
+    # Who sees a citizen's name and phone in clear (domain/privacy.py AUDIENCES, the README's
+    # matrix); everyone else gets them masked. JSON list in the environment.
+    citizen_in_clear: set[Audience] = set(DEFAULT_IN_CLEAR)
+    # Self-service (POST /public/...): wrong phones allowed per client address, and per ticket
+    # number from all addresses, within an hour. The right phone is never refused for the latter.
+    lookup_failures_per_client: int = Field(default=20, ge=1)
+    lookup_failures_per_number: int = Field(default=10, ge=1)
+
     # Salt for the one-way hash under which the read model keeps citizen phone numbers.
-    phone_hash_salt: str = Field(default="dev-only-phone-salt")
+    phone_hash_salt: SecretStr = SecretStr("dev-only-phone-salt")
 
     # Department systems (docs/department-api.md). A unit's `credential_ref` names its bearer
     # credential here (JSON: {"dept-urban": "..."}); a name not listed gets a development
     # credential derived from the token secret, which is what the simulator expects.
-    department_credentials: dict[str, str] = {}
+    department_credentials: dict[str, SecretStr] = {}
     # One attempt of an outside call (department system, SMS provider, callback channel): connect +
     # answer, in seconds; Temporal's retry policy does the rest.
     department_timeout: float = Field(default=10.0, gt=0, le=20)  # with connecting, below the activity's 30 s
@@ -96,10 +115,10 @@ class Settings(BaseSettings):
     # Notification gateway: SMS provider (none: messages are recorded as queued) and the
     # automated callback survey (回访) by voice or SMS (none: the manual callback queue).
     sms_endpoint: str | None = None
-    sms_api_key: str | None = None
+    sms_api_key: SecretStr | None = None
     sms_sign: str = "青岛12345"  # the registered SMS signature (短信签名)
     callback_endpoint: str | None = None
-    callback_api_key: str | None = None
+    callback_api_key: SecretStr | None = None
     callback_channel: Literal["voice", "sms"] = "voice"
     # The linkage platform of 110 / 119 / 120 / 122 (12345与110联动): emergency transfers are posted
     # there; none: recorded for the operator, who transfers the call by phone.
@@ -127,6 +146,20 @@ class Settings(BaseSettings):
             self.database_url = f"sqlite:///{Path(self.data_dir) / 'hotline.db'}"
         return self
 
+    @model_validator(mode="after")
+    def _current_payload_key_listed(self) -> "Settings":
+        if self.payload_key_id is not None and self.payload_key_id not in self.payload_keys:
+            raise ValueError(f"payload_key_id {self.payload_key_id!r} is not one of payload_keys")
+        if self.payload_keys and self.payload_key_id is None:
+            raise ValueError("payload_keys needs payload_key_id: the key new payloads are encrypted with")
+        return self
+
+    def secret_values(self) -> list[str]:
+        """Every secret's value, for the log scrubber (a secret must never reach a log line)."""
+        values = [self.token_secret, self.phone_hash_salt, self.temporal_api_key, self.sms_api_key]
+        values += [self.callback_api_key, *self.department_credentials.values(), *self.payload_keys.values()]
+        return [v.get_secret_value() for v in values if v is not None and len(v.get_secret_value()) >= 6]
+
     @property
     def api_url(self) -> str:
         return f"http://{self.api_host}:{self.api_port}"
@@ -138,8 +171,9 @@ class Settings(BaseSettings):
     def department_credential(self, ref: str) -> str:
         """The bearer credential a department system expects for this `credential_ref`."""
         if ref in self.department_credentials:
-            return self.department_credentials[ref]
-        return hmac.new(self.token_secret.encode(), f"department:{ref}".encode(), hashlib.sha256).hexdigest()
+            return self.department_credentials[ref].get_secret_value()
+        secret = self.token_secret.get_secret_value().encode()
+        return hmac.new(secret, f"department:{ref}".encode(), hashlib.sha256).hexdigest()
 
 
 @lru_cache

@@ -2,10 +2,10 @@
 
 from opentelemetry.sdk.trace import TracerProvider
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 
 from core import tracing
+from core.codec import data_converter
 from core.settings import Settings
 
 WORKFLOW_ID_PREFIX = "ticket-"
@@ -32,12 +32,13 @@ async def connect(
 ) -> Client:
     """`tracer_provider`: default, the OTLP one of `component` when HOTLINE_OTLP_ENDPOINT is set
     (else no tracing)."""
+    api_key = settings.temporal_api_key.get_secret_value() if settings.temporal_api_key else None
     return await Client.connect(
         settings.temporal_address,
         namespace=settings.temporal_namespace,
-        data_converter=pydantic_data_converter,
-        api_key=settings.temporal_api_key,
-        tls=settings.temporal_tls or bool(settings.temporal_api_key),
+        data_converter=data_converter(settings),  # payloads sealed: core/codec.py
+        api_key=api_key,
+        tls=settings.temporal_tls or bool(api_key),
         interceptors=tracing.interceptors(tracer_provider or tracing.provider(settings, component)),
         runtime=runtime,
     )

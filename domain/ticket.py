@@ -10,7 +10,7 @@ from domain.assessment import community_of, kept
 from domain.deadlines.calendar import WorkCalendar
 from domain.intake.triage import EmergencyService, IntakeRecord, TriageDecision, TriageOverride
 from domain.policy import ClockName, PolicyPack, PolicyRef
-from domain.privacy import mask_name, mask_phone
+from domain.privacy import mask_name, mask_phone, scrub_phones
 from domain.vocabulary import (
     Channel,
     HandlingResult,
@@ -27,6 +27,13 @@ _PHONE = re.compile(r"^\+?[0-9][0-9 -]{4,19}$")
 _MASKED_PHONE = re.compile(r"^[0-9]{0,3}\*+[0-9]{0,4}$")  # what mask_phone() makes of one
 
 
+def not_blank(description: str) -> str:
+    """A description with words in it, stripped: the same rule for /triage and /tickets."""
+    if len(description.strip()) < 2:
+        raise ValueError("description is blank")
+    return description.strip()
+
+
 class Citizen(BaseModel):
     name: str = Field(default="", max_length=50, description="May be empty: anonymous requests are allowed.")
     phone: str | None = Field(default=None, max_length=24, examples=["13800138000"])
@@ -40,6 +47,9 @@ class Citizen(BaseModel):
         if not (_PHONE.match(v) or _MASKED_PHONE.match(v)):
             raise ValueError("phone must be digits, optionally with a leading + and spaces or dashes")
         return v
+
+    def masked(self) -> "Citizen":
+        return Citizen(name=mask_name(self.name), phone=mask_phone(self.phone), callback_opt_out=self.callback_opt_out)
 
 
 class Address(BaseModel):
@@ -66,9 +76,7 @@ class TicketRequest(BaseModel):
     @field_validator("description")
     @classmethod
     def _not_blank(cls, v: str) -> str:
-        if not v.strip():
-            raise ValueError("description is blank")
-        return v.strip()
+        return not_blank(v)
 
 
 class TicketInput(BaseModel):
@@ -467,10 +475,13 @@ class TicketState(BaseModel):
         """The state without the citizen's identity: for the read model and for views that
         do not need to contact the citizen."""
         copy = self.model_copy(deep=True)
-        c = copy.request.citizen
-        copy.request.citizen = Citizen(
-            name=mask_name(c.name), phone=mask_phone(c.phone), callback_opt_out=c.callback_opt_out
-        )
+        copy.request.citizen = copy.request.citizen.masked()
+        copy.request.description = scrub_phones(copy.request.description)
+        for appeal in copy.appeals:  # merged repeat callers (并单) are citizens too
+            appeal.citizen = appeal.citizen.masked()
+            appeal.description = scrub_phones(appeal.description)
+        for event in copy.timeline:
+            event.detail = scrub_phones(event.detail)
         return copy
 
 

@@ -89,7 +89,8 @@ class Role(StrEnum):
 INTAKE_ROLES = (Role.intake, Role.center)  # take tickets in
 DESK_ROLES = (Role.center, Role.intake, Role.supervisor)  # preview triage, record callback answers
 SUPERVISING_ROLES = (Role.center, Role.supervisor)  # escalate, urge, follow up emergencies, keep the knowledge base
-DECIDING_ROLES = (Role.center, Role.leader)  # decide returns and extensions, open consultations
+DECIDING_ROLES = (Role.center, Role.leader)  # open consultations
+REVIEWING_ROLES = (Role.center,)  # decide returns and extensions: the center alone (README)
 OVERSIGHT_ROLES = (Role.center, Role.leader, Role.supervisor)  # read the responsibility rules
 CENTER_ROLES = (Role.center, Role.intake, Role.supervisor, Role.leader)  # every role at the center: its lists
 

@@ -272,8 +272,8 @@ def _warn_times(database_url: str, numbers: set[str]) -> dict[str, datetime]:
 
 async def _open(stack: Stack, settings: Settings, n: int, concurrency: int, warn_after: float) -> None:
     url = f"http://{settings.api_host}:{settings.api_port}"
-    h_in = {"Authorization": f"Bearer {mint(settings.token_secret, Role.intake, 'bench')}"}
-    h_sup = {"Authorization": f"Bearer {mint(settings.token_secret, Role.supervisor, 'bench')}"}
+    h_in = {"Authorization": f"Bearer {mint(settings.token_secret.get_secret_value(), Role.intake, 'bench')}"}
+    h_sup = {"Authorization": f"Bearer {mint(settings.token_secret.get_secret_value(), Role.supervisor, 'bench')}"}
     run = uuid.uuid4().hex[:6]
     lag_n = min(n, LAG_TICKETS)
     sem = asyncio.Semaphore(concurrency)
@@ -404,7 +404,7 @@ async def _throughput(stack: Stack, settings: Settings, tickets: int, concurrenc
             stack.procs = [(n, p) for n, p in stack.procs if p not in workers]
     url = f"http://{settings.api_host}:{settings.api_port}"
     out["lifecycle_s"], out["intake_s"], out["latency"], numbers = await _drive(
-        url, settings.token_secret, tickets, concurrency
+        url, settings.token_secret.get_secret_value(), tickets, concurrency
     )
     ids = [workflow_id(n) for n in numbers]
     await _wait_closed(client, ids)

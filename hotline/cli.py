@@ -45,6 +45,13 @@ def _hours(text: str) -> float:
     return hours
 
 
+def _payload_key(_args) -> int:
+    from core.codec import new_key
+
+    print(new_key())  # for HOTLINE_PAYLOAD_KEYS='{"<id>": "<key>"}' with HOTLINE_PAYLOAD_KEY_ID=<id>
+    return 0
+
+
 def _token(args) -> int:
     import difflib
 
@@ -69,7 +76,7 @@ def _token(args) -> int:
         print(f"hotline token: --unit is only for --role unit (not {role.value})", file=sys.stderr)
         return 2
     hours = args.hours if args.hours is not None else settings.token_ttl_hours
-    print(mint(settings.token_secret, role, args.user or role.value, args.unit, hours=hours))
+    print(mint(settings.token_secret.get_secret_value(), role, args.user or role.value, args.unit, hours=hours))
     return 0
 
 
@@ -266,7 +273,7 @@ def _demo(args) -> int:
 
     settings = get_settings()
     simulator = None if args.no_simulator else (args.simulator_url or settings.simulator_url)
-    return demo(args.url or settings.api_url, simulator, settings.token_secret, args.speed, args.tickets,
+    return demo(args.url or settings.api_url, simulator, settings.token_secret.get_secret_value(), args.speed, args.tickets,
                 args.settle, args.seed)  # fmt: skip
 
 
@@ -537,6 +544,11 @@ def main(argv: list[str] | None = None) -> int:
     )  # fmt: skip
     p.add_argument("--rollback", action="store_true", help="activate the version before the active one")
     p.add_argument("--activate", type=int, metavar="N", help="activate version N")
+    _command(
+        sub, "payload-key", "print a new key for encrypting Temporal payloads",
+        "Print a fresh AES-256 key (base64) for HOTLINE_PAYLOAD_KEYS; add it under a new key id and set "
+        "HOTLINE_PAYLOAD_KEY_ID to rotate: older payloads stay readable with their own key.", _payload_key,
+    )  # fmt: skip
     p = _command(
         sub, "token", "mint a bearer token for local use",
         "Print a JWT signed with HOTLINE_TOKEN_SECRET, for `Authorization: Bearer <token>`.", _token,
@@ -571,7 +583,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--rounds", type=_count, default=5, help="timings per page (the median is printed)")
     args = parser.parse_args(argv)
     settings = get_settings()
-    configure_logging(json=settings.log_json, level=settings.log_level)
+    configure_logging(json=settings.log_json, level=settings.log_level, secrets=settings.secret_values())
     return args.func(args) or 0
 
 

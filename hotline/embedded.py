@@ -111,6 +111,8 @@ class Stack:
                 "--sqlite-pragma", "journal_mode=wal",
                 "--sqlite-pragma", "synchronous=normal",
                 "--ip", host, "--port", str(port), "--ui-port", str(s.temporal_ui_port),
+                # Payloads are sealed (core/codec.py): the UI asks the API to open them, for center staff.
+                "--ui-codec-endpoint", f"{s.api_url}/codec",
                 "--namespace", s.temporal_namespace,
                 "--log-level", "warn",
                 *search_attribute_flags(),

@@ -206,6 +206,7 @@ class LookupFailureRow(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     number: str = Field(max_length=32, index=True)
+    client: str | None = Field(default=None, max_length=64, index=True)  # salted hash of the address
     at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False, index=True))
 
 

@@ -44,7 +44,8 @@ class ProductApi:
 
     async def post(self, path: str, body: dict | None, *, unit: str | None = None) -> httpx.Response | None:
         role = Role.unit if unit else Role.center
-        token = mint(self.settings.token_secret, role, f"simulator:{unit or 'citizen-channel'}", unit, hours=1)
+        secret = self.settings.token_secret.get_secret_value()
+        token = mint(secret, role, f"simulator:{unit or 'citizen-channel'}", unit, hours=1)
         try:
             return await self.http.post(path, json=body, headers={"Authorization": f"Bearer {token}"})
         except httpx.HTTPError as e:

@@ -191,7 +191,7 @@ def create_app(settings: Settings | None = None, transport: httpx.AsyncBaseTrans
 
 def build() -> FastAPI:
     settings = get_settings()
-    configure_logging(json=settings.log_json, level=settings.log_level)
+    configure_logging(json=settings.log_json, level=settings.log_level, secrets=settings.secret_values())
     return create_app(settings)
 
 

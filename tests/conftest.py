@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
+from core.codec import data_converter
 from core.logging import configure_logging
 from core.settings import Settings
 from readmodel import db
@@ -25,7 +25,7 @@ BIN = Path(sys.executable).parent
 
 
 def pytest_configure(config):
-    configure_logging(json=False, level="INFO")  # the product's logging, in captured output
+    configure_logging(json=False, level="INFO", secrets=Settings().secret_values())  # the product's logging
 
 
 def pytest_addoption(parser):
@@ -77,7 +77,7 @@ async def time_env() -> AsyncIterator[WorkflowEnvironment]:
     """One time-skipping server per test module: its clock (and its lock on skipping) never
     leaks from one module's tickets into another's."""
     env = await WorkflowEnvironment.start_time_skipping(
-        data_converter=pydantic_data_converter,
+        data_converter=data_converter(Settings()),
         test_server_existing_path=str(BIN / "temporal-test-server"),
     )
     await register_search_attributes(env.client, "default")
@@ -97,7 +97,7 @@ async def time_env_at(when: datetime) -> AsyncIterator[WorkflowEnvironment]:
     os.environ.update({"FAKETIME": when.strftime("@%Y-%m-%d %H:%M:%S"), "TZ": "UTC"})
     try:
         env = await WorkflowEnvironment.start_time_skipping(
-            data_converter=pydantic_data_converter,
+            data_converter=data_converter(Settings()),
             test_server_existing_path=str(BIN / "temporal-test-server"),
         )
     finally:
@@ -111,7 +111,7 @@ async def time_env_at(when: datetime) -> AsyncIterator[WorkflowEnvironment]:
 @pytest_asyncio.fixture(scope="session")
 async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
     env = await WorkflowEnvironment.start_local(
-        data_converter=pydantic_data_converter,
+        data_converter=data_converter(Settings()),
         dev_server_existing_path=str(BIN / "temporal"),
         search_attributes=search_attributes.ALL,
     )

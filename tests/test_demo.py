@@ -43,7 +43,7 @@ def test_a_short_fast_day_leaves_tickets_across_the_lifecycle(tmp_path):
             env=stack.env, capture_output=True, text=True, timeout=150, check=False,
         )  # fmt: skip
         assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
-        center = {"Authorization": f"Bearer {mint(Settings().token_secret, Role.center, 'test')}"}
+        center = {"Authorization": f"Bearer {mint(Settings().token_secret.get_secret_value(), Role.center, 'test')}"}
         listed = httpx.get(f"{stack.url}/tickets", params={"page_size": 200}, headers=center, timeout=30).json()
         stats = httpx.get(f"{stack.url}/stats/intake", headers=center, timeout=30)
     items = listed["items"]

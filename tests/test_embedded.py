@@ -62,7 +62,7 @@ def test_up_runs_stops_cleanly_and_continues_the_same_tickets(tmp_path):
         "HOTLINE_API_PORT": str(ports["api"]),
     }
     url = f"http://127.0.0.1:{ports['api']}"
-    secret = Settings().token_secret
+    secret = Settings().token_secret.get_secret_value()
     intake = {"Authorization": f"Bearer {mint(secret, Role.intake, 'desk-7')}"}
     unit = {"Authorization": f"Bearer {mint(secret, Role.unit, 'office', 'qd.shibei.taidong')}"}
     log = tmp_path / "up.log"

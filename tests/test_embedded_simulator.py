@@ -34,7 +34,7 @@ def test_up_runs_the_simulator_and_tickets_close_by_themselves(tmp_path):
         "HOTLINE_SIMULATOR_RETURN_RATE": "0",  # a return waits for the center
     }
     url = f"http://127.0.0.1:{ports['api']}"
-    secret = Settings().token_secret
+    secret = Settings().token_secret.get_secret_value()
     intake = {"Authorization": f"Bearer {mint(secret, Role.intake, 'desk-7')}"}
     center = {"Authorization": f"Bearer {mint(secret, Role.center, 'monitor')}"}
     log = tmp_path / "up.log"

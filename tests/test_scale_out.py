@@ -139,7 +139,7 @@ async def _lifecycle(apis: list[str], secret: str, i: int) -> str:
 
 async def test_two_workers_and_two_apis_close_every_ticket_once(cluster):
     settings, apis, _procs = cluster
-    numbers = await asyncio.gather(*(_lifecycle(apis, settings.token_secret, i) for i in range(TICKETS)))
+    numbers = await asyncio.gather(*(_lifecycle(apis, settings.token_secret.get_secret_value(), i) for i in range(TICKETS)))
     assert len(set(numbers)) == TICKETS  # two APIs on one read model never hand out a number twice
 
     client = await connect(settings)
@@ -164,7 +164,7 @@ async def test_two_workers_and_two_apis_close_every_ticket_once(cluster):
     rows = assert_eventually_sync(read_model_agrees)
     for row in rows:  # closed exactly once, in the timeline either API shows
         assert [e["event"] for e in _timeline(row)].count("closed") == 1, row.number
-    h_center = {"Authorization": f"Bearer {mint(settings.token_secret, Role.center, 'center')}"}
+    h_center = {"Authorization": f"Bearer {mint(settings.token_secret.get_secret_value(), Role.center, 'center')}"}
     async with httpx.AsyncClient(timeout=30) as http:
         for n in numbers[:4]:
             views = [(await http.get(f"{api}/tickets/{n}", headers=h_center)).json() for api in apis]

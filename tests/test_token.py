@@ -20,7 +20,7 @@ def token(capsys, *args: str) -> tuple[int, str, str]:
 def test_a_unit_token_for_a_known_unit_verifies(capsys):
     code, out, _ = token(capsys, "--role", "unit", "--unit", "qd.shinan.badaxia", "--hours", "0.5")
     assert code == 0
-    actor = verify(Settings().token_secret, out)
+    actor = verify(Settings().token_secret.get_secret_value(), out)
     assert actor.role == Role.unit and actor.unit == "qd.shinan.badaxia"
 
 
@@ -47,7 +47,7 @@ def test_a_unit_token_needs_its_unit_and_only_units_name_one(capsys):
 
 
 def test_mint_itself_refuses_a_dead_token():
-    secret = Settings().token_secret
+    secret = Settings().token_secret.get_secret_value()
     for hours in (0, -1):
         with pytest.raises(ValueError, match="hours"):
             mint(secret, Role.center, "x", hours=hours)

@@ -535,7 +535,7 @@ async def merge_candidates(
     """Open tickets, within the merge window, of the same caller or the same place: what the desk's
     request would join (并单) if taken in with that category."""
     found = directory.find(street) if street else None
-    key_phone = phone_hash(phone, settings.phone_hash_salt) if phone else None
+    key_phone = phone_hash(phone, settings.phone_hash_salt.get_secret_value()) if phone else None
     key_place = address_key(found.id if found else street, text)
 
     def run() -> list[TicketListItem]:

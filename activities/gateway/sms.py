@@ -29,7 +29,7 @@ class SmsGateway:
             return SmsResult("queued")  # no provider configured: recorded, for an operator to see
         headers = {"Idempotency-Key": key}
         if self.settings.sms_api_key:
-            headers["Authorization"] = f"Bearer {self.settings.sms_api_key}"
+            headers["Authorization"] = f"Bearer {self.settings.sms_api_key.get_secret_value()}"
         message = SmsMessage(to=phone, sign=self.settings.sms_sign, template=template, text=text, reference=key)
         response = await self.http.post(self.settings.sms_endpoint, message, headers)
         try:

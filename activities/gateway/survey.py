@@ -34,5 +34,5 @@ class CallbackChannel:
             raise Failure("no callback survey provider configured (HOTLINE_CALLBACK_ENDPOINT)", retryable=False)
         headers = {"Idempotency-Key": key}
         if self.settings.callback_api_key:
-            headers["Authorization"] = f"Bearer {self.settings.callback_api_key}"
+            headers["Authorization"] = f"Bearer {self.settings.callback_api_key.get_secret_value()}"
         await self.http.post(self.settings.callback_endpoint, survey, headers)

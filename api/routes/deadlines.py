@@ -4,7 +4,7 @@
 from fastapi import APIRouter
 from pydantic import Field
 
-from api.deps import ActorDep, ClientDep, DirectoryDep, UnitActor, known_unit
+from api.deps import ActorDep, ClientDep, DirectoryDep, ReviewingActor, UnitActor, known_unit
 from api.workflow_calls import update
 from domain.deadlines.escalation import (
     EscalationRequest,
@@ -62,7 +62,7 @@ async def extension_request(
 
 @router.post("/extension-decision", response_model=TicketSummary, summary="The center approves or rejects an extension")
 async def extension_decision(
-    number: str, body: DecideExtensionFields, actor: ActorDep, client: ClientDep
+    number: str, body: DecideExtensionFields, actor: ReviewingActor, client: ClientDep
 ) -> TicketSummary:
     decision = DecideExtension(actor=actor, **body.model_dump())
     return await update(client, number, TicketWorkflow.decide_extension, decision)

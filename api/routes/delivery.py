@@ -10,8 +10,10 @@ from sqlmodel import Session, col, select
 
 from api.deps import ActorDep, SessionDep
 from api.errors import ApiError
+from api.params import PageNumber, PageSize
 from api.views import Page
 from domain.contracts import DeliveryKind
+from domain.privacy import scrub_phones
 from domain.vocabulary import Role
 from readmodel import db
 from readmodel.db import aware
@@ -40,9 +42,12 @@ class DeliveryView(BaseModel):
 
     @classmethod
     def of(cls, row: DeliveryRow) -> "DeliveryView":
-        data = row.model_dump(exclude={"id", "created_at", "updated_at", "delivered_at"})
+        data = row.model_dump(exclude={"id", "created_at", "updated_at", "delivered_at", "detail", "last_error"})
         return cls(
             **data,
+            # A department's error text may quote the work order: no phone number leaves in it.
+            detail=scrub_phones(row.detail),
+            last_error=scrub_phones(row.last_error) if row.last_error else None,
             created_at=aware(row.created_at),
             updated_at=aware(row.updated_at),
             delivered_at=aware(row.delivered_at),
@@ -61,8 +66,8 @@ async def list_deliveries(
     unit: Annotated[str | None, Query(description="receiving unit id")] = None,
     status: DeliveryStatus | None = None,
     kind: DeliveryKind | None = None,
-    page: Annotated[int, Query(ge=1)] = 1,
-    page_size: Annotated[int, Query(ge=1, le=200)] = 50,
+    page: PageNumber = 1,
+    page_size: PageSize = 50,
 ) -> DeliveryPage:
     if actor.role == Role.intake:
         raise ApiError(403, "role intake may not list deliveries (allowed: supervisor, center, leader, unit)")

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from anyio import to_thread
 from fastapi import APIRouter, Header, Request, Response, status
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 from sqlmodel import Session
 
 from api import intake
@@ -24,11 +24,13 @@ from domain.intake.triage import (
     IntakeRecord,
     TriageDecision,
 )
+from domain.ticket import not_blank
 from domain.vocabulary import Kind
 from readmodel import db, desk_triage, knowledge
 from readmodel.desk_triage import UnitRef
 
 router = APIRouter(tags=["intake"])
+
 
 class TriageQuestion(BaseModel):
     description: str = Field(min_length=2, max_length=4000)
@@ -38,6 +40,11 @@ class TriageQuestion(BaseModel):
     district: str | None = Field(default=None, max_length=50, description="District id or name, when known")
     street: str | None = Field(default=None, max_length=50, description="Street office id or name, when known")
     category: str | None = Field(default=None, max_length=80, description="Route this category instead of the suggested one")
+
+    @field_validator("description")
+    @classmethod
+    def _not_blank(cls, v: str) -> str:
+        return not_blank(v)
 
 
 class Candidate(BaseModel):

@@ -11,6 +11,7 @@ from sqlmodel import Session
 
 from api.deps import ActorDep, EditorActor, SessionDep
 from api.errors import ApiError, not_found
+from api.params import PageNumber, PageSize
 from api.views import Page
 from readmodel import db, knowledge
 from readmodel.db import aware
@@ -95,8 +96,8 @@ async def list_articles(
     session: SessionDep,
     category: str | None = None,
     include_inactive: bool = False,
-    page: Annotated[int, Query(ge=1)] = 1,
-    page_size: Annotated[int, Query(ge=1, le=200)] = 50,
+    page: PageNumber = 1,
+    page_size: PageSize = 50,
 ) -> ArticlePage:
     total, rows = await db.in_thread(knowledge.listing, session, category, include_inactive, page, page_size)
     return ArticlePage(items=[ArticleView.of(r) for r in rows], total=total, page=page, page_size=page_size)

@@ -1,7 +1,6 @@
 """Who owns it: returns (退单) and their review, consultation (会商) and its answers, the leader's
 binding ruling (终诊), and cooperating units' reports (协办反馈)."""
 
-
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
@@ -10,6 +9,7 @@ from api.deps import (
     ClientDep,
     DirectoryDep,
     OversightActor,
+    ReviewingActor,
     SessionDep,
     UnitActor,
     unit_id,
@@ -72,7 +72,7 @@ async def return_request(
 
 @router.post("/return-decision", response_model=TicketSummary, summary="The center approves (改派) or rejects a return")
 async def return_decision(
-    number: str, body: ReturnDecisionBody, actor: ActorDep, client: ClientDep, directory: DirectoryDep
+    number: str, body: ReturnDecisionBody, actor: ReviewingActor, client: ClientDep, directory: DirectoryDep
 ) -> TicketSummary:
     to = unit_id(body.reassign_to, directory) if body.reassign_to else None
     decision = DecideReturn(actor=actor, **body.model_dump(exclude={"reassign_to"}), reassign_to=to)

@@ -5,10 +5,12 @@ wrong guesses on one number are turned away for a while.
 The citizen sees progress in plain words, masked details and the unit's reply, and may rate the
 reply online — which makes the callback unnecessary."""
 
+import asyncio
 import hmac
+import time
 from datetime import UTC, datetime, timedelta
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 from sqlmodel import Session
 from temporalio.client import Client
@@ -66,8 +68,10 @@ STAGE_WORDS = {
     Stage.closed: "已办结",
 }
 
-FAILURES_ALLOWED = 10  # wrong phones per ticket number per window
 FAILURE_WINDOW = timedelta(hours=1)
+# Every "no" takes at least this long, whether the number does not exist or the phone is wrong:
+# the time of the answer tells nothing (a wrong number was 4 ms, a wrong phone 9 ms).
+FAILURE_SECONDS = 0.3
 
 
 class PhoneProof(BaseModel):
@@ -107,32 +111,50 @@ class PublicTicket(BaseModel):
     rating: Satisfaction | None = None
 
 
-def _too_many(session: Session, number: str) -> bool:
+def _client_key(request: Request, settings: Settings) -> str:
+    """A salted hash of the caller's address: the read model keeps no IP address either."""
+    host = request.client.host if request.client else "unknown"
+    return phone_hash(f"client:{host}", settings.phone_hash_salt.get_secret_value()) or ""
+
+
+def _client_blocked(session: Session, settings: Settings, client: str) -> bool:
     since = datetime.now(UTC) - FAILURE_WINDOW
-    return lookups.failures_since(session, number, since) >= FAILURES_ALLOWED
+    return lookups.client_failures_since(session, client, since) >= settings.lookup_failures_per_client
+
+
+def _number_hot(session: Session, settings: Settings, number: str) -> bool:
+    since = datetime.now(UTC) - FAILURE_WINDOW
+    return lookups.failures_since(session, number, since) >= settings.lookup_failures_per_number
 
 
 def _same_phone(a: str | None, b: str) -> bool:
-    return a is not None and a != "" and hmac.compare_digest(normalize_phone(a), normalize_phone(b))
+    # Compared whole, in constant time: no early exit on the first wrong digit.
+    return hmac.compare_digest(normalize_phone(a or ""), normalize_phone(b)) and bool(a)
+
+
+def _too_many() -> ApiError:
+    retry = {"Retry-After": str(int(FAILURE_WINDOW.total_seconds()))}
+    return ApiError(429, "too many wrong attempts; try again later", retry)
 
 
 def _from_read_model(session: Session, settings: Settings, number: str, phone: str) -> TicketState | None:
     """A ticket past Temporal's retention (or while Temporal is away): the read model keeps its
     masked state and the phone's salted hash, enough to let its citizen in."""
     row = stored_ticket(session, number)
-    key = phone_hash(phone, settings.phone_hash_salt)
+    key = phone_hash(phone, settings.phone_hash_salt.get_secret_value())
     if row is None or not row.citizen_key or not hmac.compare_digest(row.citizen_key, key or ""):
         return None
     return TicketState.model_validate_json(row.state_json)
 
 
 async def _verified(
-    client: Client | None, settings: Settings, session: Session, number: str, phone: str
+    request: Request, client: Client | None, settings: Settings, session: Session, number: str, phone: str
 ) -> tuple[TicketState, bool]:
     """The ticket and whether the phone is the filer's (False: a merged repeat's caller)."""
-    if await db.in_thread(_too_many, session, number):
-        retry = {"Retry-After": str(int(FAILURE_WINDOW.total_seconds()))}
-        raise ApiError(429, "too many attempts for this ticket number; try again later", retry)
+    started = time.monotonic()
+    who = _client_key(request, settings)
+    if await db.in_thread(_client_blocked, session, settings, who):
+        raise _too_many()
     s = None
     if client is not None:
         try:
@@ -140,17 +162,20 @@ async def _verified(
         except ApiError as e:
             if e.status not in (404, 503):
                 raise
-    if s is not None:
-        if _same_phone(s.request.citizen.phone, phone):
-            return s, True
-        if any(_same_phone(a.citizen.phone, phone) for a in s.appeals):
-            return s, False
-    else:
-        kept = await db.in_thread(_from_read_model, session, settings, number, phone)
-        if kept is not None:
-            return kept, True
-    now = datetime.now(UTC)
-    await db.in_thread(lookups.record_failure, session, number, now, FAILURE_WINDOW)
+    # The same work whatever the answer: every phone of the ticket compared (no early exit), and
+    # the read model asked whether the live ticket was found or not.
+    filer = s is not None and _same_phone(s.request.citizen.phone, phone)
+    repeat = s is not None and sum(_same_phone(a.citizen.phone, phone) for a in s.appeals) > 0
+    kept = await db.in_thread(_from_read_model, session, settings, number, phone)
+    if s is not None and (filer or repeat):
+        return s, filer
+    if s is None and kept is not None:
+        return kept, True
+    hot = await db.in_thread(_number_hot, session, settings, number)
+    await db.in_thread(lookups.record_failure, session, number, datetime.now(UTC), FAILURE_WINDOW, who)
+    await asyncio.sleep(max(0.0, FAILURE_SECONDS - (time.monotonic() - started)))
+    if hot:
+        raise _too_many()  # the number is under attack: wrong phones wait, the right one still opens
     raise not_found(f"no ticket {number} filed with this phone number")
 
 
@@ -210,17 +235,22 @@ def public_view(s: TicketState, filer: bool) -> PublicTicket:
 
 @router.post("/lookup", response_model=PublicTicket, summary="Look up one's ticket by number and phone")
 async def lookup(
-    number: str, body: PhoneProof, client: MaybeClientDep, settings: SettingsDep, session: SessionDep
+    number: str, body: PhoneProof, request: Request, client: MaybeClientDep, settings: SettingsDep, session: SessionDep
 ) -> PublicTicket:
-    s, filer = await _verified(client, settings, session, number, body.phone)
+    s, filer = await _verified(request, client, settings, session, number, body.phone)
     return public_view(s, filer)
 
 
 @router.post("/rating", response_model=PublicTicket, summary="Rate the reply online (no callback needed then)")
 async def rate(
-    number: str, body: OnlineRatingBody, client: ClientDep, settings: SettingsDep, session: SessionDep
+    number: str,
+    body: OnlineRatingBody,
+    request: Request,
+    client: ClientDep,
+    settings: SettingsDep,
+    session: SessionDep,
 ) -> PublicTicket:
-    _, filer = await _verified(client, settings, session, number, body.phone)
+    _, filer = await _verified(request, client, settings, session, number, body.phone)
     if not filer:
         raise ApiError(403, f"ticket {number} can be rated by the citizen who filed it")
     answer = CallbackAnswer(reached=True, resolved=body.resolved, satisfaction=body.satisfaction, comment=body.comment)

@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy import text
 
-from api.deps import DirectoryDep, SessionDep, SettingsDep
+from api.deps import ActorDep, DirectoryDep, SessionDep, SettingsDep
 from api.errors import not_found
 from catalog.policies import available_packs
 from domain.directory import Category
@@ -29,7 +29,7 @@ class Health(BaseModel):
     policy_packs: list[str]
 
 
-@router.get("/health", response_model=Health)
+@router.get("/health", response_model=Health, summary="Liveness: the one call without a token (load balancers)")
 async def health(directory: DirectoryDep, settings: SettingsDep) -> Health:
     packs = available_packs(settings.policy_dir)
     return Health(status="ok", city=directory.city, policy_pack=settings.policy_pack, policy_packs=packs)
@@ -77,7 +77,7 @@ async def ready(request: Request, settings: SettingsDep):
 
 
 @router.get("/categories", response_model=list[Category], summary="The responsibility list (权责清单)")
-async def categories(directory: DirectoryDep) -> list[Category]:
+async def categories(_: ActorDep, directory: DirectoryDep) -> list[Category]:
     return list(directory.categories.values())
 
 
@@ -104,7 +104,11 @@ class UnitView(BaseModel):
 
 @router.get("/units", response_model=list[UnitView], summary="Handling units of the city (seeded by `hotline seed`)")
 async def units(
-    session: SessionDep, tier: Tier | None = None, kind: UnitKind | None = None, include_inactive: bool = False
+    _: ActorDep,
+    session: SessionDep,
+    tier: Tier | None = None,
+    kind: UnitKind | None = None,
+    include_inactive: bool = False,
 ) -> list[UnitView]:
     rows = await db.in_thread(unit_table.all_units, session)
     return [
@@ -115,7 +119,7 @@ async def units(
 
 
 @router.get("/units/{unit_id}", response_model=UnitView, summary="One handling unit")
-async def unit(unit_id: str, session: SessionDep) -> UnitView:
+async def unit(unit_id: str, _: ActorDep, session: SessionDep) -> UnitView:
     row = await db.in_thread(unit_table.get, session, unit_id)
     if row is None:
         raise not_found(f"no unit {unit_id!r} (see GET /units)")

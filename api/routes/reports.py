@@ -12,6 +12,7 @@ from sqlmodel import Session, col, select
 
 from api.deps import CenterActor, SessionDep, SettingsDep
 from api.errors import ApiError
+from api.params import MaybeTime, Month
 from api.views import TicketListItem
 from domain.deadlines.calendar import CHINA_TZ
 from domain.vocabulary import Stage
@@ -54,9 +55,7 @@ def _month(month: str) -> tuple[datetime, datetime]:
     "/clearing-list", response_model=list[TicketListItem],
     summary="Hard cases of a month (Beijing time): the rehandle limit reached, for the monthly clearing (动态清零)",
 )  # fmt: skip
-async def clearing_list(
-    _: CenterActor, session: SessionDep, month: Annotated[str, Query(description="YYYY-MM", max_length=7)]
-) -> list[TicketListItem]:
+async def clearing_list(_: CenterActor, session: SessionDep, month: Month) -> list[TicketListItem]:
     start, end = _month(month)
 
     def run(session: Session) -> list[TicketListItem]:
@@ -86,12 +85,8 @@ class IntakeStats(BaseModel):
 
 @router.get("/stats/intake", response_model=IntakeStats, summary="Intake figures: channels, paths, outcomes, merges")
 async def intake_stats(
-    _: CenterActor, session: SessionDep, since: datetime | None = None, until: datetime | None = None
+    _: CenterActor, session: SessionDep, since: MaybeTime = None, until: MaybeTime = None
 ) -> IntakeStats:
-    for name, value in (("since", since), ("until", until)):
-        if value is not None and value.tzinfo is None:
-            raise ApiError(422, f"{name} needs a time zone, e.g. 2026-11-22T00:00:00+08:00")
-
     def run(session: Session) -> IntakeStats:
         where = []
         if since:

@@ -7,7 +7,8 @@ from sqlmodel import Session, col, select
 
 from api.deps import ActorDep, DirectoryDep, MaybeClientDep, SessionDep, SettingsDep
 from api.errors import ApiError, unavailable
-from api.views import TicketListItem, TicketPage, check_can_view
+from api.params import PageNumber, PageSize
+from api.views import TicketListItem, TicketPage, check_can_view, citizen_view
 from api.workflow_calls import query_state
 from domain.ticket import TicketState
 from domain.vocabulary import Role, Stage, Tier, Urgency
@@ -22,7 +23,7 @@ router = APIRouter(prefix="/tickets", tags=["tickets"])
 async def get_ticket(
     number: str, actor: ActorDep, client: MaybeClientDep, settings: SettingsDep, session: SessionDep, response: Response
 ) -> TicketState:
-    state = None
+    state, from_read_model = None, False
     if client is not None:
         try:
             state = await query_state(client, number)
@@ -36,8 +37,9 @@ async def get_ticket(
             raise unavailable(f"Temporal at {settings.temporal_address} did not answer for ticket {number}")
         state = TicketState.model_validate_json(row.state_json)
         response.headers["X-Ticket-Source"] = "read-model"
+        from_read_model = True
     check_can_view(actor, state)
-    return state if actor.role != Role.unit or actor.unit == state.lead_unit else state.masked()
+    return citizen_view(actor, state, settings.citizen_in_clear, from_read_model)
 
 
 @router.get("", response_model=TicketPage, summary="List tickets from the read model")
@@ -52,8 +54,8 @@ async def list_tickets(
     urgency: Urgency | None = None,
     tier: Tier | None = None,
     overdue: bool | None = None,
-    page: Annotated[int, Query(ge=1)] = 1,
-    page_size: Annotated[int, Query(ge=1, le=200)] = 50,
+    page: PageNumber = 1,
+    page_size: PageSize = 50,
 ) -> TicketPage:
     if actor.role == Role.unit:
         if unit and unit != actor.unit:

@@ -9,7 +9,7 @@ from domain.errors import conflict, forbidden, invalid
 from domain.handling import HANDLING_STAGES, check_open, check_unit, handlers
 from domain.policy import ClockName, ExtensionRule, Limit
 from domain.ticket import Actor, ExtensionRequest, TicketState
-from domain.vocabulary import DECIDING_ROLES, Stage
+from domain.vocabulary import REVIEWING_ROLES, Stage
 
 # For comparing a request with the pack's cap when one is in working days and the other is not.
 _CALENDAR_DAYS_PER_WORKING_DAY = 7 / 5
@@ -64,7 +64,7 @@ def ask(s: TicketState, a: AskExtension, now: datetime) -> None:
 
 def check_decide(s: TicketState, d: DecideExtension) -> None:
     check_open(s)
-    if d.actor.role not in DECIDING_ROLES:
+    if d.actor.role not in REVIEWING_ROLES:
         raise forbidden("only the 12345 center decides extensions")
     if s.pending_extension is None:
         raise conflict(f"no extension request is waiting on ticket {s.number}")

@@ -11,7 +11,7 @@ from domain.deadlines.escalation import ACTIVE_STAGES
 from domain.errors import conflict, forbidden, invalid
 from domain.handling import check_open, check_unit
 from domain.ticket import Actor, ReturnRequest, TicketState, UnitInfo
-from domain.vocabulary import DECIDING_ROLES, Stage
+from domain.vocabulary import REVIEWING_ROLES, Stage
 
 # A command's unit fields hold unit ids; a caller that names units (the API) declares those
 # fields itself and resolves them, the rest comes from the command's *Fields model.
@@ -87,7 +87,7 @@ def ask(s: TicketState, a: AskReturn, now: datetime) -> ReturnRequest:
 
 def check_decide(s: TicketState, d: DecideReturn) -> None:
     check_open(s)
-    if d.actor.role not in DECIDING_ROLES:
+    if d.actor.role not in REVIEWING_ROLES:
         raise forbidden("only the 12345 center reviews returns")
     if s.pending_return is None:
         raise conflict(f"no return request is waiting on ticket {s.number}")

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 import structlog
+from pydantic import SecretStr
 from sqlmodel import select
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
@@ -180,7 +181,7 @@ async def test_a_unit_without_endpoint_finds_it_in_its_inbox_and_on_its_duty_pho
         unit.notify_phone = "0532-88886666"
         session.add(unit)
         session.commit()
-    s = settings.model_copy(update={"sms_endpoint": "http://sms.test/send", "sms_api_key": "k"})
+    s = settings.model_copy(update={"sms_endpoint": "http://sms.test/send", "sms_api_key": SecretStr("k")})
     rec = Recorder(httpx.Response(200, json={"id": "SMS-1"}))
     with structlog.testing.capture_logs() as logs:
         receipt = await deliver(s, rec, delivery(unit=STREET, sequence=2))

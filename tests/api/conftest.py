@@ -27,7 +27,8 @@ class Api:
     client: Client
 
     def auth(self, role: str, unit: str | None = None) -> dict[str, str]:
-        return {"Authorization": f"Bearer {mint(self.settings.token_secret, Role(role), 'tester', unit)}"}
+        token = mint(self.settings.token_secret.get_secret_value(), Role(role), "tester", unit)
+        return {"Authorization": f"Bearer {token}"}
 
 
 @pytest.fixture(scope="session")

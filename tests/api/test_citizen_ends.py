@@ -183,13 +183,17 @@ async def test_the_citizen_looks_up_and_rates_online_and_a_wrong_phone_learns_no
         assert r.status_code == 200 and r.headers["X-Ticket-Source"] == "read-model" and phone not in r.text
 
 
-async def test_guessing_phones_is_stopped_for_every_api_replica(api):
-    """Ten wrong phones for a ticket number within the hour, across two API processes sharing
-    the read model: then even the right phone waits; other tickets are untouched."""
+async def test_guessing_phones_is_stopped_without_locking_the_citizen_out(api):
+    """Ten wrong phones for a ticket number within the hour, from many addresses and across two
+    API processes sharing the read model: further wrong phones get 429, the right one still
+    opens. A client address that guessed twenty times is turned away whatever it sends."""
     import httpx
 
     from api.main import create_app
     from tests.simulated import serve
+
+    def at(address: str) -> dict[str, str]:
+        return {"X-Forwarded-For": address}  # uvicorn trusts it from 127.0.0.1, as from a proxy
 
     body = fresh()
     number = (await _ticket(api, body)).json()["number"]
@@ -200,12 +204,42 @@ async def test_guessing_phones_is_stopped_for_every_api_replica(api):
         async with httpx.AsyncClient(base_url=url, timeout=30) as replica:
             for i in range(10):
                 http = api.http if i % 2 else replica
-                assert (await http.post(public, json={"phone": f"1380000{i:04d}"})).status_code == 404
+                r = await http.post(public, json={"phone": f"1380000{i:04d}"}, headers=at(f"10.1.0.{i}"))
+                assert r.status_code == 404, r.text
+            r = await replica.post(public, json={"phone": "13800009999"}, headers=at("10.1.0.99"))
+            assert r.status_code == 429 and r.headers["Retry-After"] == "3600", r.text
             for http in (api.http, replica):
-                r = await http.post(public, json={"phone": body["citizen"]["phone"]})
-                assert r.status_code == 429 and r.headers["Retry-After"] == "3600", r.text
-    r = await api.http.post(f"/public/tickets/{other_number}/lookup", json={"phone": other["citizen"]["phone"]})
+                r = await http.post(public, json={"phone": body["citizen"]["phone"]}, headers=at("10.2.0.1"))
+                assert r.status_code == 200, r.text
+
+    guesser, right = at("10.3.0.1"), {"phone": other["citizen"]["phone"]}
+    for i in range(api.settings.lookup_failures_per_client):
+        r = await api.http.post(f"/public/tickets/2099{i:010d}/lookup", json={"phone": "13800000000"}, headers=guesser)
+        assert r.status_code == 404, r.text
+    r = await api.http.post(f"/public/tickets/{other_number}/lookup", json=right, headers=guesser)
+    assert r.status_code == 429, r.text
+    r = await api.http.post(f"/public/tickets/{other_number}/lookup", json=right, headers=at("10.3.0.2"))
     assert r.status_code == 200, r.text
+
+
+async def test_a_wrong_number_and_a_wrong_phone_take_the_same_time(api):
+    import statistics
+    import time
+
+    from api.routes.public import FAILURE_SECONDS
+
+    number = (await _ticket(api, fresh())).json()["number"]
+    times: dict[str, list[float]] = {"number": [], "phone": []}
+    paths = {"number": "/public/tickets/20990000000001/lookup", "phone": f"/public/tickets/{number}/lookup"}
+    for i in range(4):
+        for what, path in paths.items():
+            started = time.monotonic()
+            address = {"X-Forwarded-For": f"10.4.{i}.{len(what)}"}
+            r = await api.http.post(path, json={"phone": "13000000000"}, headers=address)
+            times[what].append(time.monotonic() - started)
+            assert r.status_code == 404 and r.json()["detail"].startswith("no ticket"), r.text
+    assert min(times["number"] + times["phone"]) >= FAILURE_SECONDS
+    assert abs(statistics.median(times["number"]) - statistics.median(times["phone"])) < 0.05, times
 
 
 async def test_center_lists_refuse_bad_input_with_reasons(api):

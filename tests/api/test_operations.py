@@ -133,4 +133,4 @@ def _auth(s, role):
     from api.auth import mint
     from domain.vocabulary import Role
 
-    return {"Authorization": f"Bearer {mint(s.token_secret, Role(role), 'tester')}"}
+    return {"Authorization": f"Bearer {mint(s.token_secret.get_secret_value(), Role(role), 'tester')}"}

@@ -110,10 +110,10 @@ async def test_a_batch_of_tickets_flows_to_closed_with_no_hand_driving(stack):
     assert (await api.http.get("/deliveries", headers=api.auth("intake"))).status_code == 403
     r = await api.http.get("/deliveries", params={"status": "nonsense"}, headers=supervisor)
     assert r.status_code == 422 and "status" in r.json()["detail"]
-    units = {u["id"]: u for u in (await api.http.get("/units")).json()}
+    units = {u["id"]: u for u in (await api.http.get("/units", headers=api.auth("intake"))).json()}
     assert (
         units["qd.dept.transport"]["reached_by"] == "department_api"
         and "transport.taxi" in units["qd.dept.transport"]["supervises"]
     )
     assert units["qd.shinan.badaxia"]["reached_by"] == "own_client"
-    assert (await api.http.get("/units/qd.nowhere")).status_code == 404
+    assert (await api.http.get("/units/qd.nowhere", headers=api.auth("intake"))).status_code == 404

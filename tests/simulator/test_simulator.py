@@ -29,7 +29,8 @@ class ProductStandIn:
         self.answers = answers or {}
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
-        actor = verify(Settings().token_secret, request.headers["Authorization"].removeprefix("Bearer "))
+        secret = Settings().token_secret.get_secret_value()
+        actor = verify(secret, request.headers["Authorization"].removeprefix("Bearer "))
         body = json.loads(request.content) if request.content else None
         self.calls.append((request.url.path, actor.unit or actor.role.value, body))
         action = request.url.path.rsplit("/", 1)[-1]

@@ -1,0 +1,76 @@
+"""Who may call what: the one table the README shows (tests/test_readme.py keeps them equal) and
+tests/api/test_roles.py calls route by route, identity by identity.
+
+✓: the call passes the role check (the ticket's state may still refuse it: 409). ✗: 403.
+Without a valid token (none, garbage, expired, signed with another secret, alg=none) every call
+is a 401, except those marked "no token"."""
+
+IDENTITIES = ("intake", "unit_a", "unit_b", "sector", "supervisor", "center", "leader")
+HEADINGS = {
+    "intake": "intake",
+    "unit_a": "lead unit",
+    "unit_b": "other unit",
+    "sector": "supervising dept",
+    "supervisor": "supervisor",
+    "center": "center",
+    "leader": "leader",
+}
+ALL = IDENTITIES
+CENTER_STAFF = ("intake", "supervisor", "center", "leader")
+UNITS = ("unit_a", "unit_b", "sector")
+NO_TOKEN = "no token"
+
+# (method, path, who passes, note)
+ACCESS: list[tuple[str, str, tuple[str, ...], str]] = [
+    ("POST", "/triage", ("intake", "supervisor", "center"), ""),
+    ("POST", "/tickets", ("intake", "center"), ""),
+    ("GET", "/tickets", ALL, "units: their own"),
+    ("GET", "/tickets/{number}", ("intake", "unit_a", "sector", "supervisor", "center", "leader"), "units: their own"),
+    ("POST", "/tickets/{number}/emergency-follow-up", ("supervisor", "center"), ""),
+    ("POST", "/tickets/{number}/acknowledge", ("unit_a",), ""),
+    ("POST", "/tickets/{number}/progress", ("unit_a",), "or the coordinator"),
+    ("POST", "/tickets/{number}/complete", ("unit_a",), "or the coordinator"),
+    ("POST", "/tickets/{number}/whistle", ("unit_a",), "a lead street"),
+    ("POST", "/tickets/{number}/escalate", ("unit_a", "supervisor", "center"), "the lead street if the pack allows"),
+    ("POST", "/tickets/{number}/urge", ("sector", "supervisor", "center"), ""),
+    ("POST", "/tickets/{number}/extension-request", ("unit_a",), "or the coordinator"),
+    ("POST", "/tickets/{number}/extension-decision", ("center",), ""),
+    ("POST", "/tickets/{number}/return-request", ("unit_a",), ""),
+    ("POST", "/tickets/{number}/return-decision", ("center",), ""),
+    ("POST", "/tickets/{number}/return-dispute", ("unit_a",), ""),
+    ("POST", "/tickets/{number}/consultation", ("center", "leader"), ""),
+    ("POST", "/tickets/{number}/consultation/answer", UNITS, "an invited unit; 409 without an open round"),
+    ("POST", "/tickets/{number}/ruling", ("leader",), ""),
+    ("POST", "/tickets/{number}/report", (), "only a cooperating unit (none of these)"),
+    ("POST", "/tickets/{number}/callback", ("intake", "supervisor", "center"), ""),
+    ("GET", "/callbacks", CENTER_STAFF, ""),
+    ("GET", "/clearing-list", CENTER_STAFF, ""),
+    ("GET", "/stats/intake", CENTER_STAFF, ""),
+    ("GET", "/knowledge", ALL, ""),
+    ("GET", "/knowledge/search", ALL, ""),
+    ("GET", "/knowledge/{article_id}", ALL, ""),
+    ("POST", "/knowledge", ("supervisor", "center"), ""),
+    ("PUT", "/knowledge/{article_id}", ("supervisor", "center"), ""),
+    ("DELETE", "/knowledge/{article_id}", ("supervisor", "center"), ""),
+    ("POST", "/public/tickets/{number}/lookup", ALL, NO_TOKEN),
+    ("POST", "/public/tickets/{number}/rating", ALL, NO_TOKEN),
+    ("GET", "/deliveries", (*UNITS, "supervisor", "center", "leader"), "units: their own"),
+    ("GET", "/health", ALL, NO_TOKEN),
+    ("GET", "/categories", ALL, ""),
+    ("GET", "/units", ALL, ""),
+    ("GET", "/units/{unit_id}", ALL, ""),
+    ("POST", "/calendar/apply", ("center",), ""),
+    ("POST", "/codec/decode", ("center",), ""),
+    ("POST", "/codec/encode", ("center",), ""),
+    ("GET", "/responsibility-rules", ("supervisor", "center", "leader"), ""),
+]
+
+
+def access_table() -> str:
+    """The matrix as the README shows it."""
+    head = "| call | " + " | ".join(HEADINGS[i] for i in IDENTITIES) + " | note |"
+    rows = [head, "|---|" + "---|" * len(IDENTITIES) + "---|"]
+    for method, path, who, note in ACCESS:
+        cells = " | ".join("✓" if i in who else "✗" for i in IDENTITIES)
+        rows.append(f"| `{method} {path}` | {cells} | {note} |")
+    return "\n".join(rows)
