@@ -6,7 +6,8 @@ import uuid
 from datetime import UTC
 
 from readmodel import knowledge
-from tests.api.test_end_to_end import eventually, fresh
+from tests.api.test_end_to_end import fresh
+from tests.eventually import assert_eventually
 
 
 async def _preview(api, **q):
@@ -53,9 +54,10 @@ async def test_a_ticket_without_category_or_street_takes_the_suggestion_and_reco
 
     async def routed():
         s = (await api.http.get(f"/tickets/{number}", headers=api.auth("center"))).json()
-        return s if s.get("lead_unit") else None
+        assert s.get("lead_unit"), f"ticket {number} not routed yet"
+        return s
 
-    s = await eventually(routed)
+    s = await assert_eventually(routed)
     assert s["request"]["category"] == "urban.sanitation"
     assert s["request"]["address"]["street"] == "qd.shibei.taidong" and s["lead_unit"] == "qd.shibei.taidong"
     record = s["triage"]["intake"]
@@ -72,9 +74,10 @@ async def test_a_form_that_names_its_category_records_the_operator_as_chooser(ap
 
     async def triaged():
         s = (await api.http.get(f"/tickets/{number}", headers=api.auth("center"))).json()
-        return s if s.get("triage") else None
+        assert s.get("triage"), f"ticket {number} not triaged yet"
+        return s
 
-    record = (await eventually(triaged))["triage"]["intake"]
+    record = (await assert_eventually(triaged))["triage"]["intake"]
     assert record["category_by"] == "intake:tester" and record["street_by"] == "intake:tester"
 
 
