@@ -9,6 +9,7 @@ from fastapi.openapi.utils import get_openapi
 from api.errors import ErrorBody, ValidationErrorBody
 
 _WHY = {
+    400: "Refused in the format of the API concerned (Open311: [{code, description}])",
     401: "No token, or a bad or expired one",
     403: "This role or unit may not do this",
     404: "No such ticket, unit, article or delivery",
@@ -31,11 +32,32 @@ def _codes(path: str, method: str, op: dict[str, Any]) -> set[int]:
         codes |= {404, 409}
     if path.startswith("/public/"):
         codes |= {403, 404, 409, 429}
+    if path.startswith("/open311/"):  # the GeoReport spec's own errors: [{code, description}]
+        codes |= {400, 403, 404}
+    if path.startswith("/workbench/"):  # the pages' calls: session cookie and CSRF token
+        codes |= {400, 401, 403, 404, 409, 429}
     return codes
 
 
-def _error(code: int) -> dict[str, Any]:
+# Open311 answers errors in the GeoReport v2 format: a list of {code, description} (JSON or XML).
+_OPEN311_ERRORS = {
+    "type": "array",
+    "items": {
+        "type": "object",
+        "properties": {"code": {"type": "integer"}, "description": {"type": "string"}},
+        "required": ["code", "description"],
+    },
+}
+
+
+def _error(code: int, path: str = "") -> dict[str, Any]:
     model = ValidationErrorBody if code == 422 else ErrorBody
+    if path.startswith("/open311/"):  # the spec's list, or the product's own body (input hygiene runs first)
+        either = {"anyOf": [_OPEN311_ERRORS, {"$ref": f"#/components/schemas/{model.__name__}"}]}
+        return {
+            "description": _WHY[code],
+            "content": {"application/json": {"schema": either}, "application/xml": {"schema": {"type": "string"}}},
+        }
     response: dict[str, Any] = {
         "description": _WHY[code],
         "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{model.__name__}"}}},
@@ -69,7 +91,7 @@ def install(app: FastAPI) -> None:
                 responses = op.setdefault("responses", {})
                 for code in sorted(_codes(path, method, op)):
                     documented = responses.get(str(code), {})
-                    responses[str(code)] = _error(code) | (
+                    responses[str(code)] = _error(code, path) | (
                         {"description": documented["description"]}
                         if "description" in documented and code != 422
                         else {}

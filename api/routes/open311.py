@@ -88,7 +88,9 @@ async def post_request(
             channel=Channel.open311, kind=posted.kind,
             citizen=Citizen(name=posted.name, phone=posted.phone, callback_opt_out=posted.phone is None),
             description=posted.description, category=posted.service_code,
-            address=resolve_address(Address(district=district, street=street, text=posted.address_text), directory),
+            address=intake.IntakeAddress.model_validate(
+                resolve_address(Address(district=district, street=street, text=posted.address_text), directory).model_dump()
+            ),
         )  # fmt: skip
     except ValidationError as e:
         problems = "; ".join(f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in e.errors())
