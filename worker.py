@@ -17,7 +17,7 @@ from temporalio.worker.workflow_sandbox import (
 )
 
 from activities import all_activities
-from api.intake import reconcile_forever
+from api.intake import RECONCILE_EVERY, reconcile_forever
 from core.logging import configure_logging, get_logger
 from core.settings import Settings, get_settings
 from core.temporal import connect
@@ -44,9 +44,12 @@ def build_worker(client: Client, settings: Settings, task_queue: str | None = No
 
 
 @asynccontextmanager
-async def reconciling(client: Client, settings: Settings, every: timedelta = timedelta(seconds=30), **kw) -> AsyncIterator[None]:
+async def reconciling(
+    client: Client, settings: Settings, every: timedelta = RECONCILE_EVERY, **kw
+) -> AsyncIterator[None]:
     """The intake reconciler beside the worker: it starts the workflows (and merges the repeats)
-    that an API which died after recording the intake never got to. The API runs no loop."""
+    that an API which died after recording the intake never got to, or that were taken in while
+    Temporal was down (looking every 2 s). The API runs no loop."""
     task = asyncio.create_task(reconcile_forever(client, settings, every, **kw))
     try:
         yield

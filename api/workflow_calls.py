@@ -15,7 +15,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.workflow import UpdateMethodMultiParam
 
-from api.errors import REFUSAL_STATUS, ApiError, not_found, unavailable
+from api.errors import REFUSAL_STATUS, ApiError, TicketCallError, unavailable
 from core.temporal import workflow_id as ticket_workflow_id
 from domain.errors import RefusalKind
 from domain.ticket import TicketState
@@ -31,9 +31,10 @@ ReturnType = TypeVar("ReturnType")
 
 def _rpc_error(number: str, e: RPCError) -> ApiError:
     if e.status == RPCStatusCode.NOT_FOUND:
-        return not_found(f"no ticket {number}")
+        return TicketCallError(number, 404, f"no ticket {number}")
     if e.status in (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.CANCELLED):
-        return unavailable(f"Temporal did not answer for ticket {number}: {e.message}")
+        reason = f"Temporal did not answer for ticket {number}: {e.message}"
+        return TicketCallError(number, 503, reason, unavailable(reason).headers)
     return ApiError(502, f"Temporal refused the call for ticket {number}: {e.message}")
 
 
@@ -53,7 +54,7 @@ async def describe(client: Client, workflow_id: str) -> DescribeWorkflowExecutio
     return await client.workflow_service.describe_workflow_execution(request)
 
 
-async def _closed(client: Client, workflow_id: str) -> bool:
+async def is_closed(client: Client, workflow_id: str) -> bool:
     """After an update found no running workflow: is it a closed ticket, or no ticket at all?"""
     try:
         described = await describe(client, workflow_id)
@@ -74,9 +75,7 @@ async def update(
     argument and result types are checked, and the result is decoded as the method declares."""
     handle = client.get_workflow_handle(workflow_id or ticket_workflow_id(number))
     try:
-        return await asyncio.wait_for(
-            handle.execute_update(method, arg), timeout=UPDATE_TIMEOUT_SECONDS
-        )
+        return await asyncio.wait_for(handle.execute_update(method, arg), timeout=UPDATE_TIMEOUT_SECONDS)
     except TimeoutError as e:
         raise unavailable(
             f"ticket {number}: no worker answered within {UPDATE_TIMEOUT_SECONDS:.0f} s; retry shortly"
@@ -87,6 +86,6 @@ async def update(
             raise ApiError(REFUSAL_STATUS[RefusalKind(cause.type)], cause.message) from e
         raise ApiError(409, f"ticket {number} refused the action: {cause}") from e
     except RPCError as e:
-        if e.status == RPCStatusCode.NOT_FOUND and await _closed(client, handle.id):
+        if e.status == RPCStatusCode.NOT_FOUND and await is_closed(client, handle.id):
             raise ApiError(409, f"ticket {number} is closed") from e
         raise _rpc_error(number, e) from e

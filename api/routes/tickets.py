@@ -7,6 +7,7 @@ from sqlmodel import Session, col, select
 
 from api.deps import ActorDep, DirectoryDep, MaybeClientDep, SessionDep, SettingsDep
 from api.errors import ApiError, unavailable
+from api.intake import being_started, pending_state
 from api.views import TicketListItem, TicketPage, check_can_view
 from api.workflow_calls import query_state
 from domain.ticket import TicketState
@@ -23,19 +24,29 @@ async def get_ticket(
     number: str, actor: ActorDep, client: MaybeClientDep, settings: SettingsDep, session: SessionDep, response: Response
 ) -> TicketState:
     state = None
+    missing: ApiError | None = None
     if client is not None:
         try:
             state = await query_state(client, number)
         except ApiError as e:
-            if e.status != 503:
+            if e.status not in (503, 404):
                 raise
+            missing = e if e.status == 404 else None
     if state is None:
-        # The worker or Temporal is away: answer from the read model (masked, maybe a step behind).
-        row = await db.in_thread(stored_ticket, session, number)
-        if row is None:
-            raise unavailable(f"Temporal at {settings.temporal_address} did not answer for ticket {number}")
-        state = TicketState.model_validate_json(row.state_json)
-        response.headers["X-Ticket-Source"] = "read-model"
+        # The worker or Temporal is away: answer from the read model (masked, maybe a step behind);
+        # a ticket taken in while Temporal was down (202) from the intake ledger, stage intake.
+        row = None if missing else await db.in_thread(stored_ticket, session, number)
+        if row is not None:
+            state = TicketState.model_validate_json(row.state_json)
+            response.headers["X-Ticket-Source"] = "read-model"
+        else:
+            pending = await db.in_thread(being_started, session, number)
+            if pending is None:
+                if missing:
+                    raise missing
+                raise unavailable(f"Temporal at {settings.temporal_address} did not answer for ticket {number}")
+            state = pending_state(pending)
+            response.headers["X-Ticket-Source"] = "intake-ledger"
     check_can_view(actor, state)
     return state if actor.role != Role.unit or actor.unit == state.lead_unit else state.masked()
 

@@ -218,9 +218,9 @@ async def test_the_reconciler_beside_the_worker_starts_what_a_dead_api_recorded(
     async def recovered():
         with db.session(api.settings.database_url) as session:
             saved = session.exec(select(IntakeRequestRow).where(IntakeRequestRow.number == row.number)).one()
-        return saved.started_at is not None
+        assert saved.started_at is not None
 
     async with reconciling(api.client, api.settings, every=timedelta(milliseconds=200), older_than=timedelta(0)):
-        await eventually(recovered)
+        await assert_eventually(recovered)
     handle = api.client.get_workflow_handle(f"ticket-{row.number}")
     assert (await handle.describe()).status.name == "RUNNING"
