@@ -227,7 +227,11 @@ class Stack:
         api = self._spawn("api", [sys.executable, "-m", "hotline.cli", "api"], env)
         _wait_for_port(s.api_host, s.api_port, 60, api, "the API")
         if self.with_simulator:
-            sim = self._spawn("simulator", [sys.executable, "-m", "simulator"], env)
+            # A durable ledger: after a crash (or kill -9) the simulator resynchronises and finishes its work.
+            ledger = {
+                "HOTLINE_SIMULATOR_LEDGER": os.environ.get("HOTLINE_SIMULATOR_LEDGER", str(data / "simulator.db"))
+            }
+            sim = self._spawn("simulator", [sys.executable, "-m", "simulator"], env | ledger)
             _wait_for_port(s.simulator_host, s.simulator_port, 30, sim, "the department simulator")
 
     def _simulated_channels(self) -> dict[str, str]:
