@@ -58,9 +58,22 @@ async def reconciling(
         await asyncio.gather(task, return_exceptions=True)
 
 
+async def _connect_when_reachable(settings: Settings, log) -> Client:
+    """Temporal may be restarting (a crash, `hotline up` bringing it back): keep trying, every
+    second at first, rather than exit; the worker starts the moment it answers."""
+    pause = 0.5
+    while True:
+        try:
+            return await connect(settings)
+        except RuntimeError as e:  # the SDK's "Failed client connect"
+            log.warning("Temporal not reachable yet; retrying", temporal=settings.temporal_address, error=str(e)[:200])
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, 5.0)
+
+
 async def run(settings: Settings) -> None:
     log = get_logger("worker")
-    client = await connect(settings)
+    client = await _connect_when_reachable(settings, log)
     worker = build_worker(client, settings)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

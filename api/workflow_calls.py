@@ -10,7 +10,7 @@ from temporalio.api.workflowservice.v1 import (
     DescribeWorkflowExecutionRequest,
     DescribeWorkflowExecutionResponse,
 )
-from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.client import Client, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.workflow import UpdateMethodMultiParam
@@ -29,10 +29,17 @@ ParamType = TypeVar("ParamType")
 ReturnType = TypeVar("ReturnType")
 
 
+# What Temporal answers while it is (re)starting or overloaded: try again shortly, not a refusal.
+TRANSIENT = {
+    RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.CANCELLED, RPCStatusCode.INTERNAL,
+    RPCStatusCode.UNKNOWN, RPCStatusCode.RESOURCE_EXHAUSTED, RPCStatusCode.ABORTED,
+}  # fmt: skip
+
+
 def _rpc_error(number: str, e: RPCError) -> ApiError:
     if e.status == RPCStatusCode.NOT_FOUND:
         return TicketCallError(number, 404, f"no ticket {number}")
-    if e.status in (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.CANCELLED):
+    if e.status in TRANSIENT:
         reason = f"Temporal did not answer for ticket {number}: {e.message}"
         return TicketCallError(number, 503, reason, unavailable(reason).headers)
     return ApiError(502, f"Temporal refused the call for ticket {number}: {e.message}")
@@ -76,7 +83,8 @@ async def update(
     handle = client.get_workflow_handle(workflow_id or ticket_workflow_id(number))
     try:
         return await asyncio.wait_for(handle.execute_update(method, arg), timeout=UPDATE_TIMEOUT_SECONDS)
-    except TimeoutError as e:
+    except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError) as e:
+        # No worker, or Temporal gave up waiting for one (it restarted meanwhile): retry shortly.
         raise unavailable(
             f"ticket {number}: no worker answered within {UPDATE_TIMEOUT_SECONDS:.0f} s; retry shortly"
         ) from e
