@@ -6,7 +6,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: up demo lint test test-postgres bench clean
+.PHONY: up demo lint test test-postgres bench chaos clean
 
 up: $(VENV)/.installed
 	$(BIN)/hotline up
@@ -33,6 +33,12 @@ demo: $(VENV)/.installed
 
 bench: $(VENV)/.installed
 	HOTLINE_LOG_LEVEL=WARNING $(BIN)/hotline bench
+
+# The parts as separate processes, SIGKILLed at random while N tickets run their lifecycle; prints
+# kills, retries, 5xx, duplicates, lost, stuck, mismatches (not part of `make test`). N=200 by default.
+N ?= 200
+chaos: $(VENV)/.installed
+	$(BIN)/hotline chaos --tickets $(N)
 
 $(VENV)/bin/python:
 	@echo "Creating the virtual environment $(VENV) with $(PYTHON)..."

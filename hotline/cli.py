@@ -1,17 +1,18 @@
 """`hotline`: the product's command line.
 
-    hotline up                       the embedded stack (Temporal dev server, worker, API, simulator)
-    hotline worker | api             one part on its own (e.g. against a real cluster)
-    hotline simulator                the department simulator on its own
-    hotline token --role unit --unit qd.shinan.badaxia
-    hotline migrate                  bring the read model to the newest schema
-    hotline seed                     load the city's units into the read model (idempotent)
-    hotline department-api           print the department-system API contract (OpenAPI JSON)
-    hotline setup-temporal           register the search attributes on a real cluster
-    hotline calendar apply [--file calendar.toml]
-                                     re-time open tickets with estimated deadlines on the official calendar
-    hotline bench                    throughput of this machine, printed
-    hotline demo [--speed 60]        a working day of citizens' requests played into the running product"""
+hotline up                       the embedded stack (Temporal dev server, worker, API, simulator)
+hotline worker | api             one part on its own (e.g. against a real cluster)
+hotline simulator                the department simulator on its own
+hotline token --role unit --unit qd.shinan.badaxia
+hotline migrate                  bring the read model to the newest schema
+hotline seed                     load the city's units into the read model (idempotent)
+hotline department-api           print the department-system API contract (OpenAPI JSON)
+hotline setup-temporal           register the search attributes on a real cluster
+hotline calendar apply [--file calendar.toml]
+                                 re-time open tickets with estimated deadlines on the official calendar
+hotline bench                    throughput of this machine, printed
+hotline chaos [--tickets 200]    SIGKILL the parts at random while tickets run; what survived, printed
+hotline demo [--speed 60]        a working day of citizens' requests played into the running product"""
 
 import argparse
 import asyncio
@@ -195,6 +196,12 @@ def _bench(args) -> int:
     return 0
 
 
+def _chaos(args) -> int:
+    from hotline.chaos import main as chaos
+
+    return chaos(tickets=args.tickets, duration=args.duration, concurrency=args.concurrency, seed=args.seed)
+
+
 def _speed(text: str) -> float:
     try:
         speed = float(text)
@@ -247,6 +254,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--tickets", type=int, default=200)
     p.add_argument("--concurrency", type=int, default=20)
     p.set_defaults(func=_bench)
+    p = sub.add_parser("chaos", help="SIGKILL the parts at random while tickets run; print what survived")
+    p.add_argument("--tickets", type=int, default=200)
+    p.add_argument("--duration", type=float, default=900, help="seconds at most (kills in the first 60%%)")
+    p.add_argument("--concurrency", type=int, default=10)
+    p.add_argument("--seed", type=int, default=None)
+    p.set_defaults(func=_chaos)
     p = sub.add_parser(
         "demo", help="play a working day of citizens' requests into the running product (`make up` first)",
         description="Plays hotline/demo_day.toml into the running product over HTTP: the desk takes each request "
@@ -275,7 +288,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--role", required=True, choices=[r.value for r in Role if r != Role.citizen])
     p.add_argument("--unit", help="unit id, for --role unit")
     p.add_argument("--user", help="who the token is for (default: the role)")
-    p.add_argument("--hours", type=_hours, help="lifetime in hours, fractions allowed (default: HOTLINE_TOKEN_TTL_HOURS, 12)")
+    p.add_argument(
+        "--hours", type=_hours, help="lifetime in hours, fractions allowed (default: HOTLINE_TOKEN_TTL_HOURS, 12)"
+    )
     p.set_defaults(func=_token)
     args = parser.parse_args(argv)
     settings = get_settings()

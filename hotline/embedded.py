@@ -73,10 +73,10 @@ def _simulator_available() -> bool:
     return True
 
 
-# A crashed child is restarted after 1 s, then 2, 4... up to 30 s while it keeps crashing; a
+# A crashed child is restarted after 1 s, then 2, 4... up to 10 s while it keeps crashing; a
 # child that ran for a minute counts as healthy again and starts over at 1 s.
 BACKOFF_FIRST = 1.0
-BACKOFF_MAX = 30.0
+BACKOFF_MAX = 10.0
 HEALTHY_AFTER = 60.0
 PR_SET_PDEATHSIG = 1
 
