@@ -96,6 +96,8 @@ class Simulator:
         work_order = getattr(body, "work_order", None)
         if work_order is not None:
             self.leads[body.ticket] = work_order.lead_unit
+        if getattr(body, "kind", None) == "rehandle":  # a new round: its callback attempts count from 1 again
+            self.ledger.forget_answers(body.ticket)
         if route == Route.work_orders:
             self.actors.work_order(unit.id, body)
         elif route == Route.cancellations:
@@ -132,7 +134,7 @@ async def callback_survey(survey: CallbackSurvey, key: Key, sim: Sim) -> dict:
     answers = sim.citizen_answers(survey.ticket)
     outcome = ("accepted" if answers else "left_to_operator") if new else "duplicate"
     sim.ledger.note("citizen", "callbacks", key, survey.ticket, survey.channel, outcome, reference)
-    if new and answers and (survey.ticket, survey.attempt) not in sim.ledger.answered:
+    if new and answers:
         sim.actors.callback_survey(survey)
     return {"id": reference, "duplicate": not new}
 

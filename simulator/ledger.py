@@ -123,6 +123,10 @@ class Ledger:
         self._write("INSERT OR IGNORE INTO answered (ticket, attempt) VALUES (?, ?)", (ticket, attempt))
         return True
 
+    def forget_answers(self, ticket: str) -> None:
+        self.answered = {(t, a) for t, a in self.answered if t != ticket}
+        self._write("DELETE FROM answered WHERE ticket = ?", (ticket,))
+
     def close(self) -> None:
         if self._db is not None:
             self._db.close()
