@@ -168,8 +168,13 @@ def _check(settings: Settings, url: str, secret: str, f: Figures) -> tuple[int, 
     mismatches = 0
     with httpx.Client(base_url=url, timeout=30) as http:
         for number in ours:
-            r = http.get(f"/tickets/{number}", headers=center)
-            live = r.json() if r.status_code == 200 and r.headers.get("X-Ticket-Source") is None else None
+            live = None
+            for _ in range(60):  # the workflow's own answer (not the read-model fallback while Temporal restarts)
+                r = http.get(f"/tickets/{number}", headers=center)
+                if r.status_code == 200 and r.headers.get("X-Ticket-Source") is None:
+                    live = r.json()
+                    break
+                time.sleep(1)
             stored = rows.get(number)
             if live is None or stored is None or (live["stage"], live["version"]) != stored:
                 mismatches += 1
@@ -190,7 +195,7 @@ def main(tickets: int = 200, duration: float = 900, kill_every: tuple[float, flo
         env = {
             "HOTLINE_DATA_DIR": str(data), "HOTLINE_DATABASE_URL": settings.database_url,
             "HOTLINE_TEMPORAL_ADDRESS": settings.temporal_address, "HOTLINE_API_PORT": str(settings.api_port),
-            "HOTLINE_SIMULATOR_PORT": str(settings.simulator_port), "HOTLINE_LOG_LEVEL": "ERROR",
+            "HOTLINE_SIMULATOR_PORT": str(settings.simulator_port), "HOTLINE_LOG_LEVEL": os.environ.get("HOTLINE_LOG_LEVEL", "ERROR"),
             **FAST_SIMULATOR,
         }  # fmt: skip
         os.environ.update(env)

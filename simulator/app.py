@@ -54,8 +54,8 @@ class Simulator:
                 if resumed:
                     log.info("resynchronised with the hotline", resumed=resumed)
                 pause = self.settings.simulator_resync_seconds
-            except (ResyncError, httpx.HTTPError, ValueError) as e:
-                log.warning("could not resynchronise yet; trying again", error=str(e))
+            except Exception as e:  # noqa: BLE001 — the product is restarting, or answered oddly: the loop must live on
+                log.warning("could not resynchronise yet; trying again", error=str(e), error_type=type(e).__name__)
                 pause = 2.0
             await asyncio.sleep(pause)
 
