@@ -195,7 +195,8 @@ def main(tickets: int = 200, duration: float = 900, kill_every: tuple[float, flo
         env = {
             "HOTLINE_DATA_DIR": str(data), "HOTLINE_DATABASE_URL": settings.database_url,
             "HOTLINE_TEMPORAL_ADDRESS": settings.temporal_address, "HOTLINE_API_PORT": str(settings.api_port),
-            "HOTLINE_SIMULATOR_PORT": str(settings.simulator_port), "HOTLINE_LOG_LEVEL": os.environ.get("HOTLINE_LOG_LEVEL", "ERROR"),
+            "HOTLINE_SIMULATOR_PORT": str(settings.simulator_port),
+            "HOTLINE_LOG_LEVEL": os.environ.get("HOTLINE_LOG_LEVEL", "ERROR"),  # WARNING: the parts' post-mortem
             **FAST_SIMULATOR,
         }  # fmt: skip
         os.environ.update(env)
