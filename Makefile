@@ -6,7 +6,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: up demo lint test test-postgres bench bench-assessment bench-triage bench-web browser clean
+.PHONY: up demo lint test test-postgres bench bench-assessment bench-triage bench-web browser chaos clean
 
 up: $(VENV)/.installed
 	$(BIN)/hotline up
@@ -54,6 +54,12 @@ bench-web: $(VENV)/.installed
 TRIAGE_SET ?= tests/data/triage_eval.toml
 bench-triage: $(VENV)/.installed
 	HOTLINE_LOG_LEVEL=WARNING $(BIN)/hotline bench-triage $(TRIAGE_SET)
+
+# The parts as separate processes, SIGKILLed at random while N tickets run their lifecycle; prints
+# kills, retries, 5xx, duplicates, lost, stuck, mismatches (not part of `make test`). N=200 by default.
+N ?= 200
+chaos: $(VENV)/.installed
+	$(BIN)/hotline chaos --tickets $(N)
 
 $(VENV)/bin/python:
 	@echo "Creating the virtual environment $(VENV) with $(PYTHON)..."

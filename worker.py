@@ -20,7 +20,7 @@ from temporalio.worker.workflow_sandbox import (
 )
 
 from activities import all_activities
-from api.intake import reconcile_forever
+from api.intake import RECONCILE_EVERY, reconcile_forever
 from core.logging import configure_logging, get_logger
 from core.settings import Settings, get_settings
 from core.temporal import connect, metrics_runtime
@@ -81,10 +81,11 @@ def build_worker(
 
 @asynccontextmanager
 async def reconciling(
-    client: Client, settings: Settings, every: timedelta = timedelta(seconds=30), **kw
+    client: Client, settings: Settings, every: timedelta = RECONCILE_EVERY, **kw
 ) -> AsyncIterator[None]:
     """The intake reconciler beside the worker: it starts the workflows (and merges the repeats)
-    that an API which died after recording the intake never got to. The API runs no loop."""
+    that an API which died after recording the intake never got to, or that were taken in while
+    Temporal was down (looking every 2 s). The API runs no loop."""
     task = asyncio.create_task(reconcile_forever(client, settings, every, **kw))
     try:
         yield
@@ -93,11 +94,22 @@ async def reconciling(
         await asyncio.gather(task, return_exceptions=True)
 
 
+async def _connect_when_reachable(settings: Settings, log) -> Client:
+    """Temporal may be restarting (a crash, `hotline up` bringing it back): keep trying, every
+    second at first, rather than exit; the worker starts the moment it answers."""
+    pause = 0.5
+    while True:
+        try:
+            return await connect(settings, runtime=metrics_runtime(settings), component="worker")
+        except RuntimeError as e:  # the SDK's "Failed client connect"
+            log.warning("Temporal not reachable yet; retrying", temporal=settings.temporal_address, error=str(e)[:200])
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, 5.0)
+
+
 async def run(settings: Settings) -> None:
     log = get_logger("worker")
-    # SDK metrics for Prometheus when HOTLINE_WORKER_METRICS_PORT is set; traces when an OTLP
-    # endpoint is (the client's TracingInterceptor is the worker's too).
-    client = await connect(settings, runtime=metrics_runtime(settings), component="worker")
+    client = await _connect_when_reachable(settings, log)
     try:
         if await ensure_training_schedule(client, settings):
             log.info("triage training schedule created", cron=settings.triage_training_cron)

@@ -35,6 +35,15 @@ class ApiError(Exception):
         self.headers = headers
 
 
+class TicketCallError(ApiError):
+    """A call to one ticket's workflow that found no workflow (404) or no Temporal (503): the
+    handler asks the intake ledger whether the ticket is only being started."""
+
+    def __init__(self, number: str, status: int, reason: str, headers: dict[str, str] | None = None):
+        super().__init__(status, reason, headers)
+        self.number = number
+
+
 def not_found(reason: str) -> ApiError:
     return ApiError(404, reason)
 
@@ -110,7 +119,10 @@ def install(app: FastAPI) -> None:
     app.add_middleware(RequestIds)
 
     @app.exception_handler(ApiError)
-    async def _api_error(_: Request, exc: ApiError):
+    async def _api_error(request: Request, exc: ApiError):
+        number = exc.number if isinstance(exc, TicketCallError) else request.path_params.get("number")
+        if number and exc.status in (404, 503):
+            exc = await _being_started(request, exc, number)
         return JSONResponse({"detail": exc.reason}, status_code=exc.status, headers=exc.headers)
 
     @app.exception_handler(Refusal)
@@ -161,3 +173,22 @@ def install(app: FastAPI) -> None:
             for e in exc.errors()
         ]
         return JSONResponse({"detail": "; ".join(problems), "errors": errors}, status_code=422)
+
+
+async def _being_started(request: Request, exc: ApiError, number: str) -> ApiError:
+    """An action on a ticket taken in while Temporal was down (202) and not started yet: 503
+    "being started" with Retry-After, not "no ticket"."""
+    from anyio import to_thread
+
+    from api.intake import being_started, being_started_error
+    from readmodel import db
+
+    def look() -> bool:
+        with db.session(request.app.state.settings.database_url) as session:
+            return being_started(session, number) is not None
+
+    try:
+        pending = await to_thread.run_sync(look)
+    except Exception:  # noqa: BLE001 — the database is away too: the original answer stands
+        return exc
+    return being_started_error(number) if pending else exc

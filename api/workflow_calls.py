@@ -15,7 +15,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.workflow import UpdateMethodMultiParam
 
-from api.errors import REFUSAL_STATUS, ApiError, not_found, unavailable
+from api.errors import REFUSAL_STATUS, ApiError, TicketCallError, unavailable
 from core.temporal import workflow_id as ticket_workflow_id
 from domain.errors import RefusalKind
 from domain.ticket import TicketState
@@ -29,11 +29,19 @@ ParamType = TypeVar("ParamType")
 ReturnType = TypeVar("ReturnType")
 
 
+# What Temporal answers while it is (re)starting or overloaded: try again shortly, not a refusal.
+TRANSIENT = {
+    RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.CANCELLED, RPCStatusCode.INTERNAL,
+    RPCStatusCode.UNKNOWN, RPCStatusCode.RESOURCE_EXHAUSTED, RPCStatusCode.ABORTED,
+}  # fmt: skip
+
+
 def _rpc_error(number: str, e: RPCError) -> ApiError:
     if e.status == RPCStatusCode.NOT_FOUND:
-        return not_found(f"no ticket {number}")
-    if e.status in (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.CANCELLED):
-        return unavailable(f"Temporal did not answer for ticket {number}: {e.message}")
+        return TicketCallError(number, 404, f"no ticket {number}")
+    if e.status in TRANSIENT:
+        reason = f"Temporal did not answer for ticket {number}: {e.message}"
+        return TicketCallError(number, 503, reason, unavailable(reason).headers)
     return ApiError(502, f"Temporal refused the call for ticket {number}: {e.message}")
 
 
@@ -53,7 +61,7 @@ async def describe(client: Client, workflow_id: str) -> DescribeWorkflowExecutio
     return await client.workflow_service.describe_workflow_execution(request)
 
 
-async def _closed(client: Client, workflow_id: str) -> bool:
+async def is_closed(client: Client, workflow_id: str) -> bool:
     """After an update found no running workflow: is it a closed ticket, or no ticket at all?"""
     try:
         described = await describe(client, workflow_id)
@@ -76,6 +84,7 @@ async def update(
     try:
         return await asyncio.wait_for(handle.execute_update(method, arg), timeout=UPDATE_TIMEOUT_SECONDS)
     except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError) as e:
+        # No worker, or Temporal gave up waiting for one (it restarted meanwhile): retry shortly.
         raise unavailable(
             f"ticket {number}: no worker answered within {UPDATE_TIMEOUT_SECONDS:.0f} s; retry shortly"
         ) from e
@@ -85,6 +94,6 @@ async def update(
             raise ApiError(REFUSAL_STATUS[RefusalKind(cause.type)], cause.message) from e
         raise ApiError(409, f"ticket {number} refused the action: {cause}") from e
     except RPCError as e:
-        if e.status == RPCStatusCode.NOT_FOUND and await _closed(client, handle.id):
+        if e.status == RPCStatusCode.NOT_FOUND and await is_closed(client, handle.id):
             raise ApiError(409, f"ticket {number} is closed") from e
         raise _rpc_error(number, e) from e

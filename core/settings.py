@@ -14,7 +14,6 @@ from domain.privacy import DEFAULT_IN_CLEAR, Audience
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
-
 def _delay(v: tuple[float, float]) -> tuple[float, float]:
     if not 0 <= v[0] <= v[1]:
         raise ValueError("a delay is [shortest, longest] seconds with 0 <= shortest <= longest")
@@ -139,6 +138,11 @@ class Settings(BaseSettings):
     simulator_unreached_rate: float = Field(default=0.05, ge=0, le=1)
     simulator_slow_seconds: float = Field(default=5.0, ge=0)  # the "slow" fault
     simulator_random_seed: int | None = None
+    # A durable ledger (SQLite file; `hotline up` uses data/simulator.db): a restart keeps what was
+    # received, and the simulator resynchronises from the product (GET /work-orders, GET /callbacks)
+    # at start and every simulator_resync_seconds, finishing whatever it was doing when it died.
+    simulator_ledger: Path | None = None
+    simulator_resync_seconds: float = Field(default=30.0, gt=0)
 
     @model_validator(mode="after")
     def _read_model_in_the_data_folder(self) -> "Settings":

@@ -401,7 +401,7 @@ async def _throughput(stack: Stack, settings: Settings, tickets: int, concurrenc
             for w in workers:
                 w.terminate()
                 w.wait(timeout=20)
-            stack.procs = [(n, p) for n, p in stack.procs if p not in workers]
+            stack.parts = [p for p in stack.parts if p.proc not in workers]
     url = f"http://{settings.api_host}:{settings.api_port}"
     out["lifecycle_s"], out["intake_s"], out["latency"], numbers = await _drive(
         url, settings.token_secret.get_secret_value(), tickets, concurrency

@@ -20,7 +20,8 @@ hotline import-history FILE.csv  load a center's past tickets for the triage mod
 hotline train-triage             train a new triage model version now (the schedule does it nightly)
 hotline triage-models [--rollback | --activate N]   the versions, with their held-out accuracy
 hotline user add --user admin --role center     a workbench account (password prompted or --password-stdin)
-hotline bench-web                first render of every workbench page with 10,000 open tickets, printed"""
+hotline bench-web                first render of every workbench page with 10,000 open tickets, printed
+hotline chaos [--tickets 200]    SIGKILL the parts at random while tickets run; what survived, printed"""
 
 import argparse
 import asyncio
@@ -246,6 +247,12 @@ def _bench(args) -> int:
     bench(tickets=args.tickets, concurrency=args.concurrency, workers=args.workers, open_tickets=args.open,
           bare=not args.no_baseline, warn_after=args.warn_after, cache=args.cache)  # fmt: skip
     return 0
+
+
+def _chaos(args) -> int:
+    from hotline.chaos import main as chaos
+
+    return chaos(tickets=args.tickets, duration=args.duration, concurrency=args.concurrency, seed=args.seed)
 
 
 def _speed(text: str) -> float:
@@ -474,6 +481,17 @@ def main(argv: list[str] | None = None) -> int:
                    "lag of up to 10,000 warnings that fire together")  # fmt: skip
     p.add_argument("--warn-after", type=float, help="with --open: seconds from dispatch to the urgent warnings")
     p.add_argument("--cache", type=int, help="workflows each worker keeps in memory (default 1000)")
+    p = _command(
+        sub, "chaos", "SIGKILL the parts at random while tickets run; print what survived",
+        "Start the parts as separate processes under the supervising launcher, drive N tickets through the "
+        "lifecycle with retrying clients, kill the worker, the API, the Temporal dev server and the simulator "
+        "with SIGKILL at random moments, and print kills by part, retries, 5xx, the longest wait, duplicates, "
+        "lost, stuck and read-model mismatches.", _chaos,
+    )  # fmt: skip
+    p.add_argument("--tickets", type=int, default=200, help="tickets to drive through the lifecycle")
+    p.add_argument("--duration", type=float, default=900, help="seconds at most (kills in the first 60%%)")
+    p.add_argument("--concurrency", type=int, default=10, help="clients at once")
+    p.add_argument("--seed", type=int, default=None, help="repeatable kills")
     p = _command(
         sub, "demo", "play a working day of citizens' requests into the running product (`make up` first)",
         "Plays hotline/demo_day.toml into the running product over HTTP: the desk takes each request "

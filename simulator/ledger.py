@@ -1,8 +1,14 @@
 """What the simulator received, what it has done once (by Idempotency-Key), and the faults it is
-told to inject. In memory: the simulator is a test double, a restart forgets."""
+told to inject. In memory, or durable in a SQLite file (`simulator_ledger`, which `hotline up`
+sets to data/simulator.db): then a restart after kill -9 still answers a repeated key as a
+duplicate with the same reference, and remembers which callback attempts its citizens answered.
+Faults are never kept: a restart clears them."""
 
 import itertools
+import sqlite3
+import threading
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, Field
@@ -33,12 +39,40 @@ class Received(BaseModel):
     reference: str | None = None
 
 
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS done (unit TEXT NOT NULL, key TEXT NOT NULL, reference TEXT NOT NULL, PRIMARY KEY (unit, key));
+CREATE TABLE IF NOT EXISTS received (id INTEGER PRIMARY KEY, entry TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS answered (ticket TEXT NOT NULL, attempt INTEGER NOT NULL, PRIMARY KEY (ticket, attempt));
+"""
+
+
 class Ledger:
-    def __init__(self) -> None:
+    def __init__(self, path: Path | None = None) -> None:
         self.received: list[Received] = []
         self.done: dict[tuple[str, str], str] = {}  # (unit, Idempotency-Key) -> our reference
+        self.answered: set[tuple[str, int]] = set()  # (ticket, callback attempt) its citizen answered
         self.faults: list[Fault] = []
-        self._numbers = itertools.count(1)
+        self._db: sqlite3.Connection | None = None
+        self._lock = threading.Lock()
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=FULL")  # kill -9 loses nothing acknowledged
+            self._db.executescript(SCHEMA)
+            self.done = {(u, k): r for u, k, r in self._db.execute("SELECT unit, key, reference FROM done")}
+            self.received = [Received.model_validate_json(e) for (e,) in self._db.execute("SELECT entry FROM received")]
+            self.answered = {(t, a) for t, a in self._db.execute("SELECT ticket, attempt FROM answered")}
+        self._numbers = itertools.count(len(self.done) + 1)
+
+    @property
+    def durable(self) -> bool:
+        return self._db is not None
+
+    def _write(self, sql: str, args: tuple) -> None:
+        if self._db is not None:
+            with self._lock:
+                self._db.execute(sql, args)
 
     # -- faults ------------------------------------------------------------------------------
 
@@ -68,6 +102,7 @@ class Ledger:
             outcome=outcome, reference=reference,
         )  # fmt: skip
         self.received.append(entry)
+        self._write("INSERT INTO received (entry) VALUES (?)", (entry.model_dump_json(),))
         return entry
 
     def once(self, unit: str, key: str) -> tuple[str, bool]:
@@ -76,4 +111,23 @@ class Ledger:
             return self.done[(unit, key)], False
         reference = f"SIM-{next(self._numbers):06d}"
         self.done[(unit, key)] = reference
+        # Written before the answer goes back: a department acknowledges what it has kept.
+        self._write("INSERT OR IGNORE INTO done (unit, key, reference) VALUES (?, ?, ?)", (unit, key, reference))
         return reference, True
+
+    def answer_once(self, ticket: str, attempt: int) -> bool:
+        """Whether this callback attempt is new to the simulated citizens (and now taken)."""
+        if (ticket, attempt) in self.answered:
+            return False
+        self.answered.add((ticket, attempt))
+        self._write("INSERT OR IGNORE INTO answered (ticket, attempt) VALUES (?, ?)", (ticket, attempt))
+        return True
+
+    def forget_answers(self, ticket: str) -> None:
+        self.answered = {(t, a) for t, a in self.answered if t != ticket}
+        self._write("DELETE FROM answered WHERE ticket = ?", (ticket,))
+
+    def close(self) -> None:
+        if self._db is not None:
+            self._db.close()
+            self._db = None

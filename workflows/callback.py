@@ -101,20 +101,27 @@ class Callback:
         if self.listening and workflow.patched("callback-reply-after-acted-on"):
             await workflow.wait_condition(lambda: self.t.state.stage != Stage.callback)
 
-    async def _request_callback(self, attempt: int, spacing: timedelta) -> None:
+    def resend(self, sequence: int) -> None:
+        """The current attempt's request again, under its sequence (the channel does it once)."""
+        spacing = timedelta(seconds=self.t.policy.callback.spacing.seconds())
+        attempt = max(self.t.state.callback_attempts, 1)
+        self.outbox.background(self._request_callback(attempt, spacing, sequence=sequence))
+
+    async def _request_callback(self, attempt: int, spacing: timedelta, sequence: int | None = None) -> None:
         t, s = self.t, self.t.state
         completion = s.completion
         request = CallbackRequest(
             ticket=s.number,
             workflow_id=s.workflow_id,
-            sequence=s.next_delivery(),
+            sequence=sequence if sequence is not None else s.next_delivery(),
             attempt=attempt,
             phone=s.request.citizen.phone,
             result=completion.result.value if completion else "",
             reply=completion.reply if completion else "",
         )
-        t.record("system", "callback_requested", f"attempt {attempt}", attempt=attempt)
-        t.changed()
+        if sequence is None:
+            t.record("system", "callback_requested", f"attempt {attempt}", attempt=attempt)
+            t.changed()
         try:
             # A callback channel that stays down for the whole attempt only costs that attempt:
             # the ticket is still on the manual callback queue.

@@ -39,6 +39,15 @@ class Outbox:
         )
         return self.background(self._deliver(delivery))
 
+    def resend(self, unit: str, kind: DeliveryKind, sequence: int, note: str = "") -> asyncio.Task[None]:
+        """The same delivery again (its sequence, so the same Idempotency-Key), as the ticket now stands."""
+        s = self.t.state
+        delivery = Delivery(
+            ticket=s.number, workflow_id=s.workflow_id, sequence=sequence, unit=unit, kind=kind, message=note,
+            work_order=WorkOrder.of(s),
+        )  # fmt: skip
+        return self.background(self._deliver(delivery))
+
     def notify_citizen(self, template: str, phone: str | None = None, **params: str) -> None:
         """An SMS to the citizen (or to the given phone), in the background; none without a phone."""
         s = self.t.state

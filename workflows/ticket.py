@@ -12,12 +12,14 @@ from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from domain import callback, emergency, handling
+    from domain import callback, delivery, emergency, handling
     from domain.callback import OnlineRating, RecordCallback
+    from domain.contracts import DeliveryKind
     from domain.deadlines import clocks, escalation, extension
     from domain.deadlines.clocks import ApplyCalendar
     from domain.deadlines.escalation import EscalationRequest, UrgeAction, Whistle
     from domain.deadlines.extension import AskExtension, DecideExtension
+    from domain.delivery import ResendDelivery
     from domain.emergency import RecordFollowUp
     from domain.handling import Acknowledge, Complete, ProgressNote, ReportPart
     from domain.intake import merge
@@ -349,3 +351,25 @@ class TicketWorkflow:
     @rate_online.validator
     def _check_rate_online(self, rating: OnlineRating) -> None:
         guard(callback.check_online, self.t.state)
+
+    # -- deliveries --------------------------------------------------------------------------------
+
+    @workflow.update
+    def resend_delivery(self, r: ResendDelivery) -> TicketSummary:
+        """The center re-sends a delivery a department system (or the callback channel) lost: same
+        sequence, so the same Idempotency-Key; it goes out in the background like the first."""
+        t, s = self.t, self.t.state
+        if r.kind == DeliveryKind.callback:
+            self.callback.resend(r.sequence)
+        else:
+            self.outbox.resend(r.unit, r.kind, r.sequence, r.reason)
+        what = f"{r.kind.value} to {s.name_of(r.unit)}" if r.kind != DeliveryKind.callback else "callback request"
+        t.record(
+            r.actor.label, "delivery_resent", f"{what} re-sent" + (f": {r.reason}" if r.reason else ""),
+            unit=r.unit, kind=r.kind.value, sequence=r.sequence,
+        )  # fmt: skip
+        return self._changed()
+
+    @resend_delivery.validator
+    def _check_resend_delivery(self, r: ResendDelivery) -> None:
+        guard(delivery.check_resend, self.t.state, r)

@@ -7,6 +7,7 @@ from sqlmodel import Session, col, select
 
 from api.deps import ActorDep, DirectoryDep, MaybeClientDep, SessionDep, SettingsDep
 from api.errors import ApiError, unavailable
+from api.intake import being_started, pending_state
 from api.params import PageNumber, PageSize
 from api.views import TicketListItem, TicketPage, check_can_view, citizen_view
 from api.workflow_calls import query_state
@@ -24,20 +25,31 @@ async def get_ticket(
     number: str, actor: ActorDep, client: MaybeClientDep, settings: SettingsDep, session: SessionDep, response: Response
 ) -> TicketState:
     state, from_read_model = None, False
+    missing: ApiError | None = None
     if client is not None:
         try:
             state = await query_state(client, number)
         except ApiError as e:
-            if e.status != 503:
+            if e.status not in (502, 503, 404):  # 502: Temporal refused the query; the read model answers
                 raise
+            missing = e if e.status == 404 else None
     if state is None:
-        # The worker or Temporal is away: answer from the read model (masked, maybe a step behind).
-        row = await db.in_thread(stored_ticket, session, number)
-        if row is None:
-            raise unavailable(f"Temporal at {settings.temporal_address} did not answer for ticket {number}")
-        state = TicketState.model_validate_json(row.state_json)
-        response.headers["X-Ticket-Source"] = "read-model"
-        from_read_model = True
+        # The worker or Temporal is away: answer from the read model (masked, maybe a step behind);
+        # a ticket taken in while Temporal was down (202) from the intake ledger, stage intake.
+        row = None if missing else await db.in_thread(stored_ticket, session, number)
+        if row is not None:
+            state = TicketState.model_validate_json(row.state_json)
+            response.headers["X-Ticket-Source"] = "read-model"
+            from_read_model = True
+        else:
+            pending = await db.in_thread(being_started, session, number)
+            if pending is None:
+                if missing:
+                    raise missing
+                raise unavailable(f"Temporal at {settings.temporal_address} did not answer for ticket {number}")
+            state = pending_state(pending)
+            response.headers["X-Ticket-Source"] = "intake-ledger"
+            from_read_model = True  # masked, as the read model is
     check_can_view(actor, state)
     return citizen_view(actor, state, settings.citizen_in_clear, from_read_model)
 

@@ -39,6 +39,15 @@ def fresh(**overrides) -> dict:
     }  # fmt: skip
 
 
+async def eventually(condition, timeout: float = 30.0) -> None:
+    """Until `condition()` (async, returning a bool) holds."""
+
+    async def check():
+        assert await condition(), f"{condition.__name__} did not hold"
+
+    await assert_eventually(check, timeout=timeout)
+
+
 async def create(api, body=None, key=None):
     headers = api.auth("intake") | ({"Idempotency-Key": key} if key else {})
     return await api.http.post("/tickets", json=body or fresh(), headers=headers)

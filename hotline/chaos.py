@@ -1,0 +1,257 @@
+"""`hotline chaos` (`make chaos`): the product under SIGKILL, with figures.
+
+Starts the stack as `hotline up` does (Temporal dev server, worker, API, department simulator with
+its durable ledger, each its own process, supervised: a killed part is restarted with backoff) in
+a temporary folder on free ports of 127.0.0.1. Drives N tickets through the whole lifecycle —
+intake by retrying desk clients; acknowledge, complete and the callback by the simulated
+departments and citizens — while a killer sends SIGKILL to a random part every few seconds. Then
+it stops killing, lets the tickets settle, and prints: tickets, kills by part, retries, 5xx seen,
+longest client wait, duplicates, lost, stuck, read-model mismatches. Exit code 0 when nothing was
+lost, duplicated or stuck and no unexpected 5xx was seen; not part of `make test`."""
+
+import asyncio
+import os
+import random
+import signal
+import socket
+import sqlite3
+import tempfile
+import threading
+import time
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from api.auth import mint
+from core.settings import Settings
+from domain.vocabulary import Role
+from hotline.embedded import Stack, say
+
+PARTS = ("temporal", "worker", "api", "simulator")
+# Leads with a department system (played by the simulator), in districts of Qingdao.
+CATEGORIES = ["transport.taxi", "water.supply", "gas.supply"]
+FAST_SIMULATOR = {
+    "HOTLINE_SIMULATOR_ACK_DELAY": "[0.2, 1.5]",
+    "HOTLINE_SIMULATOR_COMPLETE_DELAY": "[0.5, 3.0]",
+    "HOTLINE_SIMULATOR_CALLBACK_DELAY": "[0.2, 1.5]",
+    "HOTLINE_SIMULATOR_UNREACHED_RATE": "0",  # the next attempt would be hours later
+    "HOTLINE_SIMULATOR_RETURN_RATE": "0",  # a return waits for a person at the center
+    "HOTLINE_SIMULATOR_EXTENSION_RATE": "0",
+    "HOTLINE_SIMULATOR_UNSATISFIED_RATE": "0.1",  # some go round again (重办)
+    "HOTLINE_SIMULATOR_RESYNC_SECONDS": "10",
+}
+
+
+def _port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class Figures:
+    tickets: int = 0
+    kills: Counter = field(default_factory=Counter)
+    retries: int = 0
+    unexpected_5xx: Counter = field(default_factory=Counter)  # status -> count (no Retry-After)
+    asked_to_wait: int = 0  # 503 with Retry-After: "being started", "retry shortly"
+    longest_wait: float = 0.0
+    numbers: dict[int, str] = field(default_factory=dict)
+    last_events: dict[str, list[str]] = field(default_factory=dict)  # a ticket's last timeline lines seen
+
+
+class Client:
+    """A desk or monitor client that retries, as the center's software would: connection errors
+    and 5xx are tried again with backoff (the same Idempotency-Key for an intake)."""
+
+    def __init__(self, http: httpx.AsyncClient, figures: Figures) -> None:
+        self.http = http
+        self.f = figures
+
+    async def call(self, method: str, path: str, give_up_after: float = 600, **kw: Any) -> httpx.Response:
+        began = time.monotonic()
+        pause = 0.2
+        while True:
+            try:
+                r = await self.http.request(method, path, **kw)
+                if r.status_code < 500:
+                    self.f.longest_wait = max(self.f.longest_wait, time.monotonic() - began)
+                    return r
+                if "Retry-After" in r.headers:
+                    self.f.asked_to_wait += 1
+                else:
+                    self.f.unexpected_5xx[r.status_code] += 1
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() - began > give_up_after:
+                raise TimeoutError(f"{method} {path}: no answer for {give_up_after:.0f} s")
+            self.f.retries += 1
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, 3.0)
+
+
+def _request(i: int, run: str) -> dict:
+    """A citizen and a place of their own (the same again would be merged, 并单)."""
+    return {
+        "channel": "phone", "kind": "complaint", "urgency": "normal",
+        "citizen": {"name": "市民", "phone": f"137{abs(hash((run, i))) % 10**8:08d}"},
+        "description": f"第{i + 1}件诉求：请相关单位尽快处理", "category": CATEGORIES[i % len(CATEGORIES)],
+        "address": {"district": "市南区", "street": "八大峡街道", "text": f"chaos {run} {i}号"},
+    }  # fmt: skip
+
+
+async def _drive(url: str, secret: str, n: int, concurrency: int, f: Figures, deadline: float) -> dict[str, str]:
+    """Every ticket in, then until each is closed (or the deadline): its last stage by number."""
+    desk = {"Authorization": f"Bearer {mint(secret, Role.intake, 'chaos-desk')}"}
+    monitor = {"Authorization": f"Bearer {mint(secret, Role.supervisor, 'chaos-monitor')}"}
+    run = uuid.uuid4().hex[:6]
+    sem = asyncio.Semaphore(concurrency)
+    stages: dict[str, str] = {}
+    async with httpx.AsyncClient(base_url=url, timeout=30) as http:
+        client = Client(http, f)
+
+        async def one(i: int) -> None:
+            async with sem:
+                key = {"Idempotency-Key": f"chaos-{run}-{i}"}
+                r = await client.call("POST", "/tickets", json=_request(i, run), headers=desk | key)
+                r.raise_for_status()
+                f.numbers[i] = number = r.json()["number"]
+            while time.monotonic() < deadline:
+                r = await client.call("GET", f"/tickets/{number}", headers=monitor)
+                state = r.json() if r.status_code == 200 else {}
+                stages[number] = state.get("stage", f"http {r.status_code}")
+                f.last_events[number] = [e["event"] for e in state.get("timeline", [])[-3:]]
+                if stages[number] == "closed":
+                    return
+                await asyncio.sleep(1.0)
+
+        await asyncio.gather(*(one(i) for i in range(n)))
+    return stages
+
+
+def _killer(stack: Stack, f: Figures, every: tuple[float, float], stop: threading.Event, rng: random.Random) -> None:
+    while not stop.wait(rng.uniform(*every)):
+        name = rng.choice(PARTS)
+        pid = stack.part(name).pid
+        if pid is None:  # restarting: already down
+            continue
+        try:
+            os.kill(pid, signal.SIGKILL)
+            f.kills[name] += 1
+            say(f"  chaos: SIGKILL {name} (pid {pid})")
+        except ProcessLookupError:
+            pass
+
+
+def _supervisor(stack: Stack, stop: threading.Event) -> None:
+    while not stop.wait(0.3):
+        try:
+            stack.supervise()
+        except OSError:
+            pass
+
+
+def _check(settings: Settings, url: str, secret: str, f: Figures) -> tuple[int, int, int]:
+    """Duplicates, lost, read-model mismatches: the read model and the workflows, ticket by ticket."""
+    center = {"Authorization": f"Bearer {mint(secret, Role.center, 'chaos-check')}"}
+    db_file = settings.database_url.removeprefix("sqlite:///")
+    with sqlite3.connect(db_file) as conn:
+        numbers = [row[0] for row in conn.execute("SELECT number FROM ticket")]
+        rows = {n: (stage, version) for n, stage, version in conn.execute("SELECT number, stage, version FROM ticket")}
+    ours = set(f.numbers.values())
+    duplicates = len(numbers) - len(set(numbers)) + len(set(numbers) - ours) + (len(f.numbers) - len(ours))
+    lost = f.tickets - len(ours & set(numbers))
+    mismatches = 0
+    with httpx.Client(base_url=url, timeout=30) as http:
+        for number in ours:
+            live = None
+            for _ in range(60):  # the workflow's own answer (not the read-model fallback while Temporal restarts)
+                r = http.get(f"/tickets/{number}", headers=center)
+                if r.status_code == 200 and r.headers.get("X-Ticket-Source") is None:
+                    live = r.json()
+                    break
+                time.sleep(1)
+            stored = rows.get(number)
+            if live is None or stored is None or (live["stage"], live["version"]) != stored:
+                mismatches += 1
+    return duplicates, lost, mismatches
+
+
+def main(tickets: int = 200, duration: float = 900, kill_every: tuple[float, float] = (4.0, 12.0),
+         concurrency: int = 10, seed: int | None = None) -> int:  # fmt: skip
+    """Returns 0 when nothing was lost, duplicated or stuck and no unexpected 5xx was seen."""
+    rng = random.Random(seed)
+    f = Figures(tickets=tickets)
+    with tempfile.TemporaryDirectory(prefix="hotline-chaos-") as tmp:
+        data = Path(tmp)
+        settings = Settings(
+            data_dir=data, temporal_address=f"127.0.0.1:{_port()}", temporal_ui_port=_port(), api_port=_port(),
+            simulator_port=_port(), log_level="WARNING",
+        )  # fmt: skip
+        env = {
+            "HOTLINE_DATA_DIR": str(data), "HOTLINE_DATABASE_URL": settings.database_url,
+            "HOTLINE_TEMPORAL_ADDRESS": settings.temporal_address, "HOTLINE_API_PORT": str(settings.api_port),
+            "HOTLINE_SIMULATOR_PORT": str(settings.simulator_port),
+            "HOTLINE_LOG_LEVEL": os.environ.get("HOTLINE_LOG_LEVEL", "ERROR"),  # WARNING: the parts' post-mortem
+            **FAST_SIMULATOR,
+        }  # fmt: skip
+        os.environ.update(env)
+        stack = Stack(settings, with_simulator=True)
+        stop_killing, stop_supervising = threading.Event(), threading.Event()
+        began = time.monotonic()
+        try:
+            stack.start()
+            say(
+                f"\n  chaos: {tickets} tickets, SIGKILL every {kill_every[0]:.0f}-{kill_every[1]:.0f} s, data in {data}"
+            )
+            supervisor = threading.Thread(target=_supervisor, args=(stack, stop_supervising), daemon=True)
+            killer = threading.Thread(target=_killer, args=(stack, f, kill_every, stop_killing, rng), daemon=True)
+            supervisor.start()
+            killer.start()
+            url = f"http://{settings.api_host}:{settings.api_port}"
+            loop = asyncio.new_event_loop()
+            # Kill for most of the run, then stop and let everything settle (restarts, resyncs).
+            kill_window = duration * 0.6
+            timer = threading.Timer(kill_window, stop_killing.set)
+            timer.daemon = True
+            timer.start()
+            stages = loop.run_until_complete(
+                _drive(url, settings.token_secret.get_secret_value(), tickets, concurrency, f, began + duration)
+            )
+            stop_killing.set()
+            # Everything back up before the check.
+            while any(stack.part(p).pid is None for p in PARTS):
+                time.sleep(0.5)
+            time.sleep(3)
+            duplicates, lost, mismatches = _check(settings, url, settings.token_secret.get_secret_value(), f)
+            stuck = sum(1 for s in stages.values() if s != "closed") + (tickets - len(f.numbers))
+        finally:
+            stop_killing.set()
+            stop_supervising.set()
+            stack.stop()
+    elapsed = time.monotonic() - began
+    kills = ", ".join(f"{p} {f.kills[p]}" for p in PARTS)
+    fivexx = sum(f.unexpected_5xx.values())
+    say(
+        "\n".join([
+            "",
+            f"  12345 hotline chaos run — {elapsed:.0f} s",
+            f"  tickets                 {tickets}",
+            f"  kills (SIGKILL)         {sum(f.kills.values())}: {kills}",
+            f"  client retries          {f.retries}  (asked to wait, 503 + Retry-After: {f.asked_to_wait})",
+            f"  5xx seen                {fivexx}" + (f"  {dict(f.unexpected_5xx)}" if fivexx else ""),
+            f"  longest client wait     {f.longest_wait:.1f} s",
+            f"  duplicates              {duplicates}",
+            f"  lost                    {lost}",
+            f"  stuck (not closed)      {stuck}",
+            f"  read-model mismatches   {mismatches}",
+            "",
+        ])
+    )  # fmt: skip
+    for number in sorted(n for n, stage in stages.items() if stage != "closed")[:10]:
+        say(f"  stuck: {number} in {stages[number]}, last: {' → '.join(f.last_events.get(number, []))}")
+    return 0 if not (duplicates or lost or stuck or fivexx) else 1

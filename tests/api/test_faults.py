@@ -1,0 +1,88 @@
+"""Faults and races at the intake desk, over real HTTP on both databases: simultaneous repeats
+become one ticket; a ticket taken in while Temporal is down is visible at once and starts within
+seconds of Temporal's return."""
+
+import asyncio
+import time
+import uuid
+
+import httpx
+from sqlmodel import select
+
+from api.main import create_app
+from readmodel import db
+from readmodel.tables import IntakeRequestRow
+from tests.api.test_end_to_end import create, fresh
+from tests.eventually import assert_eventually
+from tests.simulated import free_port
+from tests.simulated import serve as serve_app
+from worker import reconciling
+
+
+async def test_simultaneous_repeats_become_one_ticket(api):
+    body = fresh()
+    answers = await asyncio.gather(*(create(api, body, key=str(uuid.uuid4())) for _ in range(6)))
+    assert all(r.status_code in (200, 201) for r in answers), [r.text for r in answers]
+    created = [r for r in answers if r.status_code == 201]
+    assert len(created) == 1, [r.json() for r in answers]
+    number = created[0].json()["number"]
+    assert {r.json()["number"] for r in answers} == {number}
+    assert all(r.json()["merged"] for r in answers if r.status_code == 200)
+
+    async def joined():
+        state = (await api.http.get(f"/tickets/{number}", headers=api.auth("supervisor"))).json()
+        assert len(state["appeals"]) == 5, state["appeals"]
+
+    await assert_eventually(joined)
+
+
+async def test_same_place_different_citizens_at_once_also_merge(api):
+    body = fresh()
+    other = {**body, "citizen": {**body["citizen"], "phone": fresh()["citizen"]["phone"]}}
+    a, b = await asyncio.gather(create(api, body, str(uuid.uuid4())), create(api, other, str(uuid.uuid4())))
+    assert sorted([a.status_code, b.status_code]) == [200, 201], (a.text, b.text)
+    assert a.json()["number"] == b.json()["number"]
+
+
+async def test_a_deferred_ticket_is_visible_at_once_and_starts_within_seconds(api):
+    # The API's Temporal is down: the intake is recorded (202).
+    down = api.settings.model_copy(update={"temporal_address": f"127.0.0.1:{free_port()}"})
+    async with serve_app(create_app(down)) as url, httpx.AsyncClient(base_url=url, timeout=30) as http:
+        r = await http.post(
+            "/tickets", json=fresh(), headers=api.auth("intake") | {"Idempotency-Key": str(uuid.uuid4())}
+        )
+        assert r.status_code == 202, r.text
+        number = r.json()["number"]
+        # Visible at once, from the intake ledger, and said to be starting.
+        r = await http.get(f"/tickets/{number}", headers=api.auth("supervisor"))
+        assert r.status_code == 200, r.text
+        assert r.json()["stage"] == "intake" and r.headers["X-Ticket-Source"] == "intake-ledger"
+        assert r.json()["timeline"][-1]["event"] == "being_started"
+        # Actions on it: 503 "being started" with Retry-After, not 404 "no ticket".
+        r = await http.post(f"/tickets/{number}/acknowledge", headers=api.auth("unit", "qd.shinan.badaxia"))
+        assert r.status_code == 503 and "being started" in r.json()["detail"] and r.headers["Retry-After"], r.text
+
+    # Temporal answers again (the API with a working connection): still visible, still being started.
+    r = await api.http.get(f"/tickets/{number}", headers=api.auth("supervisor"))
+    assert r.status_code == 200 and r.json()["stage"] == "intake", r.text
+    r = await api.http.post(f"/tickets/{number}/complete", headers=api.auth("unit", "qd.shinan.badaxia"),
+                            json={"result": "resolved", "reply": "已处理"})  # fmt: skip
+    assert r.status_code == 503 and "being started" in r.json()["detail"], r.text
+
+    # The reconciler beside the worker, at its own cadence, starts it within seconds.
+    began = time.monotonic()
+    async with reconciling(api.client, api.settings):
+
+        async def started():
+            with db.session(api.settings.database_url) as session:
+                row = session.exec(select(IntakeRequestRow).where(IntakeRequestRow.number == number)).one()
+            assert row.started_at is not None
+
+        await assert_eventually(started, timeout=20, interval=0.1)
+    assert time.monotonic() - began < 8
+
+    async def dispatched():
+        r = await api.http.get(f"/tickets/{number}", headers=api.auth("supervisor"))
+        assert r.json()["stage"] == "dispatch", r.json()
+
+    await assert_eventually(dispatched)
