@@ -29,7 +29,13 @@ from workflows.consultation import ConsultationWorkflow
 from workflows.ticket import TicketWorkflow
 from workflows.triage_training import TriageTrainingWorkflow, ensure_training_schedule
 
-WORKFLOWS = [TicketWorkflow, ConsultationWorkflow, AssessmentReportWorkflow, EarlyWarningWorkflow, TriageTrainingWorkflow]
+WORKFLOWS = [
+    TicketWorkflow,
+    ConsultationWorkflow,
+    AssessmentReportWorkflow,
+    EarlyWarningWorkflow,
+    TriageTrainingWorkflow,
+]
 WORKFLOW_SOURCES = Path(__file__).resolve().parent / "workflows"
 
 

@@ -1,6 +1,5 @@
 """Intake: route the ticket, fix its policy pack and calendar."""
 
-
 from temporalio import activity
 
 from catalog.calendar import build_calendar
@@ -91,5 +90,3 @@ def triage(settings: Settings, input: TicketInput) -> TriageDecision:
         return decided.model_copy(update=recorded)
     except ValueError as e:
         return suggested.model_copy(update={"reason": f"{suggested.reason} (override not applied: {e})"})
-
-

@@ -51,7 +51,9 @@ log = get_logger("intake")
 
 class IntakeAddress(Address):
     district: str = Field(default="", max_length=50, description="District id or name; may be left to the address text")
-    street: str = Field(default="", max_length=50, description="Street office id or name; may be left to the address text")
+    street: str = Field(
+        default="", max_length=50, description="Street office id or name; may be left to the address text"
+    )
 
 
 class IntakeBody(TicketRequest):
@@ -192,7 +194,10 @@ def _reserve(
             if target:
                 row.merged_into = target
                 inp = TicketInput(
-                    number=target, request=_request_of(body), received_at=row.created_at, received_by=received_by,
+                    number=target,
+                    request=_request_of(body),
+                    received_at=row.created_at,
+                    received_by=received_by,
                     intake=body.intake,
                 )
                 row.payload_json = inp.model_dump_json()

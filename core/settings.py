@@ -14,6 +14,7 @@ from domain.privacy import DEFAULT_IN_CLEAR, Audience
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
+
 def _delay(v: tuple[float, float]) -> tuple[float, float]:
     if not 0 <= v[0] <= v[1]:
         raise ValueError("a delay is [shortest, longest] seconds with 0 <= shortest <= longest")

@@ -46,9 +46,7 @@ _WITH_CONTACT = {
     DeliveryKind.whistle,
 }  # fmt: skip
 
-NoticeKind = Literal[
-    "copy", "reminder", "supervision", "escalation", "warning", "whistle", "consultation", "notice"
-]
+NoticeKind = Literal["copy", "reminder", "supervision", "escalation", "warning", "whistle", "consultation", "notice"]
 _NOTICE_KINDS = set(get_args(NoticeKind))
 
 

@@ -22,7 +22,13 @@ from domain.vocabulary import Kind
 
 DEFAULT_SET = PROJECT_ROOT / "tests" / "data" / "triage_eval.toml"
 PATHS = [p.value for p in TriagePath]
-SHORT = {"dispatch": "disp", "direct_answer": "answer", "out_of_scope": "oos", "legal_channel": "legal", "emergency_transfer": "emerg"}
+SHORT = {
+    "dispatch": "disp",
+    "direct_answer": "answer",
+    "out_of_scope": "oos",
+    "legal_channel": "legal",
+    "emergency_transfer": "emerg",
+}
 
 
 def load_set(path: Path) -> list[dict]:
@@ -30,7 +36,9 @@ def load_set(path: Path) -> list[dict]:
         requests = tomllib.load(f).get("request", [])
     for r in requests:
         if r.get("path") not in PATHS:
-            raise ValueError(f"{path}: request {r.get('id')!r} has path {r.get('path')!r}, not one of {', '.join(PATHS)}")
+            raise ValueError(
+                f"{path}: request {r.get('id')!r} has path {r.get('path')!r}, not one of {', '.join(PATHS)}"
+            )
     return requests
 
 
@@ -114,7 +122,9 @@ def evaluate(settings: Settings, requests: list[dict]) -> Report:
         expected, got = r["path"], s.decision.path.value
         report.confusion[(expected, got)] += 1
         if expected != got:
-            report.misses.append(f"{r.get('id')}: {SHORT[expected]} -> {SHORT[got]}  {r['text'][:40]}  ({s.decision.reason[:60]})")
+            report.misses.append(
+                f"{r.get('id')}: {SHORT[expected]} -> {SHORT[got]}  {r['text'][:40]}  ({s.decision.reason[:60]})"
+            )
         if expected == TriagePath.emergency_transfer:
             report.emergencies += 1
             if got == TriagePath.emergency_transfer:

@@ -168,7 +168,9 @@ def _setup_temporal(_args) -> int:
 
     added, scheduled = asyncio.run(run())
     print(f"search attributes added: {', '.join(added) or 'none (all present)'}")
-    print(f"triage training schedule: {'created' if scheduled else 'present'} ({settings.triage_training_cron}, Beijing time)")
+    print(
+        f"triage training schedule: {'created' if scheduled else 'present'} ({settings.triage_training_cron}, Beijing time)"
+    )
     return 0
 
 
@@ -401,7 +403,9 @@ def _triage_models(args) -> int:
         return 2
     for row in triage_models.versions(settings.database_url):
         d = triage_models.describe(row)
-        print(f"{'*' if row.active else ' '} v{row.version:<4} {d['trained_at'][:19]}  by {row.trained_by:<10} held-out {d['held_out']}")
+        print(
+            f"{'*' if row.active else ' '} v{row.version:<4} {d['trained_at'][:19]}  by {row.trained_by:<10} held-out {d['held_out']}"
+        )
     return 0
 
 

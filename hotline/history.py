@@ -87,6 +87,7 @@ def import_csv(settings: Settings, file: str | Path) -> ImportResult:
         reader = csv.DictReader(f)
         cols = _columns(list(reader.fieldnames or []))
         for line, raw in enumerate(reader, start=2):
+
             def get(name: str, raw: dict = raw) -> str:
                 return (raw.get(cols[name]) or "").strip() if name in cols else ""
 
@@ -138,9 +139,17 @@ def import_csv(settings: Settings, file: str | Path) -> ImportResult:
                 received = None
             rows.append(
                 TriageHistoryRow(
-                    source=source, external_id=number[:80], received_at=received, description=description,
-                    address=address[:300], path=path, path_detail=get("path_detail") or None, category=category or None,
-                    district=units["district"], street=units["street"], first_unit=units["first_unit"],
+                    source=source,
+                    external_id=number[:80],
+                    received_at=received,
+                    description=description,
+                    address=address[:300],
+                    path=path,
+                    path_detail=get("path_detail") or None,
+                    category=category or None,
+                    district=units["district"],
+                    street=units["street"],
+                    first_unit=units["first_unit"],
                     lead_unit=units["lead_unit"],
                 )
             )

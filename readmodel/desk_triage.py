@@ -56,7 +56,9 @@ def model_or_none(settings: Settings, wait: bool = True):
         return None
 
 
-def decide_path(settings: Settings, description: str, kind: Kind, emergency_service: EmergencyService | None) -> TriageDecision:
+def decide_path(
+    settings: Settings, description: str, kind: Kind, emergency_service: EmergencyService | None
+) -> TriageDecision:
     lists = load_lists(settings.city)
     with db.session(settings.database_url) as session:
         index, articles = knowledge.index(session)
@@ -100,7 +102,9 @@ def locate(settings: Settings, text: str, district: str | None = None, street: s
     return reading
 
 
-def lead_for(settings: Settings, category: str, reading: AddressReading, model=None) -> tuple[UnitRef | None, UnitRef | None, str]:
+def lead_for(
+    settings: Settings, category: str, reading: AddressReading, model=None
+) -> tuple[UnitRef | None, UnitRef | None, str]:
     """The lead and supervising units routing would give: a saved ruling, else what the center's
     history learned (tickets of the kind there finally led by another unit), else the list."""
     directory = load_directory(settings.city)

@@ -32,8 +32,12 @@ def seed(url: str, city: str) -> int:
             if session.get(KnowledgeArticleRow, a["id"]) is None:
                 session.add(
                     KnowledgeArticleRow(
-                        id=a["id"], title=a["title"], question=a.get("question", ""),
-                        keywords=" ".join(a.get("keywords", [])), answer=a["answer"], category=a.get("category"),
+                        id=a["id"],
+                        title=a["title"],
+                        question=a.get("question", ""),
+                        keywords=" ".join(a.get("keywords", [])),
+                        answer=a["answer"],
+                        category=a.get("category"),
                     )  # fmt: skip
                 )
                 added += 1
@@ -91,7 +95,9 @@ def search(session: Session, q: str, limit: int) -> list[tuple[KnowledgeArticleR
     """Active articles matching `q`, best first, with the share of their words found and which."""
     built, _ = index(session)
     hits = built.search(q, limit)
-    found = session.exec(select(KnowledgeArticleRow).where(col(KnowledgeArticleRow.id).in_([h.key for h in hits]))).all()
+    found = session.exec(
+        select(KnowledgeArticleRow).where(col(KnowledgeArticleRow.id).in_([h.key for h in hits]))
+    ).all()
     rows = {r.id: r for r in found}
     return [(rows[h.key], h.coverage, h.matched) for h in hits if h.key in rows]
 
@@ -112,7 +118,9 @@ def change(
     if row is None:
         return None
     if expected_version is not None and expected_version != row.version:
-        raise Conflict(f"article {article_id!r} is at version {row.version}, not {expected_version}: reload and edit again")
+        raise Conflict(
+            f"article {article_id!r} is at version {row.version}, not {expected_version}: reload and edit again"
+        )
     for name, value in fields.items():
         setattr(row, name, value)
     row.version += 1

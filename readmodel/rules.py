@@ -12,8 +12,13 @@ def for_category(url: str, category: str) -> list[ResponsibilityRule]:
         rows = session.exec(select(ResponsibilityRuleRow).where(ResponsibilityRuleRow.category == category)).all()
     return [
         ResponsibilityRule(
-            category=r.category, area=r.area, lead=r.lead, cooperating=r.cooperating.split(),
-            ticket=r.ticket, ruled_by=r.ruled_by, reason=r.reason,
+            category=r.category,
+            area=r.area,
+            lead=r.lead,
+            cooperating=r.cooperating.split(),
+            ticket=r.ticket,
+            ruled_by=r.ruled_by,
+            reason=r.reason,
         )  # fmt: skip
         for r in rows
     ]

@@ -288,6 +288,8 @@ class MonthlyFocusRow(SQLModel, table=True):
     note: str = Field(default="", max_length=2000)
     picked_by: str = Field(max_length=120)
     picked_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
 class UserRow(SQLModel, table=True):
     """A person who signs in to the workbench (工作台): a role and, for a handling unit, its unit.
     The password is kept only as an argon2 hash; repeated failures lock the account for a while."""
@@ -318,6 +320,8 @@ class WebSessionRow(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
     last_seen_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
     expires_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False, index=True))
+
+
 class TriageModelRow(SQLModel, table=True):
     """One trained version of the intake triage model. The artefact is a file in the data folder;
     exactly one version is active, and the previous ones stay for rollback."""

@@ -52,8 +52,12 @@ def city_samples(city: str) -> list[Sample]:
         for text in g.get("texts", []):
             out.append(
                 Sample(
-                    text=text, source="corpus", path=g["path"], emergency=g.get("emergency"),
-                    category=g.get("category"), article=g.get("article"),
+                    text=text,
+                    source="corpus",
+                    path=g["path"],
+                    emergency=g.get("emergency"),
+                    category=g.get("category"),
+                    article=g.get("article"),
                 )
             )
     lists = load_lists(city)
@@ -74,12 +78,23 @@ def city_samples(city: str) -> list[Sample]:
 def knowledge_samples(url: str) -> list[Sample]:
     """Each active article by its title, question and keywords, and by its answer (indexed too)."""
     with db.session(url) as session:
-        rows = session.exec(select(KnowledgeArticleRow).where(KnowledgeArticleRow.active).order_by(KnowledgeArticleRow.id)).all()
+        rows = session.exec(
+            select(KnowledgeArticleRow).where(KnowledgeArticleRow.active).order_by(KnowledgeArticleRow.id)
+        ).all()
     out = []
     for r in rows:
         for text, weight in ((r.title, 1.0), (r.question, 1.0), (r.keywords, 0.7), (r.answer, 0.5)):
             if text and text.strip():
-                out.append(Sample(text=text, source="knowledge", path="direct_answer", article=r.id, category=r.category, weight=weight))
+                out.append(
+                    Sample(
+                        text=text,
+                        source="knowledge",
+                        path="direct_answer",
+                        article=r.id,
+                        category=r.category,
+                        weight=weight,
+                    )
+                )
     return out
 
 
@@ -117,18 +132,26 @@ def history_samples(url: str) -> list[Sample]:
     with db.session(url) as session:
         imported = session.exec(select(TriageHistoryRow).order_by(col(TriageHistoryRow.id))).all()
         closed = session.exec(
-            select(TicketRow).where(col(TicketRow.closed_at).is_not(None)).order_by(col(TicketRow.closed_at), col(TicketRow.number))
+            select(TicketRow)
+            .where(col(TicketRow.closed_at).is_not(None))
+            .order_by(col(TicketRow.closed_at), col(TicketRow.number))
         ).all()
     for h in imported:
         dispatched = h.path == "dispatch"
         out.append(
             Sample(
-                text=h.description, source="history", path=h.path,
+                text=h.description,
+                source="history",
+                path=h.path,
                 emergency=h.path_detail if h.path == "emergency_transfer" else None,
                 article=h.path_detail if h.path != "emergency_transfer" else None,
-                category=h.category if dispatched else None, address=h.address, district=h.district,
-                street=h.street, lead_unit=h.lead_unit if dispatched else None,
-                listed_lead=(h.first_unit or h.lead_unit) if dispatched else None, weight=HISTORY_WEIGHT,
+                category=h.category if dispatched else None,
+                address=h.address,
+                district=h.district,
+                street=h.street,
+                lead_unit=h.lead_unit if dispatched else None,
+                listed_lead=(h.first_unit or h.lead_unit) if dispatched else None,
+                weight=HISTORY_WEIGHT,
             )
         )
     out += [s for s in map(_ticket_sample, closed) if s is not None]
@@ -136,7 +159,9 @@ def history_samples(url: str) -> list[Sample]:
 
 
 def training_samples(settings: Settings) -> list[Sample]:
-    return city_samples(settings.city) + knowledge_samples(settings.database_url) + history_samples(settings.database_url)
+    return (
+        city_samples(settings.city) + knowledge_samples(settings.database_url) + history_samples(settings.database_url)
+    )
 
 
 # -- versions -----------------------------------------------------------------------------------
@@ -228,7 +253,9 @@ def rollback(url: str) -> TriageModelRow:
         raise LookupError("no active triage model to roll back from")
     with db.session(url) as session:
         previous = session.exec(
-            select(TriageModelRow).where(TriageModelRow.version < current.version).order_by(col(TriageModelRow.version).desc())
+            select(TriageModelRow)
+            .where(TriageModelRow.version < current.version)
+            .order_by(col(TriageModelRow.version).desc())
         ).first()
     if previous is None:
         raise LookupError(f"version {current.version} is the first: nothing to roll back to")
@@ -316,5 +343,3 @@ def describe(row: TriageModelRow) -> dict:
         "trained_by": row.trained_by, "active": row.active, "samples": json.loads(row.samples_json),
         "held_out": json.loads(row.metrics_json),
     }  # fmt: skip
-
-

@@ -64,7 +64,9 @@ def drop_database(postgres, url: str) -> None:
 
 @pytest.fixture
 def settings(tmp_path, postgres) -> Iterator[Settings]:
-    s = Settings(database_url=new_database(postgres, tmp_path), data_dir=tmp_path, policy_pack="qingdao", city="qingdao")
+    s = Settings(
+        database_url=new_database(postgres, tmp_path), data_dir=tmp_path, policy_pack="qingdao", city="qingdao"
+    )
     db.migrate(s.database_url)
     yield s
     # Each test's pool closed and its database dropped: a long PostgreSQL pass must not run the

@@ -15,9 +15,7 @@ from typing import TypeVar
 T = TypeVar("T")
 
 
-async def assert_eventually(
-    check: Callable[[], T | Awaitable[T]], timeout: float = 30.0, interval: float = 0.05
-) -> T:
+async def assert_eventually(check: Callable[[], T | Awaitable[T]], timeout: float = 30.0, interval: float = 0.05) -> T:
     """`check()` (sync or async) until it passes; returns its result."""
     deadline = time.monotonic() + timeout
     while True:

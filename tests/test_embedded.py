@@ -28,7 +28,9 @@ REQUEST = {
 
 
 def _start(env: dict[str, str], log: Path) -> subprocess.Popen:
-    return subprocess.Popen([str(BIN / "hotline"), "up", "--no-simulator"], env=env, stdout=log.open("ab"), stderr=subprocess.STDOUT)
+    return subprocess.Popen(
+        [str(BIN / "hotline"), "up", "--no-simulator"], env=env, stdout=log.open("ab"), stderr=subprocess.STDOUT
+    )
 
 
 def _wait_healthy(url: str, proc: subprocess.Popen, log: Path, timeout: float = 90) -> None:
@@ -93,7 +95,12 @@ def test_up_runs_stops_cleanly_and_continues_the_same_tickets(tmp_path):
         _wait_healthy(url, proc, log)
         state = httpx.get(f"{url}/tickets/{number}", headers=unit, timeout=30).json()
         assert state["stage"] == "handling" and state["acknowledged_at"]
-        r = httpx.post(f"{url}/tickets/{number}/complete", headers=unit, json={"result": "resolved", "reply": "路灯已修复"}, timeout=30)
+        r = httpx.post(
+            f"{url}/tickets/{number}/complete",
+            headers=unit,
+            json={"result": "resolved", "reply": "路灯已修复"},
+            timeout=30,
+        )
         assert r.status_code == 200, r.text
     finally:
         _stop(proc, log)

@@ -139,7 +139,9 @@ async def _lifecycle(apis: list[str], secret: str, i: int) -> str:
 
 async def test_two_workers_and_two_apis_close_every_ticket_once(cluster):
     settings, apis, _procs = cluster
-    numbers = await asyncio.gather(*(_lifecycle(apis, settings.token_secret.get_secret_value(), i) for i in range(TICKETS)))
+    numbers = await asyncio.gather(
+        *(_lifecycle(apis, settings.token_secret.get_secret_value(), i) for i in range(TICKETS))
+    )
     assert len(set(numbers)) == TICKETS  # two APIs on one read model never hand out a number twice
 
     client = await connect(settings)

@@ -89,9 +89,7 @@ def test_path_emergency_and_kind_values_are_valid(requests: list[dict]) -> None:
         assert isinstance(r.get("hard_negative", False), bool), r["id"]
 
 
-def test_categories_exist_in_the_responsibility_list(
-    requests: list[dict], category_ids: set[str]
-) -> None:
+def test_categories_exist_in_the_responsibility_list(requests: list[dict], category_ids: set[str]) -> None:
     for r in requests:
         if r["path"] == "dispatch":
             assert r["category"] in category_ids, (r["id"], r["category"])
@@ -127,9 +125,7 @@ def test_each_path_has_its_minimum_count(requests: list[dict]) -> None:
     assert sum(1 for r in requests if r.get("hard_negative")) >= 20
 
 
-def test_every_category_appears_at_least_twice_among_dispatches(
-    requests: list[dict], category_ids: set[str]
-) -> None:
+def test_every_category_appears_at_least_twice_among_dispatches(requests: list[dict], category_ids: set[str]) -> None:
     per_category = Counter(r["category"] for r in requests if r["path"] == "dispatch")
     assert {c: per_category[c] for c in category_ids if per_category[c] < 2} == {}
 
@@ -139,10 +135,6 @@ def test_meta_counts_match_the_requests(data: dict, requests: list[dict]) -> Non
     assert meta["total"] == len(requests)
     assert meta["paths"] == dict(Counter(r["path"] for r in requests))
     assert meta["hard_negatives"] == sum(1 for r in requests if r.get("hard_negative"))
-    assert meta["emergency"] == dict(
-        Counter(r["emergency"] for r in requests if "emergency" in r)
-    )
+    assert meta["emergency"] == dict(Counter(r["emergency"] for r in requests if "emergency" in r))
     assert meta["kinds"] == dict(Counter(r["kind"] for r in requests))
-    assert meta["dispatch_categories"] == dict(
-        Counter(r["category"] for r in requests if r["path"] == "dispatch")
-    )
+    assert meta["dispatch_categories"] == dict(Counter(r["category"] for r in requests if r["path"] == "dispatch"))

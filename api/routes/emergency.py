@@ -12,6 +12,7 @@ from workflows.ticket import TicketWorkflow
 
 router = APIRouter(prefix="/tickets/{number}", tags=["intake"])
 
+
 @router.post("/emergency-follow-up", response_model=TicketSummary, summary="Record what the emergency service did")
 async def record_follow_up(
     number: str, body: RecordFollowUpFields, actor: SupervisingActor, client: ClientDep

@@ -39,7 +39,9 @@ class TriageQuestion(BaseModel):
     address: str = Field(default="", max_length=300, description="The address as the citizen gave it")
     district: str | None = Field(default=None, max_length=50, description="District id or name, when known")
     street: str | None = Field(default=None, max_length=50, description="Street office id or name, when known")
-    category: str | None = Field(default=None, max_length=80, description="Route this category instead of the suggested one")
+    category: str | None = Field(
+        default=None, max_length=80, description="Route this category instead of the suggested one"
+    )
 
     @field_validator("description")
     @classmethod
@@ -106,12 +108,16 @@ def complete_form(settings: Settings, directory: Directory, body: intake.IntakeB
     if a.district and a.street:
         resolved = resolve_address(a, directory)
     elif reading.street and reading.district:
-        resolved = resolve_address(a.model_copy(update={"district": reading.district, "street": reading.street}), directory)
+        resolved = resolve_address(
+            a.model_copy(update={"district": reading.district, "street": reading.street}), directory
+        )
     elif reading.ambiguous:
         options = "; ".join(f"{c.name} ({c.district_name}, {c.id})" for c in reading.candidates)
         raise ApiError(422, f"the address fits more than one street: {options}. Give address.street")
     else:
-        raise ApiError(422, "the address names no street office the directory knows: give address.district and address.street")
+        raise ApiError(
+            422, "the address names no street office the directory knows: give address.district and address.street"
+        )
     unread = desk_triage.locate(settings, a.text)  # what the address alone says, for the record
     record = IntakeRecord(
         model_version=model.version if model is not None else None, suggested_categories=guesses, category=category,

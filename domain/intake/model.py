@@ -73,7 +73,10 @@ def _vectorizer() -> FeatureUnion:
     return FeatureUnion(
         [
             ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 3), sublinear_tf=True, min_df=2)),
-            ("words", TfidfVectorizer(tokenizer=_words, lowercase=False, token_pattern=None, sublinear_tf=True, min_df=2)),
+            (
+                "words",
+                TfidfVectorizer(tokenizer=_words, lowercase=False, token_pattern=None, sublinear_tf=True, min_df=2),
+            ),
         ]
     )
 
@@ -212,7 +215,9 @@ class TriageModel:
         return {k: v for k, v in self.__dict__.items() if k not in ("_fast", "_last")}
 
     def lead_correction(self, category: str, street: str | None, district: str | None) -> LeadCorrection | None:
-        return self.lead_corrections.get((category, street or "")) or self.lead_corrections.get((category, district or ""))
+        return self.lead_corrections.get((category, street or "")) or self.lead_corrections.get(
+            (category, district or "")
+        )
 
 
 @dataclass(frozen=True)
@@ -235,7 +240,11 @@ class Prediction:
 def fingerprint(samples: list[Sample]) -> str:
     h = hashlib.sha256()
     for s in samples:
-        h.update(repr((s.text, s.source, s.path, s.emergency, s.category, s.article, s.street, s.lead_unit, s.weight)).encode())
+        h.update(
+            repr(
+                (s.text, s.source, s.path, s.emergency, s.category, s.article, s.street, s.lead_unit, s.weight)
+            ).encode()
+        )
     return h.hexdigest()[:16]
 
 
@@ -290,7 +299,9 @@ def _lead_corrections(samples: list[Sample], min_tickets: int = 3, min_share: fl
     return out
 
 
-def train(samples: list[Sample], synonyms: Synonyms = NO_SYNONYMS, held_out: float = 0.2, c: float = 1e-5) -> TriageModel:
+def train(
+    samples: list[Sample], synonyms: Synonyms = NO_SYNONYMS, held_out: float = 0.2, c: float = 1e-5
+) -> TriageModel:
     """Fit on all samples; the metrics come from a model fitted without the held-out share."""
     if not any(s.path_label for s in samples):
         raise ValueError("no labelled samples to train the triage model on")

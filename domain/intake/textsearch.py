@@ -184,7 +184,8 @@ def _content(text: str) -> str:
 _COURTESY = sorted(
     "您好 你好 请问 谢谢 麻烦 帮忙 一下 问问 我想 我们 你们 他们 怎么办 怎么 什么 为什么 可以 能不能 是不是 有没有 "
     "这个 那个 现在 已经 一直 还是 但是 因为 所以 如果 然后 没有 反映 情况 问题 事情 需要 一个 一些 到底 多少".split(),
-    key=len, reverse=True,
+    key=len,
+    reverse=True,
 )
 
 

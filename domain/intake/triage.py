@@ -235,7 +235,9 @@ class Evidence(BaseModel):
     why: str = ""
 
 
-def _list_evidence(description: str, index: "TextIndex", decisive: dict[str, list[str]], t: Thresholds, synonyms) -> Evidence:
+def _list_evidence(
+    description: str, index: "TextIndex", decisive: dict[str, list[str]], t: Thresholds, synonyms
+) -> Evidence:
     """The best entry by similarity (words, or character bigrams for a paraphrase); a decisive
     word ("信访", "报案") counts on its own."""
     from domain.intake.textsearch import normalize
@@ -273,14 +275,21 @@ def suggest(
     if emergency_service is not None:
         em = next((e for e in lists.emergencies if e.number == emergency_service), None)
         if em is not None:
-            return TriageDecision(path=TriagePath.emergency_transfer, reason=f"flagged for {em.number} {em.name}", confidence=1.0, emergency=em)
+            return TriageDecision(
+                path=TriagePath.emergency_transfer,
+                reason=f"flagged for {em.number} {em.name}",
+                confidence=1.0,
+                emergency=em,
+            )
     prediction = model.predict(description) if model is not None else None
     emergency = _emergency(description, lists, prediction, t)
     if emergency is not None:
         return emergency
     syn = lists.synonym_map
     legal = _list_evidence(description, lists.legal_index(), {c.id: c.decisive for c in lists.legal_channels}, t, syn)
-    oos = _list_evidence(description, lists.out_of_scope_index(), {c.id: c.decisive for c in lists.out_of_scope}, t, syn)
+    oos = _list_evidence(
+        description, lists.out_of_scope_index(), {c.id: c.decisive for c in lists.out_of_scope}, t, syn
+    )
     answer = Evidence()
     if kind == Kind.consultation:
         answer = _answer_evidence(description, knowledge, articles, prediction, t)
@@ -292,16 +301,22 @@ def suggest(
         ch = next((c for c in lists.legal_channels if c.id == key), None)
         if ch is not None:
             why = legal.why if legal.key == ch.id else "the model, from similar requests"
-            return TriageDecision(path=path, reason=f"belongs to {ch.name}: {why}", confidence=confidence, legal_channel=ch)
+            return TriageDecision(
+                path=path, reason=f"belongs to {ch.name}: {why}", confidence=confidence, legal_channel=ch
+            )
     if path == TriagePath.out_of_scope:
         key = oos.key or _entity(prediction, "out_of_scope")
         cat = next((c for c in lists.out_of_scope if c.id == key), None)
         if cat is not None:
-            return TriageDecision(path=path, reason=f"out of scope: {cat.name}", confidence=confidence, out_of_scope=cat)
+            return TriageDecision(
+                path=path, reason=f"out of scope: {cat.name}", confidence=confidence, out_of_scope=cat
+            )
     if path == TriagePath.direct_answer and answer.key in articles:
         art = articles[answer.key]
         return TriageDecision(path=path, reason=f"knowledge base: {art.title}", confidence=confidence, article=art)
-    return TriageDecision(path=TriagePath.dispatch, reason="in scope: dispatch to the responsible unit", confidence=confidence)
+    return TriageDecision(
+        path=TriagePath.dispatch, reason="in scope: dispatch to the responsible unit", confidence=confidence
+    )
 
 
 def _entity(prediction, path: str) -> str | None:
@@ -311,7 +326,9 @@ def _entity(prediction, path: str) -> str | None:
     return next((lab.split(":", 1)[1] for lab, _ in prediction.paths if lab.startswith(f"{path}:")), None)
 
 
-def _answer_evidence(description: str, knowledge: "TextIndex", articles: dict[str, Article], prediction, t: Thresholds) -> Evidence:
+def _answer_evidence(
+    description: str, knowledge: "TextIndex", articles: dict[str, Article], prediction, t: Thresholds
+) -> Evidence:
     """The article that answers it: the knowledge base's own match when it is good enough (an
     article the center wrote today is not in the model yet), else the model's article."""
     best = Evidence()
@@ -327,7 +344,9 @@ def _answer_evidence(description: str, knowledge: "TextIndex", articles: dict[st
     return best
 
 
-def _path_scores(legal: Evidence, oos: Evidence, answer: Evidence, prediction, t: Thresholds) -> dict[TriagePath, float]:
+def _path_scores(
+    legal: Evidence, oos: Evidence, answer: Evidence, prediction, t: Thresholds
+) -> dict[TriagePath, float]:
     if prediction is None:  # the lists alone, each against its bar
         scores = {TriagePath.dispatch: 0.0}
         for path, ev, bar in (  # on a tie, out of scope ("already in court, intervene") wins

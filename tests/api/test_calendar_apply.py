@@ -62,9 +62,14 @@ async def test_an_official_2027_schedule_re_times_estimated_deadlines_only(api, 
     await time_env.sleep(datetime(2026, 12, 21, 9, tzinfo=CHINA_TZ) - await time_env.get_current_time())
     intake, center = api.auth("intake"), api.auth("center")
     estimated = (await api.http.post("/tickets", json=fresh(kind="complaint"), headers=intake)).json()["number"]
-    exact = (await api.http.post("/tickets", json=fresh(kind="complaint", urgency="emergency"), headers=intake)).json()["number"]
+    exact = (await api.http.post("/tickets", json=fresh(kind="complaint", urgency="emergency"), headers=intake)).json()[
+        "number"
+    ]
     row = await _row(api, estimated, lambda r: r.deadline is not None)
-    assert row.deadline_estimated and (await _row(api, exact, lambda r: r.deadline is not None)).deadline_estimated is False
+    assert (
+        row.deadline_estimated
+        and (await _row(api, exact, lambda r: r.deadline is not None)).deadline_estimated is False
+    )
 
     before = (await api.http.get(f"/tickets/{estimated}", headers=center)).json()
     exact_before = (await api.http.get(f"/tickets/{exact}", headers=center)).json()

@@ -9,7 +9,9 @@ from tests.eventually import assert_eventually
 
 
 async def _ticket(api, body=None):
-    r = await api.http.post("/tickets", json=body or fresh(), headers=api.auth("intake") | {"Idempotency-Key": str(uuid.uuid4())})
+    r = await api.http.post(
+        "/tickets", json=body or fresh(), headers=api.auth("intake") | {"Idempotency-Key": str(uuid.uuid4())}
+    )
     assert r.status_code in (200, 201), r.text
     return r
 
@@ -44,13 +46,25 @@ async def test_the_center_keeps_the_knowledge_base_and_a_new_article_answers_at_
     bad = await api.http.post("/knowledge", json={**article, "id": "有中文"}, headers=center)
     assert bad.status_code == 422 and "id" in bad.text
 
-    hits = (await api.http.get("/knowledge/search", params={"q": "我家养了条狗，养犬登记证去哪办"}, headers=intake)).json()
+    hits = (
+        await api.http.get("/knowledge/search", params={"q": "我家养了条狗，养犬登记证去哪办"}, headers=intake)
+    ).json()
     assert hits[0]["article"]["id"] == slug and "养犬" in hits[0]["matched"]
 
-    preview = (await api.http.post("/triage", json={"description": "刚养了只狗，请问养犬登记证在哪里办理", "kind": "consultation"}, headers=intake)).json()
+    preview = (
+        await api.http.post(
+            "/triage",
+            json={"description": "刚养了只狗，请问养犬登记证在哪里办理", "kind": "consultation"},
+            headers=intake,
+        )
+    ).json()
     assert preview["suggestion"]["path"] == "direct_answer" and preview["suggestion"]["article"]["id"] == slug
 
-    body = fresh(kind="consultation", category="police.household_registration", description="刚养了只狗，请问养犬登记证在哪里办理")
+    body = fresh(
+        kind="consultation",
+        category="police.household_registration",
+        description="刚养了只狗，请问养犬登记证在哪里办理",
+    )
     number = (await _ticket(api, body)).json()["number"]
 
     async def answered():
@@ -67,7 +81,13 @@ async def test_the_center_keeps_the_knowledge_base_and_a_new_article_answers_at_
     r = await api.http.put(f"/knowledge/{slug}", json={"title": "养犬登记", "version": 1}, headers=center)
     assert r.status_code == 409 and "version 2" in r.json()["detail"]
     assert (await api.http.delete(f"/knowledge/{slug}", headers=center)).json()["active"] is False
-    preview = (await api.http.post("/triage", json={"description": "刚养了只狗，请问养犬登记证在哪里办理", "kind": "consultation"}, headers=intake)).json()
+    preview = (
+        await api.http.post(
+            "/triage",
+            json={"description": "刚养了只狗，请问养犬登记证在哪里办理", "kind": "consultation"},
+            headers=intake,
+        )
+    ).json()
     # The starter article on dog registration may answer instead; the withdrawn one never does.
     assert (preview["suggestion"].get("article") or {}).get("id") != slug
     assert (await api.http.get("/knowledge/nope", headers=intake)).status_code == 404
@@ -75,12 +95,18 @@ async def test_the_center_keeps_the_knowledge_base_and_a_new_article_answers_at_
 
 async def test_triage_preview_hints_emergency_words(api):
     r = await api.http.post(
-        "/triage", json={"description": "隔壁单元好像着火了，楼道里全是浓烟", "kind": "help"}, headers=api.auth("intake")
+        "/triage",
+        json={"description": "隔壁单元好像着火了，楼道里全是浓烟", "kind": "help"},
+        headers=api.auth("intake"),
     )
     assert r.status_code == 200
     assert r.json()["emergency_hints"][0]["number"] == "119"
-    assert (await api.http.post("/triage", json={"description": "x", "kind": "help"}, headers=api.auth("intake"))).status_code == 422
-    assert (await api.http.post("/triage", json={"description": "着火了", "kind": "help"}, headers=api.auth("unit", LEAD))).status_code == 403
+    assert (
+        await api.http.post("/triage", json={"description": "x", "kind": "help"}, headers=api.auth("intake"))
+    ).status_code == 422
+    assert (
+        await api.http.post("/triage", json={"description": "着火了", "kind": "help"}, headers=api.auth("unit", LEAD))
+    ).status_code == 403
 
 
 async def test_a_repeat_joins_the_open_ticket_and_the_caller_gets_its_number(api):
@@ -120,7 +146,9 @@ async def test_the_citizen_looks_up_and_rates_online_and_a_wrong_phone_learns_no
     r = await api.http.post(f"{public}/lookup", json={"phone": "13000000000"})
     assert r.status_code == 404
     unknown = await api.http.post("/public/tickets/20990101999999/lookup", json={"phone": phone})
-    assert unknown.status_code == 404 and unknown.json()["detail"].replace("20990101999999", number) == r.json()["detail"]
+    assert (
+        unknown.status_code == 404 and unknown.json()["detail"].replace("20990101999999", number) == r.json()["detail"]
+    )
 
     r = await api.http.post(f"{public}/lookup", json={"phone": f"+86 {phone[:3]}-{phone[3:7]}-{phone[7:]}"})
     assert r.status_code == 200, r.text
@@ -136,7 +164,9 @@ async def test_the_citizen_looks_up_and_rates_online_and_a_wrong_phone_learns_no
     unit = api.auth("unit", LEAD)
     await _projected(api, number, "dispatch")
     assert (await api.http.post(f"/tickets/{number}/acknowledge", headers=unit)).status_code == 200
-    r = await api.http.post(f"/tickets/{number}/complete", headers=unit, json={"result": "resolved", "reply": "城管已取缔占道烧烤摊"})
+    r = await api.http.post(
+        f"/tickets/{number}/complete", headers=unit, json={"result": "resolved", "reply": "城管已取缔占道烧烤摊"}
+    )
     assert r.status_code == 200, r.text
 
     async def waiting():
@@ -177,7 +207,11 @@ async def test_the_citizen_looks_up_and_rates_online_and_a_wrong_phone_learns_no
     async with serve(create_app(away)) as url, httpx.AsyncClient(base_url=url, timeout=30) as http:
         r = await http.post(f"{public}/lookup", json={"phone": phone})
         assert r.status_code == 200, r.text
-        assert (r.json()["outcome"], r.json()["reply"], r.json()["can_rate"]) == ("rated_online", "城管已取缔占道烧烤摊", False)
+        assert (r.json()["outcome"], r.json()["reply"], r.json()["can_rate"]) == (
+            "rated_online",
+            "城管已取缔占道烧烤摊",
+            False,
+        )
         assert (await http.post(f"{public}/lookup", json={"phone": "13000000000"})).status_code == 404
         r = await http.get(f"/tickets/{number}", headers=api.auth("center"))
         assert r.status_code == 200 and r.headers["X-Ticket-Source"] == "read-model" and phone not in r.text
@@ -259,7 +293,9 @@ async def test_a_burst_of_repeats_all_join_the_one_ticket(api):
     body = fresh()
     number = (await _ticket(api, body)).json()["number"]
     await _projected(api, number, "dispatch")
-    replies = await asyncio.gather(*(_ticket(api, {**body, "description": f"第{i}次催问，烧烤摊还在"}) for i in range(20)))
+    replies = await asyncio.gather(
+        *(_ticket(api, {**body, "description": f"第{i}次催问，烧烤摊还在"}) for i in range(20))
+    )
     assert {(r.status_code, r.json()["number"]) for r in replies} == {(200, number)}
     s = await _state(api, number)
     assert len(s["appeals"]) == 20 and "supervised" in s["flags"]

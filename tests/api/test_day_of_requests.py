@@ -134,7 +134,9 @@ async def test_a_day_of_mixed_requests_each_takes_its_path_and_dispatched_ones_r
         s = await live(number)
         unit = api.auth("unit", s["lead_unit"])
         assert (await api.http.post(f"/tickets/{number}/acknowledge", headers=unit)).status_code == 200
-        r = await api.http.post(f"/tickets/{number}/complete", headers=unit, json={"result": "resolved", "reply": "已到现场核实处理"})
+        r = await api.http.post(
+            f"/tickets/{number}/complete", headers=unit, json={"result": "resolved", "reply": "已到现场核实处理"}
+        )
         assert r.status_code == 200, r.text
 
     async def all_waiting():

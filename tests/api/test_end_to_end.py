@@ -68,9 +68,13 @@ async def test_a_ticket_from_call_to_close_over_http(api):
     assert state["lead_unit"] == LEAD and state["supervisor_unit"] == "qd.dept.urban"
 
     assert (await api.http.post(f"/tickets/{number}/acknowledge", headers=unit)).status_code == 200
-    r = await api.http.post(f"/tickets/{number}/progress", headers=unit, json={"note": "已电话联系诉求人", "contacted_citizen": True})
+    r = await api.http.post(
+        f"/tickets/{number}/progress", headers=unit, json={"note": "已电话联系诉求人", "contacted_citizen": True}
+    )
     assert r.status_code == 200
-    r = await api.http.post(f"/tickets/{number}/complete", headers=unit, json={"result": "resolved", "reply": "已联合城管取缔占道烧烤"})
+    r = await api.http.post(
+        f"/tickets/{number}/complete", headers=unit, json={"result": "resolved", "reply": "已联合城管取缔占道烧烤"}
+    )
     assert r.status_code == 200
 
     async def waiting_for_callback():
@@ -93,9 +97,22 @@ async def test_a_ticket_from_call_to_close_over_http(api):
     assert listed["outcome"] == "confirmed"
     state = (await api.http.get(f"/tickets/{number}", headers=api.auth("supervisor"))).json()
     events = [e["event"] for e in state["timeline"]]
-    for stage in ("received", "triaged", "routed", "dispatched", "copied", "acknowledged", "progress", "completed", "callback_answered", "closed"):
+    for stage in (
+        "received",
+        "triaged",
+        "routed",
+        "dispatched",
+        "copied",
+        "acknowledged",
+        "progress",
+        "completed",
+        "callback_answered",
+        "closed",
+    ):
         assert stage in events
-    assert events.index("dispatched") < events.index("acknowledged") < events.index("completed") < events.index("closed")
+    assert (
+        events.index("dispatched") < events.index("acknowledged") < events.index("completed") < events.index("closed")
+    )
 
     # Closed: nothing more is accepted.
     r = await api.http.post(f"/tickets/{number}/acknowledge", headers=unit)
@@ -190,7 +207,9 @@ async def test_a_refused_update_leaves_no_trace_in_history(api):
     await assert_eventually(settled)
     before = [e.event_type for e in (await handle.fetch_history()).events]
     r = await api.http.post(
-        f"/tickets/{number}/complete", headers=api.auth("unit", "qd.shinan.yunnanlu"), json={"result": "resolved", "reply": "已处理"}
+        f"/tickets/{number}/complete",
+        headers=api.auth("unit", "qd.shinan.yunnanlu"),
+        json={"result": "resolved", "reply": "已处理"},
     )
     assert r.status_code == 403
     assert [e.event_type for e in (await handle.fetch_history()).events] == before
@@ -222,7 +241,9 @@ async def test_the_reconciler_beside_the_worker_starts_what_a_dead_api_recorded(
         {**body, "address": {**body["address"], "district": "qd.shinan", "street": "qd.shinan.badaxia"}}
     )
     with db.session(api.settings.database_url) as session:
-        row, _, _ = intake._reserve(session, str(uuid.uuid4()), body, "intake", intake.repeat_finder(api.settings, body))
+        row, _, _ = intake._reserve(
+            session, str(uuid.uuid4()), body, "intake", intake.repeat_finder(api.settings, body)
+        )
 
     async def recovered():
         with db.session(api.settings.database_url) as session:

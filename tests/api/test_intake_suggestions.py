@@ -113,6 +113,8 @@ async def test_first_dispatch_accuracy_by_month_and_category_for_the_center(api)
     assert (body["tickets"], body["kept"], body["rate"]) == (3, 2, 0.6667)
     assert body["by_month"] == [{"month": "2031-05", "tickets": 3, "kept": 2, "rate": 0.6667}]
     assert body["by_category"][0]["category"] == "urban.sanitation"
-    assert (await api.http.get("/stats/first-dispatch", headers=api.auth("unit", "qd.shibei.taidong"))).status_code == 403
+    assert (
+        await api.http.get("/stats/first-dispatch", headers=api.auth("unit", "qd.shibei.taidong"))
+    ).status_code == 403
     bad = await api.http.get("/stats/first-dispatch", params={"month": "2031-5x"}, headers=api.auth("center"))
     assert bad.status_code == 422

@@ -98,7 +98,9 @@ async def test_a_report_becomes_a_ticket_and_reads_back_with_its_deadline(o311):
     assert "八大峡街道" in found["status_notes"]
 
     # The ticket is one like any other: the desk sees it on the open311 channel, by the client's name.
-    state = (await o311.http.get(f"/tickets/{number}", headers=o311.auth("center"))).json()  # the center sees the citizen in clear
+    state = (
+        await o311.http.get(f"/tickets/{number}", headers=o311.auth("center"))
+    ).json()  # the center sees the citizen in clear
     assert state["request"]["channel"] == "open311" and state["lead_unit"] == "qd.shinan.badaxia"
     assert state["request"]["citizen"] == {"name": "王女士", "phone": form["phone"], "callback_opt_out": False}
     assert form["phone"] not in str(found) and "王" not in str(found)  # the public feed never names the citizen

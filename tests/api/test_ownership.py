@@ -15,13 +15,17 @@ async def test_return_consultation_ruling_over_http(api_in_skipped_time, time_en
     number = (await api.http.post("/tickets", json=fresh(), headers=api.auth("intake"))).json()["number"]
     await time_env.sleep(timedelta(seconds=1))
 
-    r = await api.http.post(f"/tickets/{number}/return-request", headers=street, json={"reason": "非街道职责", "suggested_unit": "火星局"})
+    r = await api.http.post(
+        f"/tickets/{number}/return-request", headers=street, json={"reason": "非街道职责", "suggested_unit": "火星局"}
+    )
     assert r.status_code == 422 and "unknown unit" in r.json()["detail"]
     r = await api.http.post(f"/tickets/{number}/return-request", headers=street, json={"reason": "非街道职责"})
     assert r.status_code == 200, r.text
     r = await api.http.post(f"/tickets/{number}/return-decision", headers=street, json={"approve": True})
     assert r.status_code == 403
-    r = await api.http.post(f"/tickets/{number}/return-decision", headers=center, json={"approve": False, "note": "属地负责"})
+    r = await api.http.post(
+        f"/tickets/{number}/return-decision", headers=center, json={"approve": False, "note": "属地负责"}
+    )
     assert r.status_code == 200 and r.json()["lead_unit"] == STREET
 
     r = await api.http.post(f"/tickets/{number}/consultation/answer", headers=urban, json={"answer": "lead"})
@@ -33,9 +37,13 @@ async def test_return_consultation_ruling_over_http(api_in_skipped_time, time_en
     assert (await api.http.get(f"/tickets/{number}", headers=urban)).status_code == 200
     r = await api.http.post(f"/tickets/{number}/consultation/answer", headers=urban, json={"answer": "decline"})
     assert r.status_code == 422 and "say why" in r.json()["detail"]
-    r = await api.http.post(f"/tickets/{number}/consultation/answer", headers=urban, json={"answer": "decline", "reason": "应由街道牵头"})
+    r = await api.http.post(
+        f"/tickets/{number}/consultation/answer", headers=urban, json={"answer": "decline", "reason": "应由街道牵头"}
+    )
     assert r.status_code == 200, r.text
-    r = await api.http.post(f"/tickets/{number}/consultation/answer", headers=urban, json={"answer": "lead", "reason": "改主意"})
+    r = await api.http.post(
+        f"/tickets/{number}/consultation/answer", headers=urban, json={"answer": "lead", "reason": "改主意"}
+    )
     assert r.status_code == 409 and "already answered" in r.json()["detail"]
 
     r = await api.http.post(f"/tickets/{number}/ruling", headers=center, json={"lead": "市城管局", "reason": "定了"})

@@ -23,7 +23,9 @@ def test_the_work_order_carries_the_ticket_and_the_citizens_contact_for_the_unit
 
 
 def test_a_delivery_is_keyed_by_ticket_and_sequence_unless_a_child_names_its_own_key():
-    d = Delivery(ticket="20261102000001", workflow_id="w", sequence=3, unit=URBAN, kind=DeliveryKind.copy, message="抄送")
+    d = Delivery(
+        ticket="20261102000001", workflow_id="w", sequence=3, unit=URBAN, kind=DeliveryKind.copy, message="抄送"
+    )
     assert d.idempotency_key == "20261102000001-3"
     child = d.model_copy(update={"key": "20261102000001-consultation-1-qd.dept.urban"})
     assert child.idempotency_key == "20261102000001-consultation-1-qd.dept.urban"

@@ -136,8 +136,8 @@ def test_center_file_makes_2027_official_and_wins(tmp_path):
         ('[years.2027]\nholidays = ["2027-13-01"]\nworkdays = []', "not a YYYY-MM-DD date"),
         ('[years.2027]\nholidays = ["2027-01-01"]', "missing `workdays`"),
         ('[years.2027]\nholidays = []\nworkdays = ["2027-01-05"]', "is a weekday"),
-        ('[years.2027]\nholiday = []\nworkdays = []', "unknown keys"),
-        ('[years.next]\nholidays = []\nworkdays = []', "4-digit year"),
+        ("[years.2027]\nholiday = []\nworkdays = []", "unknown keys"),
+        ("[years.next]\nholidays = []\nworkdays = []", "4-digit year"),
     ],
 )
 def test_malformed_center_file_names_the_file(tmp_path, text, problem):
@@ -196,7 +196,9 @@ def test_the_ticket_work_order_and_self_service_carry_the_estimate(cal):
     from tests.factories import ticket_input
 
     start = local(2026, 12, 21, 9)
-    s = TicketState(number="T1", workflow_id="w", request=ticket_input().request, received_at=start, dispatched_at=start)
+    s = TicketState(
+        number="T1", workflow_id="w", request=ticket_input().request, received_at=start, dispatched_at=start
+    )
     s.clocks["completion"] = clocks.start_clock(
         ClockName.completion, Limit.model_validate("15wd"), start, load_pack("sichuan"), cal
     )

@@ -39,7 +39,13 @@ def test_events_fire_once_in_order_even_after_a_long_outage(cal):
     assert [(e.kind, e.step.action.value if e.step else None) for e in fired] == [
         ("warning", None), ("breach", None), ("step", "reminder"), ("step", "supervision"), ("step", "escalation"),
     ]  # fmt: skip
-    assert [e.at for e in fired] == [c.warn_at, c.due_at, c.due_at, c.due_at + timedelta(minutes=30), c.due_at + timedelta(hours=1)]
+    assert [e.at for e in fired] == [
+        c.warn_at,
+        c.due_at,
+        c.due_at,
+        c.due_at + timedelta(minutes=30),
+        c.due_at + timedelta(hours=1),
+    ]
     assert clocks.fire_due(ticket, pack, cal, T0 + timedelta(days=11)) == []
     assert clocks.next_wake(ticket, pack, cal) is None
 
@@ -184,7 +190,9 @@ def test_an_hour_clock_resumes_in_wall_time(cal):
     pack = load_pack("yantai")
     c = clocks.start_clock(ClockName.acknowledge, Limit.model_validate("24h"), local(2026, 9, 30), pack, cal)
     paused = clocks.pause_clock(c, local(2026, 9, 30, 12))
-    assert clocks.resume_clock(paused, local(2026, 10, 8), cal).due_at == c.due_at + (local(2026, 10, 8) - local(2026, 9, 30, 12))
+    assert clocks.resume_clock(paused, local(2026, 10, 8), cal).due_at == c.due_at + (
+        local(2026, 10, 8) - local(2026, 9, 30, 12)
+    )
 
 
 # -- day limits as the Civil Code counts them -----------------------------------------------------
@@ -203,7 +211,9 @@ def test_days_exact_by_default_and_as_the_civil_code_counts_them_in_the_beijing_
     nov = clocks.start_clock(ClockName.completion, Limit.model_validate("15d"), T0, load_pack("beijing"), cal)
     assert nov.due_at == end_of(2026, 11, 17)
     # Ending on a Saturday moves to Monday.
-    sat = clocks.start_clock(ClockName.completion, Limit.model_validate("5d"), local(2026, 11, 2), load_pack("beijing"), cal)
+    sat = clocks.start_clock(
+        ClockName.completion, Limit.model_validate("5d"), local(2026, 11, 2), load_pack("beijing"), cal
+    )
     assert sat.due_at == end_of(2026, 11, 9)
     # Hours stay hours.
     hours = clocks.start_clock(ClockName.completion, Limit.model_validate("24h"), start, load_pack("beijing"), cal)
@@ -259,7 +269,11 @@ def test_retime_moves_estimated_deadlines_to_the_official_calendar_and_leaves_th
     assert c.warn_at == start + (c.due_at - start) * pack.warning_share
     assert s.clocks["acknowledge"] == ack  # hours, never estimated: untouched
     line = s.timeline[-1]
-    assert (line.event, line.data["clock"], line.data["was"]) == ("deadline_moved", "completion", end_of(2027, 2, 15).isoformat())
+    assert (line.event, line.data["clock"], line.data["was"]) == (
+        "deadline_moved",
+        "completion",
+        end_of(2027, 2, 15).isoformat(),
+    )
     # Applying the same calendar again changes nothing.
     assert clocks.retime(s, pack, new, new, local(2027, 2, 3)) == []
     assert len(s.timeline) == 1

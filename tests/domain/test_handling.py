@@ -115,7 +115,9 @@ def test_progress_meets_the_first_feedback_and_a_contact_meets_the_contact_clock
     check_progress(s, unit(STREET))
     progress(s, ProgressNote(actor=unit(STREET), note="已到现场查看"), LATER)
     assert s.clocks["first_feedback"].met_at == LATER and s.clocks["contact"].met_at is None
-    progress(s, ProgressNote(actor=unit(STREET), note="已电话联系诉求人", contacted_citizen=True), LATER + timedelta(hours=1))
+    progress(
+        s, ProgressNote(actor=unit(STREET), note="已电话联系诉求人", contacted_citizen=True), LATER + timedelta(hours=1)
+    )
     assert s.clocks["contact"].met_at == LATER + timedelta(hours=1)
     assert s.clocks["first_feedback"].met_at == LATER  # met once, not moved
     assert [e.event for e in s.timeline] == ["progress", "progress"] and s.timeline[-1].data["contacted_citizen"]
@@ -141,7 +143,11 @@ def test_completion_records_the_reply_meets_every_clock_and_counts_the_reported_
                           acknowledged=True), unit_id=URBAN, acknowledged=True)  # fmt: skip
     check_complete(s, unit(STREET))
     complete(s, completion(), LATER)
-    assert (s.completion.unit, s.completion.result, s.completion.reply) == (STREET, HandlingResult.resolved, "已取缔占道烧烤摊")
+    assert (s.completion.unit, s.completion.result, s.completion.reply) == (
+        STREET,
+        HandlingResult.resolved,
+        "已取缔占道烧烤摊",
+    )
     assert s.completion.parts_done == [ENVIRONMENT]  # 城管局 has not reported its part
     assert all(c.met_at == LATER for c in s.clocks.values())
     assert s.timeline[-1].event == "completed" and s.timeline[-1].data["result"] == "resolved"

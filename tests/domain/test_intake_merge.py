@@ -20,7 +20,9 @@ def repeat(n: int, channel: Channel = Channel.phone) -> MergeAppeal:
 
 
 def test_the_same_place_written_differently_is_one_address():
-    assert address_key("qd.shibei.taidong", "威海路 与延安三路交叉口。") == address_key("qd.shibei.taidong", "威海路与延安三路交叉口")
+    assert address_key("qd.shibei.taidong", "威海路 与延安三路交叉口。") == address_key(
+        "qd.shibei.taidong", "威海路与延安三路交叉口"
+    )
     assert address_key("qd.shibei.taidong", "") is None
     assert address_key("qd.shibei.taidong", "威海路") != address_key("qd.shibei.dengzhoulu", "威海路")  # another street
     assert address_key(None, "威海路") is None  # a text without its street is too vague

@@ -113,4 +113,10 @@ def test_an_override_naming_nothing_is_refused_with_the_reason(lists, kb):
     index, articles = kb
     suggested = triage("小区楼下烧烤摊占道经营", Kind.complaint, lists, kb)
     with pytest.raises(ValueError, match="no knowledge-base article"):
-        apply_override(suggested, TriageOverride(path=TriagePath.direct_answer, reason="口头答复", article_id="nope"), "x", lists, articles)
+        apply_override(
+            suggested,
+            TriageOverride(path=TriagePath.direct_answer, reason="口头答复", article_id="nope"),
+            "x",
+            lists,
+            articles,
+        )

@@ -94,7 +94,9 @@ def test_a_ruled_unit_never_returns_the_ticket():
     ruling = Ruling(by="leader:分管副主任", at=NOW, lead=STREET, cooperating=[URBAN], reason="属地负责")
     s = ticket_state(ruling=ruling)
     assert ruled_units(s) == {STREET, URBAN} and ruled_units(ticket_state()) == set()
-    with refused(RefusalKind.conflict, "ruled: leader:分管副主任 ruled on 2026-11-02 that 八大峡街道 leads this ticket"):
+    with refused(
+        RefusalKind.conflict, "ruled: leader:分管副主任 ruled on 2026-11-02 that 八大峡街道 leads this ticket"
+    ):
         check(s)
 
 

@@ -33,15 +33,26 @@ def test_qingdao_enterprise_2115_but_an_emergency_stays_an_emergency():
 
 def test_sichuan_counts_by_kind_in_working_days():
     pack = load_pack("sichuan")
-    assert [str(pack.completion_limit(Urgency.normal, k, False)) for k in (Kind.consultation, Kind.help, Kind.complaint)] == ["3wd", "7wd", "15wd"]
+    assert [
+        str(pack.completion_limit(Urgency.normal, k, False)) for k in (Kind.consultation, Kind.help, Kind.complaint)
+    ] == ["3wd", "7wd", "15wd"]
 
 
 @pytest.mark.parametrize(
     ("text", "problem"),
     [
-        ('name = "bad"\nversion = "1"\ntitle = "x"\n[clocks.completion]\nby_urgency = { normal = "7d" }\n', "no limit for: emergency"),
-        ('name = "bad"\nversion = "1"\ntitle = "x"\n[clocks.completion]\nby_urgency = { emergency = "2 hours", urgent = "1d", normal = "7d", complex = "15d" }\n', "is not a time limit"),
-        ('name = "other"\nversion = "1"\ntitle = "x"\n[clocks.completion]\nby_urgency = { emergency = "2h", urgent = "1d", normal = "7d", complex = "15d" }\n', "file name must match"),
+        (
+            'name = "bad"\nversion = "1"\ntitle = "x"\n[clocks.completion]\nby_urgency = { normal = "7d" }\n',
+            "no limit for: emergency",
+        ),
+        (
+            'name = "bad"\nversion = "1"\ntitle = "x"\n[clocks.completion]\nby_urgency = { emergency = "2 hours", urgent = "1d", normal = "7d", complex = "15d" }\n',
+            "is not a time limit",
+        ),
+        (
+            'name = "other"\nversion = "1"\ntitle = "x"\n[clocks.completion]\nby_urgency = { emergency = "2h", urgent = "1d", normal = "7d", complex = "15d" }\n',
+            "file name must match",
+        ),
         ('name = "bad"\nversion = "1"\n[clocks.completion\n', "bad.toml"),
     ],
 )
@@ -87,6 +98,8 @@ def test_a_units_report_clock_follows_the_whistle_rule_and_is_not_set_under_cloc
     raw["clocks"]["report"] = raw["clocks"]["completion"]
     with pytest.raises(ValueError, match="set under \\[whistle\\]"):
         PolicyPack.model_validate(raw)
+
+
 def _value(line: str) -> str:
     """A TOML line without its comment (packs put no '#' inside strings)."""
     return line.split("#", 1)[0]
@@ -103,7 +116,7 @@ def test_every_number_in_a_pack_names_its_source_or_says_it_is_a_choice(name):
         value = _value(line)
         if re.match(r"\s*(name|version|title)\s*=", value) or not re.search(r"\d", value):
             continue
-        comment = line[len(value):]
+        comment = line[len(value) :]
         tags = re.findall(r"\[([A-Za-z0-9-]+)\]", comment)
         if "choice" not in comment and not tags:
             unsourced.append(f"{name}.toml:{number}: {line.strip()}")

@@ -49,7 +49,14 @@ def test_newest_projection_wins_and_a_late_retry_changes_nothing(settings):
 
 
 def test_a_retried_delivery_is_one_row(settings):
-    d = Delivery(ticket="20261122000042", workflow_id="ticket-20261122000042", sequence=1, unit="qd.shinan.badaxia", kind=DeliveryKind.work_order, message="")
+    d = Delivery(
+        ticket="20261122000042",
+        workflow_id="ticket-20261122000042",
+        sequence=1,
+        unit="qd.shinan.badaxia",
+        kind=DeliveryKind.work_order,
+        message="",
+    )
     record_delivery(settings.database_url, d, channel="queue", status="delivered")
     record_delivery(settings.database_url, d, channel="queue", status="delivered")
     with db.session(settings.database_url) as session:

@@ -29,10 +29,7 @@ def test_seed_can_point_endpoints_elsewhere_and_keeps_units_the_file_dropped(set
     seed(settings.database_url, directory)
     moved = seed(settings.database_url, directory, origin="https://gw.example.gov.cn:9443")
     assert moved.updated == sum(1 for u in directory.units.values() if u.endpoint)
-    assert (
-        unit(settings, "qd.util.water").endpoint
-        == "https://gw.example.gov.cn:9443/units/qd.util.water"
-    )
+    assert unit(settings, "qd.util.water").endpoint == "https://gw.example.gov.cn:9443/units/qd.util.water"
 
     smaller = directory.model_copy(update={"units": {k: v for k, v in directory.units.items() if k != "qd.util.gas"}})
     result = seed(settings.database_url, smaller)

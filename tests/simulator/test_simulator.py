@@ -180,6 +180,7 @@ async def test_the_simulated_citizen_answers_a_callback_with_a_center_token(sim,
     }  # fmt: skip
     r = await sim.http.post("/citizen/callbacks", json=survey, headers={"Idempotency-Key": f"{NUMBER}-5"})
     assert r.status_code == 200
+
     def called():
         assert product.calls, "the simulated citizen has not answered yet"
 

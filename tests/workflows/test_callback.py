@@ -20,7 +20,9 @@ LEAD = "qd.shinan.badaxia"
 
 
 def online(resolved=True, satisfaction=Satisfaction.satisfied, comment="摊子没了，谢谢"):
-    return OnlineRating(answer=CallbackAnswer(reached=True, resolved=resolved, satisfaction=satisfaction, comment=comment))
+    return OnlineRating(
+        answer=CallbackAnswer(reached=True, resolved=resolved, satisfaction=satisfaction, comment=comment)
+    )
 
 
 async def _completed(time_env, queue, **kw):
@@ -60,7 +62,9 @@ async def test_a_rating_before_the_reply_or_a_second_one_is_refused(time_env, qu
 
 async def test_an_unsatisfied_online_rating_sends_it_back(time_env, queue):
     h = await _completed(time_env, queue)
-    await h.execute_update(TicketWorkflow.rate_online, online(resolved=False, satisfaction=Satisfaction.unsatisfied, comment="还在摆"))
+    await h.execute_update(
+        TicketWorkflow.rate_online, online(resolved=False, satisfaction=Satisfaction.unsatisfied, comment="还在摆")
+    )
     await time_env.sleep(timedelta(seconds=1))
     s = await drive.state(h)
     assert (s.stage, s.rehandle_round) == (Stage.rehandle, 1)
@@ -82,7 +86,9 @@ async def test_reached_on_the_second_attempt(time_env, queue, settings):
         "callback_requested", "callback_unreached", "callback_no_answer", "callback_requested", "callback_answered",
     ]  # fmt: skip
     with db.session(settings.database_url) as session:
-        attempts = session.exec(select(DeliveryRow).where(DeliveryRow.ticket == s.number, DeliveryRow.kind == "callback")).all()
+        attempts = session.exec(
+            select(DeliveryRow).where(DeliveryRow.ticket == s.number, DeliveryRow.kind == "callback")
+        ).all()
     assert len(attempts) == 2
 
 

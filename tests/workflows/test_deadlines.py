@@ -171,7 +171,9 @@ async def test_changing_the_pack_setting_changes_new_tickets_not_open_ones(time_
         first = await drive.start(time_env, q, ticket_input(urgency=Urgency.emergency))
         before = await drive.state(first)
     async with build_worker(time_env.client, settings.model_copy(update={"policy_pack": "beijing"}), q, **RESTARTABLE):
-        second = await drive.start(time_env, q, ticket_input(urgency=Urgency.emergency, citizen=Citizen(phone="13511112222")))
+        second = await drive.start(
+            time_env, q, ticket_input(urgency=Urgency.emergency, citizen=Citizen(phone="13511112222"))
+        )
         await drive.acknowledge(first, "qd.shinan.badaxia")
         await time_env.sleep(timedelta(hours=3, minutes=5))  # the first ticket escalates under its own rules
         s1, s2 = await drive.state(first), await drive.state(second)

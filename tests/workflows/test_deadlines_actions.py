@@ -77,7 +77,9 @@ async def test_the_whistle_summons_departments_who_must_report_in_time(time_env,
     s = await drive.state(h)
     assert set(s.cooperating) == {"qd.dept.urban", "qd.dept.environment"}
     assert s.cooperating["qd.dept.urban"].acknowledged_at is not None
-    late = [e.event for e in s.timeline if e.data.get("unit") == "qd.dept.environment" and e.data.get("clock") == "report"]
+    late = [
+        e.event for e in s.timeline if e.data.get("unit") == "qd.dept.environment" and e.data.get("clock") == "report"
+    ]
     assert late == ["deadline_warning", "deadline_breached", "reminder", "supervision"]
     assert not [e for e in s.timeline if e.data.get("unit") == "qd.dept.urban" and e.data.get("clock") == "report"]
 
@@ -103,7 +105,9 @@ async def test_the_street_may_escalate_at_once_then_the_center_up_to_the_city(ti
     s = await drive.state(h)
     assert (s.tier, s.coordinator_unit) == (Tier.district, "qd.shinan")
     assert "already coordinated" in await refused("Conflict", drive.request_escalation(h, drive.unit(LEAD)))
-    assert "does not handle" in await refused("Forbidden", drive.request_escalation(h, drive.unit("qd.shinan.yunnanlu")))
+    assert "does not handle" in await refused(
+        "Forbidden", drive.request_escalation(h, drive.unit("qd.shinan.yunnanlu"))
+    )
     await drive.request_escalation(h, drive.CENTER)
     assert (await drive.state(h)).tier == Tier.city
     assert "city tier" in await refused("Conflict", drive.request_escalation(h, drive.CENTER))
@@ -122,5 +126,7 @@ async def test_the_sector_supervisor_and_the_center_urge_and_it_is_counted(time_
         from readmodel.tables import TicketRow
 
         assert session.get(TicketRow, inp.number).urge_count == 2
-        urged = session.exec(select(DeliveryRow).where(DeliveryRow.ticket == inp.number, DeliveryRow.kind == "urge")).all()
+        urged = session.exec(
+            select(DeliveryRow).where(DeliveryRow.ticket == inp.number, DeliveryRow.kind == "urge")
+        ).all()
     assert [d.unit for d in urged] == [LEAD, LEAD]

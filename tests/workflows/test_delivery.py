@@ -173,11 +173,16 @@ async def test_a_department_down_for_good_ends_as_a_failed_delivery_and_does_not
     # listens on the simulator's port meanwhile.
     packs = tmp_path / "packs"
     shutil.copytree(POLICIES_DIR, packs)
-    (packs / "patient.toml").write_text((POLICIES_DIR / "qingdao.toml").read_text().replace('name = "qingdao"', 'name = "patient"') + '\n[delivery]\ngive_up_after = "1h"\n')
+    (packs / "patient.toml").write_text(
+        (POLICIES_DIR / "qingdao.toml").read_text().replace('name = "qingdao"', 'name = "patient"')
+        + '\n[delivery]\ngive_up_after = "1h"\n'
+    )
     settings = settings.model_copy(update={"policy_dir": packs})
     q = task_queue()
     async with build_worker(time_env.client, settings, q):
-        inp = ticket_input(category=TAXI, description="出租车拒载，态度恶劣", urgency=Urgency.urgent, policy_pack="patient")
+        inp = ticket_input(
+            category=TAXI, description="出租车拒载，态度恶劣", urgency=Urgency.urgent, policy_pack="patient"
+        )
         h = await drive.start(time_env, q, inp)
         await drive.acknowledge(h, TRANSPORT)
         await time_env.sleep(timedelta(hours=1, minutes=5))

@@ -73,7 +73,9 @@ async def test_a_matter_for_the_court_is_guided_to_it(time_env, queue, seeded):
     assert guided.data["channel"] == "court" and "人民法院" in guided.detail
 
 
-async def test_an_emergency_is_transferred_at_once_and_closes_when_the_center_has_followed_it_up(time_env, queue, seeded):
+async def test_an_emergency_is_transferred_at_once_and_closes_when_the_center_has_followed_it_up(
+    time_env, queue, seeded
+):
     inp = ticket_input(kind=Kind.help, category="urban.street_vendor", emergency_service=EmergencyService.fire,
                        description="楼下饭店后厨着火了，黑烟一直往楼上冒，快来人")  # fmt: skip
     h = await drive.start(time_env, queue, inp)
@@ -139,7 +141,11 @@ async def test_the_operators_override_wins_and_is_recorded_with_its_reason(time_
     h = await drive.start(time_env, queue, inp)
     s = await drive.state(h)
     assert s.stage in (Stage.dispatch, Stage.handling)
-    assert (s.triage.path, s.triage.suggested, s.triage.overridden_by) == (TriagePath.dispatch, TriagePath.direct_answer, "intake:desk-07")
+    assert (s.triage.path, s.triage.suggested, s.triage.overridden_by) == (
+        TriagePath.dispatch,
+        TriagePath.direct_answer,
+        "intake:desk-07",
+    )
     triaged = next(e for e in s.timeline if e.event == "triaged")
     assert "群众要求公积金中心书面答复" in triaged.detail
 

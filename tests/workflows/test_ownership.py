@@ -31,7 +31,10 @@ def events(s, *names):
 
 async def deliveries(settings, number, unit):
     with db.session(settings.database_url) as session:
-        return [d.kind for d in session.exec(select(DeliveryRow).where(DeliveryRow.ticket == number, DeliveryRow.unit == unit))]
+        return [
+            d.kind
+            for d in session.exec(select(DeliveryRow).where(DeliveryRow.ticket == number, DeliveryRow.unit == unit))
+        ]
 
 
 async def test_an_approved_return_goes_to_the_next_candidate_who_closes_it(time_env, queue, settings):
@@ -45,7 +48,11 @@ async def test_an_approved_return_goes_to_the_next_candidate_who_closes_it(time_
     # The next candidate of the responsibility list: the sector department.
     assert (s.lead_unit, s.previous_leads, s.stage) == (URBAN, [STREET], Stage.dispatch)
     assert s.escalation_chain == [URBAN, "qd.center"] and s.acknowledged_at is None
-    assert events(s, "return_requested", "return_approved", "reassigned") == ["return_requested", "return_approved", "reassigned"]
+    assert events(s, "return_requested", "return_approved", "reassigned") == [
+        "return_requested",
+        "return_approved",
+        "reassigned",
+    ]
 
     await drive.acknowledge(h, URBAN)
     await drive.complete(h, URBAN, reply="城管中队已依法取缔")
@@ -57,7 +64,9 @@ async def test_an_approved_return_goes_to_the_next_candidate_who_closes_it(time_
     with db.session(settings.database_url) as session:
         [ret] = session.exec(select(TicketReturnRow).where(TicketReturnRow.ticket == inp.number)).all()
         assert (ret.unit, ret.status) == (STREET, "approved")
-        leads = session.exec(select(TicketUnitRow.unit).where(TicketUnitRow.number == inp.number, TicketUnitRow.role == "lead")).all()
+        leads = session.exec(
+            select(TicketUnitRow.unit).where(TicketUnitRow.number == inp.number, TicketUnitRow.role == "lead")
+        ).all()
         assert leads == [URBAN]
 
 
@@ -152,7 +161,9 @@ async def test_cooperating_units_report_their_part_and_the_lead_records_it(time_
 
 
 async def test_three_units_say_not_ours_and_it_ends_with_a_lead_a_closed_ticket_and_a_rule(time_env, queue, settings):
-    inp = ticket_input(category="housing.property_management", description="小区物业不作为，楼道堆物无人清理，消防通道被占")
+    inp = ticket_input(
+        category="housing.property_management", description="小区物业不作为，楼道堆物无人清理，消防通道被占"
+    )
     h = await drive.start(time_env, queue, inp)
     s = await drive.state(h)
     assert s.lead_unit == STREET and s.supervisor_unit == HOUSING
@@ -173,7 +184,9 @@ async def test_three_units_say_not_ours_and_it_ends_with_a_lead_a_closed_ticket_
     s = await drive.state(h)
     assert s.consultations[0].status == "needs_ruling"
     # 4. The leader rules, and saves it for the kind of case.
-    await drive.rule(h, lead=HOUSING, cooperating=[STREET, MARKET], save=True, reason="物业监管由住建主办，街道、市场监管协办")
+    await drive.rule(
+        h, lead=HOUSING, cooperating=[STREET, MARKET], save=True, reason="物业监管由住建主办，街道、市场监管协办"
+    )
     assert "ruled" in await refused("Conflict", drive.ask_return(h, HOUSING))
     await drive.acknowledge(h, HOUSING)
     for unit in (STREET, MARKET):
@@ -192,7 +205,9 @@ async def test_three_units_say_not_ours_and_it_ends_with_a_lead_a_closed_ticket_
     )  # fmt: skip
 
     # The next such ticket goes straight to the right units.
-    nxt = await drive.start(time_env, queue, ticket_input(category="housing.property_management", description="物业不清理垃圾"))
+    nxt = await drive.start(
+        time_env, queue, ticket_input(category="housing.property_management", description="物业不清理垃圾")
+    )
     s = await drive.state(nxt)
     assert s.lead_unit == HOUSING and set(s.cooperating) == {STREET, MARKET}
     assert "saved ruling" in next(e.detail for e in s.timeline if e.event == "routed")

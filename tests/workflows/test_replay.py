@@ -23,7 +23,9 @@ async def test_history_replays(path: Path):
     replayer = Replayer(
         workflows=WORKFLOWS,
         data_converter=data_converter(Settings()),
-        workflow_runner=SandboxedWorkflowRunner(restrictions=SandboxRestrictions.default.with_passthrough_modules("domain")),
+        workflow_runner=SandboxedWorkflowRunner(
+            restrictions=SandboxRestrictions.default.with_passthrough_modules("domain")
+        ),
     )
     await replayer.replay_workflow(history)
 

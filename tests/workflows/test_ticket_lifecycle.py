@@ -66,7 +66,9 @@ async def test_standard_path_closes_with_every_stage_in_the_timeline(time_env, q
         row = session.get(TicketRow, inp.number)
         assert (row.stage, row.outcome) == ("closed", "confirmed")
         assert "13800138000" not in row.state_json and "王女士" not in row.state_json
-        deliveries = {(d.unit, d.kind) for d in session.exec(select(DeliveryRow).where(DeliveryRow.ticket == inp.number))}
+        deliveries = {
+            (d.unit, d.kind) for d in session.exec(select(DeliveryRow).where(DeliveryRow.ticket == inp.number))
+        }
     assert {(LEAD, "work_order"), (SUPERVISOR, "copy")} <= deliveries
 
 
@@ -81,7 +83,14 @@ async def test_missed_deadlines_escalate_street_district_city_and_no_further(tim
     s = await drive.state(h)
     assert (s.tier, s.coordinator_unit) == (Tier.district, "qd.shinan")
     ladder = [e for e in s.timeline if e.data.get("clock") == "completion" or e.event == "escalated"]
-    assert [e.event for e in ladder] == ["deadline_warning", "deadline_breached", "reminder", "supervision", "escalated", "deadline_moved"]
+    assert [e.event for e in ladder] == [
+        "deadline_warning",
+        "deadline_breached",
+        "reminder",
+        "supervision",
+        "escalated",
+        "deadline_moved",
+    ]
     # At the pack's times: warning at 80 % of the clock, then breach, supervision +30 min, escalation +1 h.
     assert _near(ladder[0].at, dispatched + (due - dispatched) * 0.8)
     assert _near(ladder[1].at, due) and _near(ladder[2].at, due)
@@ -134,12 +143,17 @@ async def test_unsatisfied_callback_sends_it_back_then_closes(time_env, queue, s
     assert drive.events(s).count("completed") == 2
     assert drive.events(s).index("rehandle") < drive.events(s).index("closed")
     with db.session(settings.database_url) as session:
-        kinds = [d.kind for d in session.exec(select(DeliveryRow).where(DeliveryRow.ticket == inp.number, DeliveryRow.unit == LEAD))]
+        kinds = [
+            d.kind
+            for d in session.exec(select(DeliveryRow).where(DeliveryRow.ticket == inp.number, DeliveryRow.unit == LEAD))
+        ]
     assert kinds == ["work_order", "rehandle"]
 
 
 async def test_opted_out_citizen_gets_no_callback(time_env, queue):
-    h = await drive.start(time_env, queue, ticket_input(citizen=Citizen(name="李先生", phone="13900139000", callback_opt_out=True)))
+    h = await drive.start(
+        time_env, queue, ticket_input(citizen=Citizen(name="李先生", phone="13900139000", callback_opt_out=True))
+    )
     await drive.acknowledge(h, LEAD)
     await drive.complete(h, LEAD)
     result = await h.result()
@@ -162,9 +176,13 @@ async def test_wrong_units_completion_is_refused_and_leaves_no_trace(time_env, q
     after = [e.event_type for e in (await h.fetch_history()).events]
     # The real server keeps no trace at all (checked in tests/api/test_end_to_end.py); the
     # time-skipping server persists the empty workflow task that ran the validator, nothing more.
-    added = {EventType.Name(t) for t in after[len(before):]}
+    added = {EventType.Name(t) for t in after[len(before) :]}
     assert after[: len(before)] == before
-    assert added <= {"EVENT_TYPE_WORKFLOW_TASK_SCHEDULED", "EVENT_TYPE_WORKFLOW_TASK_STARTED", "EVENT_TYPE_WORKFLOW_TASK_COMPLETED"}
+    assert added <= {
+        "EVENT_TYPE_WORKFLOW_TASK_SCHEDULED",
+        "EVENT_TYPE_WORKFLOW_TASK_STARTED",
+        "EVENT_TYPE_WORKFLOW_TASK_COMPLETED",
+    }
     s = await drive.state(h)
     assert s.completion is None and s.stage == Stage.handling
 

@@ -28,11 +28,16 @@ H004,2026-09-07 15:30,烧烤店的烟熏黑了我家阳台,市北区利津路,�
 
 async def _train(env, queue, **request):
     return await env.client.execute_workflow(
-        TriageTrainingWorkflow.run, TrainingRequest(**request), id=f"triage-training-{uuid.uuid4().hex[:8]}", task_queue=queue
+        TriageTrainingWorkflow.run,
+        TrainingRequest(**request),
+        id=f"triage-training-{uuid.uuid4().hex[:8]}",
+        task_queue=queue,
     )
 
 
-async def test_a_run_with_new_history_makes_a_new_active_version_and_keeps_the_previous(time_env, queue, settings, tmp_path):
+async def test_a_run_with_new_history_makes_a_new_active_version_and_keeps_the_previous(
+    time_env, queue, settings, tmp_path
+):
     url = settings.database_url
     first = await _train(time_env, queue)
     assert first.trained and first.version == 1 and first.previous_version is None

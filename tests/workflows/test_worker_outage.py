@@ -37,8 +37,12 @@ async def test_the_escalation_happens_once_when_the_worker_is_back(dev_env, sett
 
     async with build_worker(dev_env.client, settings, q):
         h = await dev_env.client.start_workflow(
-            "TicketWorkflow", ticket_input(policy_pack="drill", urgency=Urgency.emergency), id=f"ticket-outage-{q}", task_queue=q
+            "TicketWorkflow",
+            ticket_input(policy_pack="drill", urgency=Urgency.emergency),
+            id=f"ticket-outage-{q}",
+            task_queue=q,
         )
+
         async def dispatched():
             assert (await drive.state(h)).stage.value == "dispatch"
 
@@ -49,6 +53,7 @@ async def test_the_escalation_happens_once_when_the_worker_is_back(dev_env, sett
     await asyncio.sleep(9)  # no worker: the deadline (6 s) and the escalation step (+1 s) pass
 
     async with build_worker(dev_env.client, settings, q):
+
         async def back():
             s = await drive.state(h)
             assert s.tier == Tier.district, [e.event for e in s.timeline]
@@ -59,7 +64,14 @@ async def test_the_escalation_happens_once_when_the_worker_is_back(dev_env, sett
         assert len(escalated) == 1 and s.coordinator_unit == "qd.shinan"
         assert escalated[0].at > due + timedelta(seconds=2)  # it happened when the worker came back
         ladder = [e.event for e in s.timeline if e.data.get("clock") == "completion" or e.event == "escalated"]
-        assert ladder == ["deadline_warning", "deadline_breached", "reminder", "supervision", "escalated", "deadline_moved"]
+        assert ladder == [
+            "deadline_warning",
+            "deadline_breached",
+            "reminder",
+            "supervision",
+            "escalated",
+            "deadline_moved",
+        ]
 
         async def settled():  # the backlog has fired and what it set going has run: nothing is in flight
             assert await quiet(dev_env.client, h.id), "a workflow task or an activity is still in flight"
