@@ -55,6 +55,8 @@ ACCESS: list[tuple[str, str, tuple[str, ...], str]] = [
     ("POST", "/public/tickets/{number}/lookup", ALL, NO_TOKEN),
     ("POST", "/public/tickets/{number}/rating", ALL, NO_TOKEN),
     ("GET", "/deliveries", (*UNITS, "supervisor", "center", "leader"), "units: their own"),
+    ("POST", "/deliveries/{key}/resend", ("supervisor", "center"), "404 for an unknown delivery"),
+    ("GET", "/work-orders", UNITS, "a unit's system: its own open work orders"),
     ("GET", "/health", ALL, NO_TOKEN),
     ("GET", "/categories", ALL, ""),
     ("GET", "/units", ALL, ""),

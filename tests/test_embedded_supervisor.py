@@ -43,7 +43,7 @@ def test_a_crashed_part_is_restarted_and_ctrl_c_under_a_closed_pipe_stops_every_
         "HOTLINE_API_PORT": str(ports["api"]),
     }
     url = f"http://127.0.0.1:{ports['api']}"
-    intake = {"Authorization": f"Bearer {mint(Settings().token_secret, Role.intake, 'desk-7')}"}
+    intake = {"Authorization": f"Bearer {mint(Settings().token_secret.get_secret_value(), Role.intake, 'desk-7')}"}
     # Our own `tee`: the launcher's output goes into a pipe we read, then close.
     read_end, write_end = os.pipe()
     proc = subprocess.Popen([str(BIN / "hotline"), "up", "--no-simulator"], env=env, stdout=write_end,
