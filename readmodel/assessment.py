@@ -4,7 +4,7 @@ no date functions, booleans compared with IS TRUE / IS FALSE, periods as UTC bou
 
 from collections import Counter
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal, get_args
 
 import sqlalchemy as sa
 from sqlalchemy import ColumnElement, FromClause, SQLColumnExpression, and_, func, literal, or_, union_all
@@ -36,7 +36,8 @@ from readmodel.tables import (
 )
 
 T = TicketRow
-METRICS = (
+# The figures a drill-down can list the tickets of (the API's `metric` parameter takes the same).
+Metric = Literal[
     "volume",
     "response",
     "resolution",
@@ -48,7 +49,8 @@ METRICS = (
     "rehandled",
     "praise",
     "excluded",
-)
+]
+METRICS: tuple[str, ...] = get_args(Metric)
 
 
 def _not_excluded() -> ColumnElement[bool]:

@@ -148,19 +148,7 @@ class TicketPage(Page[TicketListItem]):
     pass
 
 
-Metric = Literal[
-    "volume",
-    "response",
-    "resolution",
-    "satisfaction",
-    "on_time",
-    "overdue",
-    "urged",
-    "repeat",
-    "rehandled",
-    "praise",
-    "excluded",
-]
+Metric = assessment.Metric
 
 
 @router.get("/units/{unit}/tickets", response_model=TicketPage, summary="The tickets behind one of a unit's figures")
