@@ -19,6 +19,9 @@ ALL = IDENTITIES
 CENTER_STAFF = ("intake", "supervisor", "center", "leader")
 UNITS = ("unit_a", "unit_b", "sector")
 NO_TOKEN = "no token"
+# Open311's own credential: the api_key of a registered client application, in the form (GeoReport
+# v2). A bearer token, good or bad, does not post a request: every identity here is a 403 without one.
+OPEN311_KEY = "an Open311 client's api_key (none of these)"
 
 # (method, path, who passes, note)
 ACCESS: list[tuple[str, str, tuple[str, ...], str]] = [
@@ -46,6 +49,7 @@ ACCESS: list[tuple[str, str, tuple[str, ...], str]] = [
     ("GET", "/callbacks", CENTER_STAFF, ""),
     ("GET", "/clearing-list", CENTER_STAFF, ""),
     ("GET", "/stats/intake", CENTER_STAFF, ""),
+    ("GET", "/stats/first-dispatch", CENTER_STAFF, ""),
     ("GET", "/knowledge", ALL, ""),
     ("GET", "/knowledge/search", ALL, ""),
     ("GET", "/knowledge/{article_id}", ALL, ""),
@@ -58,6 +62,8 @@ ACCESS: list[tuple[str, str, tuple[str, ...], str]] = [
     ("POST", "/deliveries/{key}/resend", ("supervisor", "center"), "404 for an unknown delivery"),
     ("GET", "/work-orders", UNITS, "a unit's system: its own open work orders"),
     ("GET", "/health", ALL, NO_TOKEN),
+    ("GET", "/health/live", ALL, NO_TOKEN),
+    ("GET", "/health/ready", ALL, NO_TOKEN),
     ("GET", "/categories", ALL, ""),
     ("GET", "/units", ALL, ""),
     ("GET", "/units/{unit_id}", ALL, ""),
@@ -65,6 +71,12 @@ ACCESS: list[tuple[str, str, tuple[str, ...], str]] = [
     ("POST", "/codec/decode", ("center",), ""),
     ("POST", "/codec/encode", ("center",), ""),
     ("GET", "/responsibility-rules", ("supervisor", "center", "leader"), ""),
+    ("GET", "/open311/v2/services.{fmt}", ALL, NO_TOKEN),
+    ("GET", "/open311/v2/services/{name}", ALL, NO_TOKEN),
+    ("POST", "/open311/v2/requests.{fmt}", (), OPEN311_KEY),
+    ("GET", "/open311/v2/requests.{fmt}", ALL, f"{NO_TOKEN}; no citizen's name or phone"),
+    ("GET", "/open311/v2/requests/{name}", ALL, f"{NO_TOKEN}; no citizen's name or phone"),
+    ("GET", "/open311/v2/tokens/{name}", ALL, NO_TOKEN),
 ]
 
 
