@@ -4,10 +4,10 @@ no date functions, booleans compared with IS TRUE / IS FALSE, periods as UTC bou
 
 from collections import Counter
 from datetime import datetime, timedelta
-from typing import Any, Literal, get_args
+from typing import Literal, get_args
 
 import sqlalchemy as sa
-from sqlalchemy import ColumnElement, FromClause, SQLColumnExpression, and_, func, literal, or_, union_all
+from sqlalchemy import ColumnElement, SQLColumnExpression, and_, func, literal, or_, union_all
 from sqlalchemy.orm import Mapped, aliased
 from sqlmodel import Session, col, select
 
@@ -89,62 +89,59 @@ def unit_counts(
     prev = period.previous()
     base = [_dispatched(), col(T.received_at) >= prev.start, col(T.received_at) < period.end, _not_excluded()]
     if group == Group.department:
-        # 部门 + 行业: a department answers for the tickets it supervises and those it leads.
+        # 部门 + 行业: a department answers for the tickets it supervises and those it leads, counted
+        # apart (each one table's aggregate, no join) and added up: the two sets are disjoint.
         supervisor, lead = col(T.supervisor_unit), col(T.lead_unit)
-        # SQLAlchemy's select, annotated: mypy infers a label of a nullable column as Label[Never].
-        by_supervisor: sa.Select[str, str | None] = sa.select(col(T.number), supervisor.label("unit")).where(
-            *base, supervisor.in_(units)
-        )
-        by_lead: sa.Select[str, str | None] = sa.select(col(T.number), lead.label("unit")).where(
-            *base, lead.in_(units), or_(supervisor.is_(None), supervisor != lead)
-        )
-        pairs = union_all(by_supervisor, by_lead).subquery()
-        unit_col: SQLColumnExpression[Any] = pairs.c.unit
-        source: FromClause | type[TicketRow] = pairs.join(T, col(T.number) == pairs.c.number)
-        where: list[ColumnElement[bool]] = []
+        passes = [
+            (supervisor, [*base, supervisor.in_(units)]),
+            (lead, [*base, lead.in_(units), or_(supervisor.is_(None), supervisor != lead)]),
+        ]
     else:
         unit_col = _unit_column(group)
-        source = T
         # Every ticket has a street and a district: grouping all of them is cheaper than filtering.
-        where = [*base, unit_col.in_(units)] if group == Group.utility else base
+        passes = [(unit_col, [*base, unit_col.in_(units)] if group == Group.utility else base)]
     now = col(T.received_at) >= period.start
     resp = _response_column(rule)
     satisfied = list(rule.satisfied)
-    q = (
-        sa.select(  # sqlmodel's select() is typed for at most four columns
-            unit_col,
-            _n(now),
-            _n(~now),
-            _n(and_(now, resp.is_(True))),
-            _n(and_(now, resp.is_not(None))),
-            _n(and_(now, col(T.resolved).is_(True))),
-            _n(and_(now, col(T.resolved).is_not(None))),
-            _n(and_(now, col(T.satisfaction).in_(satisfied))),
-            _n(and_(now, col(T.satisfaction).is_not(None))),
-            _n(and_(now, col(T.completed_on_time).is_(True))),
-            _n(and_(now, col(T.completed_on_time).is_not(None))),
-            _n(and_(now, _overdue())),
-            _n(and_(now, col(T.urge_count) > 0)),
-            _n(and_(now, col(T.repeat_count) > 0)),
-            _n(and_(now, col(T.rehandle_round) > 0)),
-            _n(and_(now, col(T.kind) == "praise")),
-        )
-        .select_from(source)
-        .where(*where)
-        .group_by(unit_col)
-    )
     fields = list(Counts.model_fields)[1:]
     wanted = set(units)
-    return {
-        row[0]: Counts(unit=row[0], **{f: int(v or 0) for f, v in zip(fields, row[1:], strict=True)})
-        for row in session.execute(q)
-        if row[0] in wanted
-    }
+    totals: dict[str, list[int]] = {}
+    for unit_col, where in passes:
+        q = (
+            sa.select(  # sqlmodel's select() is typed for at most four columns
+                unit_col,
+                _n(now),
+                _n(~now),
+                _n(and_(now, resp.is_(True))),
+                _n(and_(now, resp.is_not(None))),
+                _n(and_(now, col(T.resolved).is_(True))),
+                _n(and_(now, col(T.resolved).is_not(None))),
+                _n(and_(now, col(T.satisfaction).in_(satisfied))),
+                _n(and_(now, col(T.satisfaction).is_not(None))),
+                _n(and_(now, col(T.completed_on_time).is_(True))),
+                _n(and_(now, col(T.completed_on_time).is_not(None))),
+                _n(and_(now, _overdue())),
+                _n(and_(now, col(T.urge_count) > 0)),
+                _n(and_(now, col(T.repeat_count) > 0)),
+                _n(and_(now, col(T.rehandle_round) > 0)),
+                _n(and_(now, col(T.kind) == "praise")),
+            )
+            .where(*where)
+            .group_by(unit_col)
+        )
+        for row in session.execute(q):
+            if row[0] in wanted:
+                sums = totals.setdefault(row[0], [0] * len(fields))
+                for i, v in enumerate(row[1:]):
+                    sums[i] += int(v or 0)
+    return {u: Counts(unit=u, **dict(zip(fields, v, strict=True))) for u, v in totals.items()}
 
 
-def drill_down(group: Group, unit: str, period: Period, metric: str, outcome: str | None, rule: AssessmentRule):
-    """The tickets behind one figure: `outcome` "counted" (in the numerator), "missed" (in the
-    denominator only) or None (all the figure looks at). Returns an ordered select of TicketRow."""
+def _drill_branches(
+    group: Group, unit: str, period: Period, metric: str, outcome: str | None, rule: AssessmentRule
+) -> list[list[ColumnElement[bool]]]:
+    """The conditions of the tickets behind one figure, as disjoint branches: one per unit index
+    they are read from (a department's two: supervised, or led and not supervised)."""
     if metric not in METRICS:
         raise ValueError(f"unknown metric {metric!r}; one of {', '.join(METRICS)}")
     excluded = col(T.number).in_(select(col(AssessmentExclusionRow.number)))
@@ -172,17 +169,69 @@ def drill_down(group: Group, unit: str, period: Period, metric: str, outcome: st
         elif outcome == "missed":
             where.append(~counted)
     if group == Group.department:
-        # Supervised, or led and not supervised: two index scans appended (an OR would read the table).
-        both = union_all(
-            select(T).where(col(T.supervisor_unit) == unit, *where),
-            select(T).where(
-                col(T.lead_unit) == unit, or_(col(T.supervisor_unit).is_(None), col(T.supervisor_unit) != unit), *where
-            ),
-        ).subquery()
-        row = aliased(TicketRow, both)
-        return select(row).order_by(col(row.received_at), col(row.number))
-    in_unit = _unit_column(group) == unit
-    return select(T).where(in_unit, *where).order_by(col(T.received_at), col(T.number))
+        supervisor, lead = col(T.supervisor_unit), col(T.lead_unit)
+        return [[supervisor == unit, *where], [lead == unit, or_(supervisor.is_(None), supervisor != unit), *where]]
+    return [[_unit_column(group) == unit, *where]]
+
+
+def _in_order(q):
+    return q.order_by(col(T.received_at), col(T.number))
+
+
+def drill_down(group: Group, unit: str, period: Period, metric: str, outcome: str | None, rule: AssessmentRule):
+    """The tickets behind one figure: `outcome` "counted" (in the numerator), "missed" (in the
+    denominator only) or None (all the figure looks at). Returns an ordered select of TicketRow
+    (every ticket: drill_down_page reads one page)."""
+    branches = _drill_branches(group, unit, period, metric, outcome, rule)
+    if len(branches) == 1:
+        return _in_order(select(T).where(*branches[0]))
+    both = union_all(*(select(T).where(*b) for b in branches)).subquery()
+    row = aliased(TicketRow, both)
+    return select(row).order_by(col(row.received_at), col(row.number))
+
+
+def drill_down_page(
+    session: Session,
+    group: Group,
+    unit: str,
+    period: Period,
+    metric: str,
+    outcome: str | None,
+    rule: AssessmentRule,
+    page: int,
+    page_size: int,
+) -> tuple[int, list[TicketRow]]:
+    """One page of drill_down's tickets and how many there are, in one statement (on a busy
+    machine every round trip waits for a CPU): the page's keys from the unit indexes, each branch
+    walking its index in (received_at, number) order and stopping after the page (over a plain
+    UNION PostgreSQL 16 sorts every ticket), then those rows; on PostgreSQL the keys and the count
+    come from the index alone."""
+    branches = _drill_branches(group, unit, period, metric, outcome, rule)
+    skip = (page - 1) * page_size
+    matched = union_all(*(sa.select(col(T.number)).where(*b) for b in branches)).subquery()
+    total = sa.select(func.count()).select_from(matched).scalar_subquery()
+    if metric == "excluded":
+        # Few by nature: found from the exclusions and sorted (an index walk in order would pass
+        # most of the unit's entries to find them).
+        merged = union_all(*(sa.select(col(T.number), col(T.received_at)).where(*b) for b in branches)).subquery()
+    else:
+        heads = [
+            _in_order(sa.select(col(T.number), col(T.received_at)).where(*b)).limit(skip + page_size) for b in branches
+        ]
+        # Each branch a subquery: SQLite takes no ORDER BY / LIMIT on a UNION's own members.
+        merged = union_all(*(sa.select(*h.subquery().c) for h in heads)).subquery()
+    keys = (
+        sa.select(merged.c.number)
+        .order_by(merged.c.received_at, merged.c.number)
+        .offset(skip)
+        .limit(page_size)
+        .subquery()
+    )
+    found = session.exec(_in_order(select(T, total.label("total")).join(keys, col(T.number) == keys.c.number))).all()
+    if found:
+        return int(found[0][1]), [row for row, _ in found]
+    # Past the last page (or nothing at all): the count alone.
+    return int(session.execute(sa.select(total)).scalar_one()), []
 
 
 def ranking(
