@@ -66,7 +66,7 @@ CHANNELS = (["phone"] * 6) + ["wechat", "web", "app", "mailbox", "grid"]
 KINDS = (["complaint"] * 4) + (["help"] * 3) + ["consultation", "report", "suggestion", "praise"]
 
 
-def synthetic_rows(month: Period, tickets: int, seed: int = 12345):
+def synthetic_rows(month: Period, tickets: int, seed: int = 12345, prefix: str = "B"):
     """Tickets spread over the month, the streets and categories skewed as real intake is."""
     rnd = random.Random(seed)
     d = load_directory("qingdao")
@@ -92,8 +92,8 @@ def synthetic_rows(month: Period, tickets: int, seed: int = 12345):
         first = lead if rnd.random() < 0.94 else streets[(i * 7) % len(streets)].id
         community = COMMUNITIES[rnd.randrange(len(COMMUNITIES))] if rnd.random() < 0.6 else None
         yield (
-            f"B{i:013d}",
-            f"ticket-B{i:013d}",
+            f"{prefix}{i:013d}",
+            f"ticket-{prefix}{i:013d}",
             "closed" if closed else "handling",
             "street",
             lead,
@@ -231,7 +231,7 @@ class Report:
         print()
 
 
-def _load_month(socket_dir: str, month: Period, tickets: int) -> datetime:
+def _load_month(socket_dir: str, month: Period, tickets: int, previous: bool) -> datetime:
     """The synthetic month, a yellow-water cluster for the scan to find, and tickets ruled out of
     the assessment (one in 500); returns the time the scan looks back from."""
     import psycopg
@@ -241,6 +241,9 @@ def _load_month(socket_dir: str, month: Period, tickets: int) -> datetime:
             with cur.copy(f"COPY ticket ({', '.join(COLUMNS)}) FROM STDIN") as copy:
                 for row in synthetic_rows(month, tickets):
                     copy.write_row(row)
+                if previous:  # the month before, as busy: the ranking's change and decline read it
+                    for row in synthetic_rows(month.previous(), tickets, seed=54321, prefix="P"):
+                        copy.write_row(row)
             # A yellow-water cluster in one community, for the scan to find.
             scan_at = month.start + timedelta(days=20, hours=3)
             with cur.copy(f"COPY ticket ({', '.join(COLUMNS)}) FROM STDIN") as copy:
@@ -296,7 +299,7 @@ def _load_month(socket_dir: str, month: Period, tickets: int) -> datetime:
     return scan_at
 
 
-def main(tickets: int = 450_000, runs: int = 15) -> None:
+def main(tickets: int = 450_000, runs: int = 15, previous: bool = False) -> None:
     import pgserver
 
     folder = Path(tempfile.mkdtemp(prefix="bench-assessment-"))
@@ -308,9 +311,10 @@ def main(tickets: int = 450_000, runs: int = 15) -> None:
         db.migrate(url)
         month = Period.parse("2026-10")
         print(f"machine: {os.cpu_count()} cores, {_load()} (other work on it slows every figure)")
-        print(f"loading {tickets:,} tickets of {month.label} into PostgreSQL (COPY)...", flush=True)
+        months = f"{month.previous().label} and {month.label}" if previous else month.label
+        print(f"loading {tickets:,} tickets a month of {months} into PostgreSQL (COPY)...", flush=True)
         t = time.perf_counter()
-        scan_at = _load_month(socket_dir, month, tickets)
+        scan_at = _load_month(socket_dir, month, tickets, previous)
         print(f"  loaded in {time.perf_counter() - t:.1f}s; timing, {runs} runs of each drill-down...", flush=True)
         try:
             cpu: Cpu | None = Cpu(folder)
