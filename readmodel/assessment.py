@@ -84,10 +84,23 @@ def unit_counts(
     session: Session, group: Group, units: list[str], period: Period, rule: AssessmentRule
 ) -> dict[str, Counts]:
     """Counts per unit of the group for the period (and its volume in the period before)."""
+    return counts_by_period(session, group, units, [period.previous(), period], rule)[0]
+
+
+def counts_by_period(
+    session: Session, group: Group, units: list[str], periods: list[Period], rule: AssessmentRule
+) -> list[dict[str, Counts]]:
+    """Counts per unit for each of consecutive periods but the first (oldest first: the first only
+    gives the next its `previous` volume), in one pass over them all: rows grouped by unit and
+    period, so each row meets each condition once."""
     if not units:
-        return {}
-    prev = period.previous()
-    base = [_dispatched(), col(T.received_at) >= prev.start, col(T.received_at) < period.end, _not_excluded()]
+        return [{} for _ in periods[1:]]
+    base = [
+        _dispatched(),
+        col(T.received_at) >= periods[0].start,
+        col(T.received_at) < periods[-1].end,
+        _not_excluded(),
+    ]
     if group == Group.department:
         # 部门 + 行业: a department answers for the tickets it supervises and those it leads, counted
         # apart (each one table's aggregate, no join) and added up: the two sets are disjoint.
@@ -100,41 +113,49 @@ def unit_counts(
         unit_col = _unit_column(group)
         # Every ticket has a street and a district: grouping all of them is cheaper than filtering.
         passes = [(unit_col, [*base, unit_col.in_(units)] if group == Group.utility else base)]
-    now = col(T.received_at) >= period.start
+    which = sa.case(
+        *((col(T.received_at) >= p.start, i) for i, p in reversed(list(enumerate(periods))) if i > 0), else_=0
+    ).label("period_index")  # grouped by this name (the expression's bound values are its own)
     resp = _response_column(rule)
-    satisfied = list(rule.satisfied)
-    fields = list(Counts.model_fields)[1:]
+    conditions = [
+        resp.is_(True),
+        resp.is_not(None),
+        col(T.resolved).is_(True),
+        col(T.resolved).is_not(None),
+        col(T.satisfaction).in_(list(rule.satisfied)),
+        col(T.satisfaction).is_not(None),
+        col(T.completed_on_time).is_(True),
+        col(T.completed_on_time).is_not(None),
+        _overdue(),
+        col(T.urge_count) > 0,
+        col(T.repeat_count) > 0,
+        col(T.rehandle_round) > 0,
+        col(T.kind) == "praise",
+    ]
     wanted = set(units)
-    totals: dict[str, list[int]] = {}
+    sums: dict[tuple[str, int], list[int]] = {}  # (unit, period index) -> count, then each condition's
     for unit_col, where in passes:
         q = (
-            sa.select(  # sqlmodel's select() is typed for at most four columns
-                unit_col,
-                _n(now),
-                _n(~now),
-                _n(and_(now, resp.is_(True))),
-                _n(and_(now, resp.is_not(None))),
-                _n(and_(now, col(T.resolved).is_(True))),
-                _n(and_(now, col(T.resolved).is_not(None))),
-                _n(and_(now, col(T.satisfaction).in_(satisfied))),
-                _n(and_(now, col(T.satisfaction).is_not(None))),
-                _n(and_(now, col(T.completed_on_time).is_(True))),
-                _n(and_(now, col(T.completed_on_time).is_not(None))),
-                _n(and_(now, _overdue())),
-                _n(and_(now, col(T.urge_count) > 0)),
-                _n(and_(now, col(T.repeat_count) > 0)),
-                _n(and_(now, col(T.rehandle_round) > 0)),
-                _n(and_(now, col(T.kind) == "praise")),
-            )
+            sa.select(unit_col, which, func.count(), *(_n(c) for c in conditions))
             .where(*where)
-            .group_by(unit_col)
+            .group_by(unit_col, sa.literal_column("period_index"))
         )
-        for row in session.execute(q):
-            if row[0] in wanted:
-                sums = totals.setdefault(row[0], [0] * len(fields))
-                for i, v in enumerate(row[1:]):
-                    sums[i] += int(v or 0)
-    return {u: Counts(unit=u, **dict(zip(fields, v, strict=True))) for u, v in totals.items()}
+        for unit, i, *values in session.execute(q):
+            if unit in wanted:
+                total = sums.setdefault((unit, int(i)), [0] * (1 + len(conditions)))
+                for k, v in enumerate(values):
+                    total[k] += int(v or 0)
+    fields = list(Counts.model_fields)[3:]  # after unit, assessed, previous
+    empty = [0] * (1 + len(conditions))
+    out: list[dict[str, Counts]] = []
+    for i in range(1, len(periods)):
+        counts = {}
+        for u in {u for (u, j) in sums if j in (i - 1, i)}:
+            now = sums.get((u, i), empty)
+            before = sums.get((u, i - 1), empty)
+            counts[u] = Counts(unit=u, assessed=now[0], previous=before[0], **dict(zip(fields, now[1:], strict=True)))
+        out.append(counts)
+    return out
 
 
 def _drill_branches(
@@ -240,13 +261,17 @@ def ranking(
     """Every unit of the group scored and ranked for the period, with its change since the period
     before. Units without tickets are listed too (unranked)."""
     names = members(directory, group)
+    periods = [period.previous(), period]
+    if compare:
+        periods.insert(0, period.previous().previous())
+    # This period's counts and, to compare, the period before's: one pass over them all.
+    *before, now = counts_by_period(session, group, list(names), periods, rule)
 
-    def scored(p: Period) -> list[Score]:
-        counts = unit_counts(session, group, list(names), p, rule)
+    def scored(counts: dict[str, Counts]) -> list[Score]:
         return [score(counts.get(u, Counts(unit=u)), name, group, rule) for u, name in names.items()]
 
-    previous = rank(scored(period.previous()), rule.min_sample) if compare else None
-    return rank(scored(period), rule.min_sample, previous)
+    previous = rank(scored(before[0]), rule.min_sample) if compare else None
+    return rank(scored(now), rule.min_sample, previous)
 
 
 # -- the report's figures ------------------------------------------------------------------------
