@@ -22,6 +22,8 @@ NO_TOKEN = "no token"
 # Open311's own credential: the api_key of a registered client application, in the form (GeoReport
 # v2). A bearer token, good or bad, does not post a request: every identity here is a 403 without one.
 OPEN311_KEY = "an Open311 client's api_key (none of these)"
+OFFICE = ("supervisor", "center", "leader")  # the assessment office: the whole city's figures
+VIEWERS = (*UNITS, *OFFICE)  # units see their own figures
 
 # (method, path, who passes, note)
 ACCESS: list[tuple[str, str, tuple[str, ...], str]] = [
@@ -77,6 +79,22 @@ ACCESS: list[tuple[str, str, tuple[str, ...], str]] = [
     ("GET", "/open311/v2/requests.{fmt}", ALL, f"{NO_TOKEN}; no citizen's name or phone"),
     ("GET", "/open311/v2/requests/{name}", ALL, f"{NO_TOKEN}; no citizen's name or phone"),
     ("GET", "/open311/v2/tokens/{name}", ALL, NO_TOKEN),
+    # The assessment (考核): the office sees the city, a unit its own figures ({unit}: the lead unit).
+    ("GET", "/assessment/rankings", VIEWERS, "units: their own line"),
+    ("GET", "/assessment/units/{unit}", ("unit_a", *OFFICE), "units: their own"),
+    ("GET", "/assessment/units/{unit}/tickets", ("unit_a", *OFFICE), "units: their own"),
+    ("GET", "/assessment/exclusions", OFFICE, ""),
+    ("POST", "/assessment/exclusions", ("center", "leader"), ""),
+    ("DELETE", "/assessment/exclusions/{number}", ("center", "leader"), "404 if not ruled out"),
+    ("GET", "/assessment/reports", OFFICE, ""),
+    ("POST", "/assessment/reports", ("center", "leader"), ""),
+    ("GET", "/assessment/reports/{report_id}", OFFICE, ""),
+    ("GET", "/assessment/reports/{report_id}/download", OFFICE, ""),
+    ("GET", "/assessment/warnings", VIEWERS, "units: those sent to them"),
+    ("GET", "/assessment/focus/candidates", OFFICE, ""),
+    ("GET", "/assessment/focus/{month}", OFFICE, ""),
+    ("PUT", "/assessment/focus/{month}", ("leader",), ""),
+    ("GET", "/assessment/focus/{month}/tickets", OFFICE, ""),
 ]
 
 

@@ -40,6 +40,9 @@ BODIES = {
     "/codec/decode": {"payloads": []},
     "/codec/encode": {"payloads": []},
     "/calendar/apply": None,
+    "/exclusions": {"number": "Q-not-a-ticket", "reason": "unreasonable", "note": "经核查诉求不合理"},
+    "/reports": {"kind": "daily"},
+    "/focus/{month}": {"category": "urban.street_vendor", "title": "占道经营整治"},
 }
 
 
@@ -76,11 +79,10 @@ def body_of(path: str):
     return fresh() if path == "/tickets" else None
 
 
-# Routes whose access has rules of their own, tested beside them: the assessment (units see their
-# own figures: tests/api/test_assessment_api.py), the workbench (session cookies: tests/web/).
-# Open311's api_key is in the table (every bearer identity is a 403 without it) and tested with a
-# key in tests/api/test_open311.py; /metrics is outside the schema (a scrape, no token).
-OWN_ACCESS_RULES = ("/assessment/", "/workbench/")
+# Routes whose access has rules of their own, tested beside them: the workbench (session cookies:
+# tests/web/). Open311's api_key is in the table (every bearer identity is a 403 without it) and
+# tested with a key in tests/api/test_open311.py; /metrics is outside the schema (a scrape, no token).
+OWN_ACCESS_RULES = ("/workbench/",)
 
 
 async def test_every_route_with_every_identity_as_the_table_says(api):
@@ -99,6 +101,7 @@ async def test_every_route_with_every_identity_as_the_table_says(api):
     for method, path, who, note in ACCESS:
         url = path.replace("{number}", ticket_of.get(path, "")).replace("{article_id}", article["id"])
         url = url.replace("{unit_id}", LEAD).replace("{fmt}", "json").replace("{name}", "unknown.json")
+        url = url.replace("{unit}", LEAD).replace("{report_id}", "999999").replace("{month}", "2026-11")
         params = {"q": "路灯"} if path.endswith("/search") else {"month": "2026-11"} if "clearing" in path else {}
         # Refused identities first: an allowed call may move the ticket on.
         for identity in (*BAD_TOKENS, *(i for i in IDENTITIES if i not in who), *who):
