@@ -153,6 +153,7 @@ async def _drive(url: str, secret: str, tickets: int, concurrency: int, between=
     h_unit = {"Authorization": f"Bearer {mint(secret, Role.unit, 'bench', LEAD)}"}
     h_center = {"Authorization": f"Bearer {mint(secret, Role.center, 'bench')}"}
     latency: dict[str, list[float]] = {k: [] for k in ("create", "acknowledge", "complete", "callback")}
+    unavailable: Counter[str] = Counter()
     sem = asyncio.Semaphore(concurrency)
     run = uuid.uuid4().hex[:6]
     numbers: list[str] = []
@@ -161,10 +162,16 @@ async def _drive(url: str, secret: str, tickets: int, concurrency: int, between=
 
         async def timed(name, send):
             """Time the accepted call; a 403/409 means the ticket is not there yet (routing, or the
-            move to callback): try again shortly, as a unit's client would (at most a minute)."""
+            move to callback): try again shortly, as a unit's client would (at most a minute). A 503
+            (Temporal or the worker did not answer within the API's 20 s on a loaded machine) is
+            retried after its Retry-After, as the API asks, and counted."""
             for _ in range(600):
                 t = time.perf_counter()
                 r = await send()
+                if r.status_code == 503:
+                    unavailable[name] += 1
+                    await asyncio.sleep(float(r.headers.get("Retry-After", "1")))
+                    continue
                 if r.status_code not in (403, 409):
                     break
                 await asyncio.sleep(0.1)
@@ -199,6 +206,8 @@ async def _drive(url: str, secret: str, tickets: int, concurrency: int, between=
         t1 = time.perf_counter()
         await asyncio.gather(*(intake(i) for i in range(tickets)))
         intake_s = time.perf_counter() - t1
+    if unavailable:
+        print(f"  503s retried (Temporal or the worker slower than the API's update timeout): {dict(unavailable)}")
     return lifecycle_s, intake_s, latency, numbers
 
 
