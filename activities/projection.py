@@ -89,7 +89,8 @@ class ProjectionActivities:
 
             if s.returns:
                 ours = RETURNS.c.ticket == s.number
-                known: dict[int, str] = dict(conn.execute(select(RETURNS.c.seq, RETURNS.c.status).where(ours)).tuples())
+                rows = conn.execute(select(RETURNS.c.seq, RETURNS.c.status).where(ours))
+                known: dict[int, str] = {seq: status for seq, status in rows}
                 for seq, ret in enumerate(s.returns):
                     if seq not in known:
                         conn.execute(RETURNS.insert().values(
