@@ -148,11 +148,12 @@ async def _baseline(client: Client, n: int, concurrency: int) -> tuple[float, li
 # -- tickets over HTTP ---------------------------------------------------------------------------
 
 
-async def _drive(url: str, secret: str, tickets: int, concurrency: int):
+async def _drive(url: str, secret: str, tickets: int, concurrency: int, between=lambda: None):
     h_in = {"Authorization": f"Bearer {mint(secret, Role.intake, 'bench')}"}
     h_unit = {"Authorization": f"Bearer {mint(secret, Role.unit, 'bench', LEAD)}"}
     h_center = {"Authorization": f"Bearer {mint(secret, Role.center, 'bench')}"}
     latency: dict[str, list[float]] = {k: [] for k in ("create", "acknowledge", "complete", "callback")}
+    unavailable: Counter[str] = Counter()
     sem = asyncio.Semaphore(concurrency)
     run = uuid.uuid4().hex[:6]
     numbers: list[str] = []
@@ -161,10 +162,16 @@ async def _drive(url: str, secret: str, tickets: int, concurrency: int):
 
         async def timed(name, send):
             """Time the accepted call; a 403/409 means the ticket is not there yet (routing, or the
-            move to callback): try again shortly, as a unit's client would (at most a minute)."""
+            move to callback): try again shortly, as a unit's client would (at most a minute). A 503
+            (Temporal or the worker did not answer within the API's 20 s on a loaded machine) is
+            retried after its Retry-After, as the API asks, and counted."""
             for _ in range(600):
                 t = time.perf_counter()
                 r = await send()
+                if r.status_code == 503:
+                    unavailable[name] += 1
+                    await asyncio.sleep(float(r.headers.get("Retry-After", "1")))
+                    continue
                 if r.status_code not in (403, 409):
                     break
                 await asyncio.sleep(0.1)
@@ -195,9 +202,12 @@ async def _drive(url: str, secret: str, tickets: int, concurrency: int):
         t0 = time.perf_counter()
         await asyncio.gather(*(lifecycle(i) for i in range(tickets)))
         lifecycle_s = time.perf_counter() - t0
+        between()  # the lifecycles are done: the caller reads each process's CPU here
         t1 = time.perf_counter()
         await asyncio.gather(*(intake(i) for i in range(tickets)))
         intake_s = time.perf_counter() - t1
+    if unavailable:
+        print(f"  503s retried (Temporal or the worker slower than the API's update timeout): {dict(unavailable)}")
     return lifecycle_s, intake_s, latency, numbers
 
 
@@ -248,6 +258,43 @@ def _tree_rss(pid: int) -> tuple[float, float]:
             elif line.startswith("VmHWM:"):
                 hwm += int(line.split()[1]) / 1024
     return rss, hwm
+
+
+def _tree_cpu(pid: int) -> float:
+    """CPU seconds (user + system) a process and its children have used so far. On a shared,
+    loaded machine wall-clock rates swing with the neighbours; the CPU a ticket costs hardly does."""
+    children: dict[int, list[int]] = {}
+    stats: dict[int, list[str]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+            stats[int(stat.parent.name)] = fields
+        except (OSError, IndexError, ValueError):
+            continue
+    ticks = 0
+    todo = [pid]
+    while todo:
+        p = todo.pop()
+        todo += children.get(p, [])
+        if p in stats:
+            ticks += int(stats[p][11]) + int(stats[p][12])  # utime, stime (fields 14 and 15 of stat)
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def _cpu(stack: Stack) -> dict[str, float]:
+    return {name: _tree_cpu(proc.pid) for name, proc in stack.procs}
+
+
+def _densest_minute(times: list[float]) -> int:
+    """How many of the times fall in the busiest 60 s window."""
+    times = sorted(times)
+    best, lo = 0, 0
+    for hi, t in enumerate(times):
+        while t - times[lo] > 60:
+            lo += 1
+        best = max(best, hi - lo + 1)
+    return best
 
 
 def _warned(database_url: str) -> set[str]:
@@ -308,6 +355,7 @@ async def _open(stack: Stack, settings: Settings, n: int, concurrency: int, warn
             await asyncio.sleep(0.25)
         due = await asyncio.to_thread(_warn_times, settings.database_url, set(seen))
         lags = [seen[k] - due[k].timestamp() for k in seen if k in due]
+        densest = _densest_minute([d.timestamp() for d in due.values()])
         wait_s = time.perf_counter() - opened_at
 
         rss = {name: _tree_rss(proc.pid) for name, proc in stack.procs}
@@ -347,6 +395,7 @@ async def _open(stack: Stack, settings: Settings, n: int, concurrency: int, warn
 
     print(f"\n12345 hotline benchmark — {n} open tickets, dev server on SQLite (WAL), {stack.workers} worker(s), "
           f"cache {settings.worker_max_cached_workflows} workflows per worker")  # fmt: skip
+    print(f"  load average {os.getloadavg()[0]:.1f}")
     print("  memory, MiB          RSS     peak")
     for name, (r, h) in rss.items():
         print(f"    {name:<16}{r:8.0f} {h:8.0f}")
@@ -359,7 +408,7 @@ async def _open(stack: Stack, settings: Settings, n: int, concurrency: int, warn
     if lags:
         print(f"  deadline lag: {len(lags)} of {lag_n} warnings in the read model within {wait_s:.0f} s; "
               f"from due to read model p50 {_pct(lags, 0.5) / 1000:.1f} s, p99 {_pct(lags, 0.99) / 1000:.1f} s, "
-              f"max {max(lags):.1f} s")  # fmt: skip
+              f"max {max(lags):.1f} s; {densest} of them due within the same minute")  # fmt: skip
     else:
         print(f"  deadline lag: no warning reached the read model within {wait_s:.0f} s")
 
@@ -395,7 +444,9 @@ async def _throughput(stack: Stack, settings: Settings, tickets: int, concurrenc
         try:
             await asyncio.sleep(2)  # the baseline worker connects and polls
             await _baseline(client, min(20, tickets), concurrency)  # warm-up, not counted
+            bare_cpu = sum(_tree_cpu(w.pid) for w in workers)
             out["bare_s"], bare_ids = await _baseline(client, tickets, concurrency)
+            out["bare_cpu"] = sum(_tree_cpu(w.pid) for w in workers) - bare_cpu
             out["bare_counts"] = await _history_counts(client, bare_ids)
         finally:
             for w in workers:
@@ -403,11 +454,14 @@ async def _throughput(stack: Stack, settings: Settings, tickets: int, concurrenc
                 w.wait(timeout=20)
             stack.parts = [p for p in stack.parts if p.proc not in workers]
     url = f"http://{settings.api_host}:{settings.api_port}"
+    cpu = [_cpu(stack)]
     out["lifecycle_s"], out["intake_s"], out["latency"], numbers = await _drive(
-        url, settings.token_secret.get_secret_value(), tickets, concurrency
+        url, settings.token_secret.get_secret_value(), tickets, concurrency, lambda: cpu.append(_cpu(stack))
     )
+    out["load"] = os.getloadavg()
     ids = [workflow_id(n) for n in numbers]
     await _wait_closed(client, ids)
+    out["cpu"] = {k: cpu[1][k] - cpu[0].get(k, 0.0) for k in cpu[1]}
     out["counts"] = await _history_counts(client, ids)
     return out
 
@@ -442,6 +496,22 @@ def _print_throughput(tickets: int, concurrency: int, workers: int, r: dict) -> 
     for name, values in r["latency"].items():
         if values:
             print(f"    {name:<22}{_pct(values, 0.5):8.1f} {_pct(values, 0.95):8.1f} {max(values) * 1000:8.1f}")
+    if "cpu" in r:
+        # The lifecycle phase only (its last few closes may fall just after it).
+        worker = sum(v for k, v in r["cpu"].items() if k.startswith("worker"))
+        print(
+            f"  CPU seconds over the {tickets} lifecycles (load average {r['load'][0]:.1f}): "
+            + ", ".join(f"{k} {v:.1f}" for k, v in r["cpu"].items())
+        )
+        print(
+            f"  worker CPU per lifecycle: {1000 * worker / tickets:.0f} ms "
+            f"= {tickets / worker:.1f} tickets/s per fully used worker core"
+        )
+        if "bare_cpu" in r and r["bare_cpu"] > 0:
+            print(
+                f"  bare worker CPU per workflow: {1000 * r['bare_cpu'] / tickets:.0f} ms; "
+                f"CPU ratio bare / ticket: {r['bare_cpu'] / worker:.2f}"
+            )
     print(f"  for scale: Qingdao takes 15,000 requests a day = {15000 / 86400:.2f} tickets/s on average\n")
 
 

@@ -25,9 +25,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.ticket import ConsultationRound, ConsultationView
 
 from workflows import calls
-from workflows.context import guard
-
-PROGRESS_SIGNAL = "consultation_progress"
+from workflows.context import PROGRESS_SIGNAL, guard
 
 
 @workflow.defn

@@ -17,6 +17,11 @@ with workflow.unsafe.imports_passed_through():
 
 from workflows import search_attributes as sa
 
+# The signal a consultation child mirrors its rounds to its ticket with. Named here, not in
+# consultation.py, so that the ticket's module does not import a workflow definition: that one
+# would be re-imported into the sandbox for every new ticket instance.
+PROGRESS_SIGNAL = "consultation_progress"
+
 
 def guard(check: Callable[..., None], *args: Any) -> None:
     """Run a domain check in an update validator: a refusal rejects the update with its reason and

@@ -33,8 +33,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.vocabulary import Outcome, Stage
 
 from workflows.callback import Callback
-from workflows.consultation import PROGRESS_SIGNAL
-from workflows.context import TicketContext, guard
+from workflows.context import PROGRESS_SIGNAL, TicketContext, guard
 from workflows.deadlines import Deadlines
 from workflows.delivery import Outbox
 from workflows.dispatch import dispatch

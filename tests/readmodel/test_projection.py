@@ -67,3 +67,23 @@ def test_a_retried_delivery_is_one_row(settings):
 def test_migrations_run_twice_without_harm(settings):
     db.migrate(settings.database_url)
     db.migrate(settings.database_url)
+
+
+def test_returns_are_rows_and_follow_their_status(settings):
+    """A return (退单) is a row from its first projection on; a later decision changes its status."""
+    from domain.ticket import ReturnRequest
+    from readmodel.tables import TicketReturnRow
+
+    project = ProjectionActivities(settings).project_ticket
+    asked = ReturnRequest(unit="qd.shinan.badaxia", reason="不属本单位", at=datetime(2026, 11, 22, 9, tzinfo=UTC))
+    s = state(1, Stage.handling)
+    s.returns = [asked]
+    project(Projection(state=s.masked(), citizen_key=None))
+    s = state(2, Stage.dispatch, lead="qd.shinan.yunnanlu")
+    s.returns = [asked.model_copy(update={"status": "approved"})]
+    project(Projection(state=s.masked(), citizen_key=None))
+    with db.session(settings.database_url) as session:
+        rows = session.exec(select(TicketReturnRow)).all()
+        assert [(r.seq, r.unit, r.status) for r in rows] == [(0, "qd.shinan.badaxia", "approved")]
+        roles = {(r.unit, r.role) for r in session.exec(select(TicketUnitRow))}
+        assert ("qd.shinan.yunnanlu", "lead") in roles and ("qd.shinan.badaxia", "lead") not in roles
