@@ -3,7 +3,7 @@
 from datetime import UTC
 from enum import Enum
 
-from sqlmodel import select
+from sqlmodel import col, select, update
 from temporalio import activity
 
 from core.settings import Settings
@@ -25,7 +25,15 @@ class ProjectionActivities:
     def project_ticket(self, projection: Projection) -> None:
         s = projection.state
         with db.session(self.settings.database_url) as session:
-            row = session.get(TicketRow, s.number)
+            # Lock the row before reading its version, so the check and the write are one step: an
+            # attempt that outlived its timeout (a thread waiting on a busy database) can still be
+            # running when its retry and the next projection have written, and must not overwrite
+            # them. The no-op UPDATE takes SQLite's write lock (pysqlite begins the transaction
+            # before a write, not before a read) and PostgreSQL's row lock.
+            session.execute(
+                update(TicketRow).where(col(TicketRow.number) == s.number).values(version=TicketRow.version)
+            )
+            row = session.get(TicketRow, s.number, populate_existing=True)
             if row is not None and row.version >= s.version:
                 return  # a retry of an older projection: the newer one is already there
             facts = s.flat()
