@@ -10,7 +10,13 @@ from temporalio.api.workflowservice.v1 import (
     DescribeWorkflowExecutionRequest,
     DescribeWorkflowExecutionResponse,
 )
-from temporalio.client import Client, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError
+from temporalio.client import (
+    Client,
+    WorkflowQueryFailedError,
+    WorkflowQueryRejectedError,
+    WorkflowUpdateFailedError,
+    WorkflowUpdateRPCTimeoutOrCancelledError,
+)
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.workflow import UpdateMethodMultiParam
@@ -42,7 +48,10 @@ def _rpc_error(number: str, e: RPCError) -> ApiError:
     if e.status in TRANSIENT:
         reason = f"Temporal did not answer for ticket {number}: {e.message}"
         return TicketCallError(number, 503, reason, unavailable(reason).headers)
-    return ApiError(502, f"Temporal refused the call for ticket {number}: {e.message}")
+    # Anything else (a workflow task in failed state, a precondition): the ticket cannot take the
+    # call now and a retry later may succeed once the worker recovers; never a bare 5xx.
+    reason = f"ticket {number} cannot take the call right now, retry shortly: {e.message}"
+    return TicketCallError(number, 503, reason, unavailable(reason).headers)
 
 
 async def query_state(client: Client, number: str) -> TicketState:
@@ -51,6 +60,11 @@ async def query_state(client: Client, number: str) -> TicketState:
         return await handle.query(TicketWorkflow.live_state)
     except RPCError as e:
         raise _rpc_error(number, e) from e
+    except (WorkflowQueryFailedError, WorkflowQueryRejectedError) as e:
+        # The worker could not answer (its replay of the ticket failed, or it is rejecting queries):
+        # the caller falls back on the read model or retries, as when the worker is down.
+        reason = f"the worker could not answer for ticket {number}, retry shortly: {e}"
+        raise TicketCallError(number, 503, reason, unavailable(reason).headers) from e
 
 
 async def describe(client: Client, workflow_id: str) -> DescribeWorkflowExecutionResponse:

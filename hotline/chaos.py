@@ -6,10 +6,12 @@ a temporary folder on free ports of 127.0.0.1. Drives N tickets through the whol
 intake by retrying desk clients; acknowledge, complete and the callback by the simulated
 departments and citizens — while a killer sends SIGKILL to a random part every few seconds. Then
 it stops killing, lets the tickets settle, and prints: tickets, kills by part, retries, 5xx seen,
-longest client wait, duplicates, lost, stuck, read-model mismatches. Exit code 0 when nothing was
-lost, duplicated or stuck and no unexpected 5xx was seen; not part of `make test`."""
+longest client wait, duplicates, lost, stuck, read-model mismatches and histories that no longer
+replay on this code (each ticket's history is replayed before teardown; those of the tickets that
+went wrong are kept, --keep DIR). Exit code 0 when all of those are 0; not part of `make test`."""
 
 import asyncio
+import json
 import os
 import random
 import signal
@@ -155,8 +157,9 @@ def _supervisor(stack: Stack, stop: threading.Event) -> None:
             pass
 
 
-def _check(settings: Settings, url: str, secret: str, f: Figures) -> tuple[int, int, int]:
-    """Duplicates, lost, read-model mismatches: the read model and the workflows, ticket by ticket."""
+def _check(settings: Settings, url: str, secret: str, f: Figures) -> tuple[int, int, dict[str, str]]:
+    """Duplicates, lost, read-model mismatches (number -> what differs): the read model and the
+    workflows, ticket by ticket."""
     center = {"Authorization": f"Bearer {mint(secret, Role.center, 'chaos-check')}"}
     db_file = settings.database_url.removeprefix("sqlite:///")
     with sqlite3.connect(db_file) as conn:
@@ -165,7 +168,7 @@ def _check(settings: Settings, url: str, secret: str, f: Figures) -> tuple[int, 
     ours = set(f.numbers.values())
     duplicates = len(numbers) - len(set(numbers)) + len(set(numbers) - ours) + (len(f.numbers) - len(ours))
     lost = f.tickets - len(ours & set(numbers))
-    mismatches = 0
+    mismatches: dict[str, str] = {}
     with httpx.Client(base_url=url, timeout=30) as http:
         for number in ours:
             live = None
@@ -177,14 +180,57 @@ def _check(settings: Settings, url: str, secret: str, f: Figures) -> tuple[int, 
                 time.sleep(1)
             stored = rows.get(number)
             if live is None or stored is None or (live["stage"], live["version"]) != stored:
-                mismatches += 1
+                seen = "no live answer" if live is None else f"workflow {live['stage']} v{live['version']}"
+                mismatches[number] = f"{seen}, read model {stored}"
     return duplicates, lost, mismatches
 
 
+def _replay_and_keep(settings: Settings, keep: Path, numbers: list[str], wrong: dict[str, str]) -> dict[str, str]:
+    """Before teardown, every run of every ticket replayed on this code (a workflow task that failed
+    after a kill, or a history that no longer replays, shows here even when the ticket closed);
+    the histories of the tickets that went wrong (stuck, mismatched, not replaying) kept for the
+    post-mortem (temporalio.worker.Replayer, the Web UI's import). Returns number -> replay failure."""
+    from temporalio.worker import Replayer
+    from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
+
+    from core.codec import data_converter
+    from core.temporal import connect
+    from worker import WORKFLOWS
+
+    # As the worker runs them: domain/ is pure, imported once outside the sandbox.
+    sandbox = SandboxedWorkflowRunner(restrictions=SandboxRestrictions.default.with_passthrough_modules("domain"))
+
+    failures: dict[str, str] = {}
+
+    async def run() -> None:
+        client = await connect(settings)
+        replayer = Replayer(workflows=WORKFLOWS, data_converter=data_converter(settings), workflow_runner=sandbox)
+        for number in numbers:
+            wid = f"ticket-{number}"
+            async for wf in client.list_workflows(f"WorkflowId = '{wid}'"):
+                history = await client.get_workflow_handle(wid, run_id=wf.run_id).fetch_history()
+                result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
+                if result.replay_failure is not None:
+                    failures[number] = f"{type(result.replay_failure).__name__}: {result.replay_failure}"
+                if number in wrong or result.replay_failure is not None:
+                    (keep / f"{number}-{wf.run_id}.json").write_text(history.to_json())
+
+    keep.mkdir(parents=True, exist_ok=True)
+    try:
+        asyncio.run(asyncio.wait_for(run(), timeout=600))
+    except Exception as e:  # the figures matter more than the post-mortem
+        say(f"  chaos: could not replay or keep every history ({type(e).__name__}: {e})")
+    if wrong or failures:
+        (keep / "why.json").write_text(json.dumps({"wrong": wrong, "replay": failures}, ensure_ascii=False, indent=1))
+        say(f"  chaos: histories of {len(set(wrong) | set(failures))} ticket(s) that went wrong kept in {keep}")
+    return failures
+
+
 def main(tickets: int = 200, duration: float = 900, kill_every: tuple[float, float] = (4.0, 12.0),
-         concurrency: int = 10, seed: int | None = None) -> int:  # fmt: skip
+         concurrency: int = 10, seed: int | None = None, keep: Path | None = None) -> int:  # fmt: skip
     """Returns 0 when nothing was lost, duplicated or stuck and no unexpected 5xx was seen."""
     rng = random.Random(seed)
+    keep = keep or Path(tempfile.gettempdir()) / f"hotline-chaos-kept-{time.strftime('%Y%m%dT%H%M%S')}"
     f = Figures(tickets=tickets)
     with tempfile.TemporaryDirectory(prefix="hotline-chaos-") as tmp:
         data = Path(tmp)
@@ -229,6 +275,8 @@ def main(tickets: int = 200, duration: float = 900, kill_every: tuple[float, flo
             time.sleep(3)
             duplicates, lost, mismatches = _check(settings, url, settings.token_secret.get_secret_value(), f)
             stuck = sum(1 for s in stages.values() if s != "closed") + (tickets - len(f.numbers))
+            wrong = {n: f"stuck in {s}" for n, s in stages.items() if s != "closed"} | mismatches
+            replay_failures = _replay_and_keep(settings, keep, sorted(set(f.numbers.values())), wrong)
         finally:
             stop_killing.set()
             stop_supervising.set()
@@ -248,10 +296,15 @@ def main(tickets: int = 200, duration: float = 900, kill_every: tuple[float, flo
             f"  duplicates              {duplicates}",
             f"  lost                    {lost}",
             f"  stuck (not closed)      {stuck}",
-            f"  read-model mismatches   {mismatches}",
+            f"  read-model mismatches   {len(mismatches)}",
+            f"  histories not replaying {len(replay_failures)}",
             "",
         ])
     )  # fmt: skip
     for number in sorted(n for n, stage in stages.items() if stage != "closed")[:10]:
         say(f"  stuck: {number} in {stages[number]}, last: {' → '.join(f.last_events.get(number, []))}")
-    return 0 if not (duplicates or lost or stuck or fivexx) else 1
+    for number, why in sorted(mismatches.items())[:10]:
+        say(f"  mismatch: {number}: {why}")
+    for number, why in sorted(replay_failures.items())[:10]:
+        say(f"  replay: {number}: {why[:300]}")
+    return 0 if not (duplicates or lost or stuck or fivexx or mismatches or replay_failures) else 1

@@ -27,6 +27,7 @@ import argparse
 import asyncio
 import sys
 from datetime import UTC
+from pathlib import Path
 
 from core.logging import configure_logging
 from core.settings import get_settings
@@ -254,7 +255,9 @@ def _bench(args) -> int:
 def _chaos(args) -> int:
     from hotline.chaos import main as chaos
 
-    return chaos(tickets=args.tickets, duration=args.duration, concurrency=args.concurrency, seed=args.seed)
+    return chaos(
+        tickets=args.tickets, duration=args.duration, concurrency=args.concurrency, seed=args.seed, keep=args.keep
+    )
 
 
 def _speed(text: str) -> float:
@@ -496,6 +499,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--duration", type=float, default=900, help="seconds at most (kills in the first 60%%)")
     p.add_argument("--concurrency", type=int, default=10, help="clients at once")
     p.add_argument("--seed", type=int, default=None, help="repeatable kills")
+    p.add_argument(
+        "--keep", type=Path, default=None,
+        help="folder for the histories of tickets that went wrong (default /tmp/hotline-chaos-kept-<time>)",
+    )  # fmt: skip
     p = _command(
         sub, "demo", "play a working day of citizens' requests into the running product (`make up` first)",
         "Plays hotline/demo_day.toml into the running product over HTTP: the desk takes each request "

@@ -30,7 +30,7 @@ async def get_ticket(
         try:
             state = await query_state(client, number)
         except ApiError as e:
-            if e.status not in (502, 503, 404):  # 502: Temporal refused the query; the read model answers
+            if e.status not in (503, 404):  # 503: Temporal or the worker could not answer; the read model does
                 raise
             missing = e if e.status == 404 else None
     if state is None:

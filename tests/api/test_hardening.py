@@ -182,3 +182,38 @@ async def test_an_update_temporal_gives_up_on_is_a_503_not_a_500():
         actor = Actor(role=Role.unit, unit="qd.shinan.badaxia")
         await update(Client(), "20261122000001", TicketWorkflow.acknowledge, Acknowledge(actor=actor))  # type: ignore[arg-type]
     assert refused.value.status == 503 and refused.value.headers == {"Retry-After": "5"}
+
+
+@pytest.mark.parametrize("failure", ["query failed", "workflow task in failed state"])
+async def test_a_ticket_the_worker_cannot_answer_for_is_a_503_not_a_500(failure):
+    """Unit test with a stand-in client: the worker could not replay the ticket to answer a query
+    (seen under chaos), or Temporal refuses an update while its workflow task is failing."""
+    from temporalio.client import WorkflowQueryFailedError
+    from temporalio.service import RPCError, RPCStatusCode
+
+    from api.errors import ApiError
+    from api.workflow_calls import query_state, update
+    from domain.handling import Acknowledge
+    from domain.ticket import Actor
+    from workflows.ticket import TicketWorkflow
+
+    class Failing:
+        id = "ticket-20261122000001"
+
+        async def query(self, *_):
+            raise WorkflowQueryFailedError("[TMPRL1100] Nondeterminism error")
+
+        async def execute_update(self, *_):
+            raise RPCError("Workflow Task in failed state.", RPCStatusCode.FAILED_PRECONDITION, b"")
+
+    class Client:
+        def get_workflow_handle(self, _):
+            return Failing()
+
+    with pytest.raises(ApiError) as refused:
+        if failure == "query failed":
+            await query_state(Client(), "20261122000001")  # type: ignore[arg-type]
+        else:
+            actor = Actor(role=Role.unit, unit="qd.shinan.badaxia")
+            await update(Client(), "20261122000001", TicketWorkflow.acknowledge, Acknowledge(actor=actor))  # type: ignore[arg-type]
+    assert refused.value.status == 503 and refused.value.headers == {"Retry-After": "5"}, refused.value.reason

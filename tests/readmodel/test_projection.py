@@ -1,8 +1,9 @@
 """The read model follows the workflow: newest state wins, retries change nothing, no PII."""
 
+import threading
 from datetime import UTC, datetime
 
-from sqlalchemy import inspect
+from sqlalchemy import event, inspect
 from sqlmodel import select
 
 from activities.projection import ProjectionActivities
@@ -87,3 +88,35 @@ def test_returns_are_rows_and_follow_their_status(settings):
         assert [(r.seq, r.unit, r.status) for r in rows] == [(0, "qd.shinan.badaxia", "approved")]
         roles = {(r.unit, r.role) for r in session.exec(select(TicketUnitRow))}
         assert ("qd.shinan.yunnanlu", "lead") in roles and ("qd.shinan.badaxia", "lead") not in roles
+
+
+def test_an_attempt_that_outlived_its_timeout_does_not_overwrite_a_newer_projection(settings):
+    """A projection attempt stuck on a busy database past its timeout is retried while its thread
+    still runs; the newer projection written meanwhile must survive the old thread's write (it left
+    closed tickets showing `callback` in the read model under chaos)."""
+    project = ProjectionActivities(settings).project_ticket
+    project(Projection(state=state(1, Stage.dispatch).masked(), citizen_key="k"))
+    newer = threading.Thread(target=project, args=(Projection(state=state(3, Stage.closed).masked(), citizen_key="k"),))
+    stale = threading.Thread(
+        target=project, args=(Projection(state=state(2, Stage.callback).masked(), citizen_key="k"),)
+    )
+
+    def newer_lands_between(conn, cursor, statement, *_):
+        # Once the stale attempt has sent its first statement, the newer projection runs to its end
+        # (or until it waits for the stale attempt's lock, which is the point).
+        if threading.current_thread() is stale:
+            if not newer.is_alive() and not newer.ident:
+                newer.start()
+                newer.join(timeout=1)
+
+    engine = db.get_engine(settings.database_url)
+    event.listen(engine, "after_cursor_execute", newer_lands_between)
+    try:
+        stale.start()
+        stale.join()
+        newer.join()
+    finally:
+        event.remove(engine, "after_cursor_execute", newer_lands_between)
+    with db.session(settings.database_url) as session:
+        row = session.get(TicketRow, "20261122000042")
+        assert (row.stage, row.version) == ("closed", 3)
