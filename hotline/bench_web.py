@@ -165,6 +165,16 @@ def _api_timings(base: str, passwords: dict[str, str], rounds: int) -> None:
             print(f"  tab={tab:<6} {total:>5} tickets  {_figures(times, 300)}")
 
 
+def _settle(driver) -> None:
+    """Until the page has no call on its way (twice in a row): a run's late calls (the dashboard's
+    assessment sections, asked for after its first screen) must not be timed in the next run."""
+    quiet, t = 0, time.perf_counter()
+    while quiet < 2 and time.perf_counter() - t < 15:
+        busy = driver.execute_script("return typeof callsInFlight === 'function' ? callsInFlight() : 0")
+        quiet = 0 if busy else quiet + 1
+        time.sleep(0.05)
+
+
 def _page_timings(base: str, passwords: dict[str, str], rounds: int, number: str) -> None:
     try:
         from web.browser import available, chromium  # selenium: installed with the dev extras
@@ -195,4 +205,5 @@ def _page_timings(base: str, passwords: dict[str, str], rounds: int, number: str
                         raise RuntimeError(f"{path} did not draw within 15 s")
                     time.sleep(0.01)
                 times.append(time.perf_counter() - t)
+                _settle(driver)
             print(f"  {path.split('?')[0].split('#')[0]:<11} {user or '-':<11} {_figures(times, 1000)}")

@@ -7,6 +7,12 @@ const OPTIONAL = {
   first_dispatch: "/stats/first-dispatch",
 };
 const charts = {};
+// ECharts is loaded after this script (defer): the overview is asked for while it downloads and
+// parses; the charts are drawn once both are there (deferred scripts run before DOMContentLoaded).
+const library = new Promise((resolve) => {
+  if (document.readyState !== "loading") resolve();
+  else document.addEventListener("DOMContentLoaded", resolve);
+});
 const RED = "#b91c1c", AMBER = "#d97706", BLUE = "#2563eb", GREEN = "#16a34a", GREY = "#9ca3af";
 
 function chart(id) {
@@ -40,7 +46,6 @@ function draw(o) {
       { name: "在办", type: "bar", data: ds.map((d) => d.open - d.overdue - d.warned), stack: "a", itemStyle: { color: BLUE } },
       { name: "预警", type: "bar", data: ds.map((d) => d.warned), stack: "a", itemStyle: { color: AMBER } },
       { name: "超时", type: "bar", data: ds.map((d) => d.overdue), stack: "a", itemStyle: { color: RED } }] });
-  geo(o);
   chart("c_week").setOption({ ...base, legend: { top: 0 }, xAxis: { type: "category", data: o.week.map((d) => d.date.slice(5)) },
     yAxis: { type: "value", minInterval: 1 }, series: [
       { name: "受理", type: "line", data: o.week.map((d) => d.received), itemStyle: { color: BLUE } },
@@ -106,6 +111,8 @@ async function refresh() {
   const o = await (first || get("/workbench/api/overview"));
   first = null;
   kpis(o);
+  geo(o);
+  await library;
   draw(o);
   drawnOnce();
   $("#updated").textContent = "更新于 " + fmtTime(o.now, false) + "（每 10 秒自动刷新）";
