@@ -169,6 +169,7 @@ def test_a_request_from_the_desk_to_the_callback_in_the_browser(stack, accounts,
         assert tile and "八大峡街道" in tile[0].text
 
     assert_eventually_sync(on_the_map, timeout=60)
+    screenshot(watcher, "dashboard-live")
 
     # Two demands: the fumes are the city management bureau's part (吹哨报到), the noise the street's.
     act(d, "吹哨报到（召集部门）", lambda details: (
