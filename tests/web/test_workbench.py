@@ -226,7 +226,9 @@ def test_a_request_from_the_desk_to_the_callback_in_the_browser(stack, accounts,
     wait(d).until(EC.presence_of_element_located((By.CSS_SELECTOR, "tr.article")))
     screenshot(d, "knowledge")
     d.get(f"{base}/docs")
-    wait(d).until(EC.presence_of_element_located((By.CSS_SELECTOR, ".swagger-ui .info")))
+    wait(d, 60).until(
+        EC.presence_of_element_located((By.CSS_SELECTOR, ".swagger-ui .info"))
+    )  # a big schema, a loaded machine
     screenshot(d, "docs")
 
     # The dashboard left open counted it by itself (it polls): one more received today, one more

@@ -156,8 +156,10 @@ async function mergeCheck() {
   const street = $("#street").value || suggestedFields.street || "";
   const category = $("#category").value || suggestedFields.category || "";
   const q = new URLSearchParams({ phone, text, street, category });
+  const asked = (mergeCheck.asked = (mergeCheck.asked || 0) + 1);
   try {
     const rows = await get("/workbench/api/merge-candidates?" + q);
+    if (asked !== mergeCheck.asked) return; // a later check (a fuller phone, a newer street) is on its way
     $("#merges").innerHTML = rows.length
       ? `<div class="notice">同一市民或同一地点、同一类别的在办工单：提交后将并入该工单（并单），不新建工单。</div>` + ticketTable(rows)
       : `<p class="muted">没有可并单的在办工单。</p>`;
