@@ -22,6 +22,11 @@ CENTER_STAFF = ("intake", "supervisor", "center", "leader")
 UNITS = ("unit_a", "unit_b", "sector")
 NO_TOKEN = "no token"
 SESSION_ONLY = "session cookie only"
+# Open311's own credential: the api_key of a registered client application, in the form (GeoReport
+# v2). A bearer token, good or bad, does not post a request: every identity here is a 403 without one.
+OPEN311_KEY = "an Open311 client's api_key (none of these)"
+OFFICE = ("supervisor", "center", "leader")  # the assessment office: the whole city's figures
+VIEWERS = (*UNITS, *OFFICE)  # units see their own figures
 
 # (method, path, who passes, note)
 ACCESS: list[tuple[str, str, tuple[str, ...], str]] = [
@@ -49,6 +54,7 @@ ACCESS: list[tuple[str, str, tuple[str, ...], str]] = [
     ("GET", "/callbacks", CENTER_STAFF, ""),
     ("GET", "/clearing-list", CENTER_STAFF, ""),
     ("GET", "/stats/intake", CENTER_STAFF, ""),
+    ("GET", "/stats/first-dispatch", CENTER_STAFF, ""),
     ("GET", "/knowledge", ALL, ""),
     ("GET", "/knowledge/search", ALL, ""),
     ("GET", "/knowledge/{article_id}", ALL, ""),
@@ -61,6 +67,8 @@ ACCESS: list[tuple[str, str, tuple[str, ...], str]] = [
     ("POST", "/deliveries/{key}/resend", ("supervisor", "center"), "404 for an unknown delivery"),
     ("GET", "/work-orders", UNITS, "a unit's system: its own open work orders"),
     ("GET", "/health", ALL, NO_TOKEN),
+    ("GET", "/health/live", ALL, NO_TOKEN),
+    ("GET", "/health/ready", ALL, NO_TOKEN),
     ("GET", "/categories", ALL, ""),
     ("GET", "/units", ALL, ""),
     ("GET", "/units/{unit_id}", ALL, ""),
@@ -78,6 +86,28 @@ ACCESS: list[tuple[str, str, tuple[str, ...], str]] = [
     ("GET", "/workbench/api/queues/{name}", CENTER_STAFF, ""),
     ("GET", "/workbench/api/overview", CENTER_STAFF, ""),
     ("GET", "/workbench/api/merge-candidates", CENTER_STAFF, ""),
+    ("GET", "/open311/v2/services.{fmt}", ALL, NO_TOKEN),
+    ("GET", "/open311/v2/services/{name}", ALL, NO_TOKEN),
+    ("POST", "/open311/v2/requests.{fmt}", (), OPEN311_KEY),
+    ("GET", "/open311/v2/requests.{fmt}", ALL, f"{NO_TOKEN}; no citizen's name or phone"),
+    ("GET", "/open311/v2/requests/{name}", ALL, f"{NO_TOKEN}; no citizen's name or phone"),
+    ("GET", "/open311/v2/tokens/{name}", ALL, NO_TOKEN),
+    # The assessment (考核): the office sees the city, a unit its own figures ({unit}: the lead unit).
+    ("GET", "/assessment/rankings", VIEWERS, "units: their own line"),
+    ("GET", "/assessment/units/{unit}", ("unit_a", *OFFICE), "units: their own"),
+    ("GET", "/assessment/units/{unit}/tickets", ("unit_a", *OFFICE), "units: their own"),
+    ("GET", "/assessment/exclusions", OFFICE, ""),
+    ("POST", "/assessment/exclusions", ("center", "leader"), ""),
+    ("DELETE", "/assessment/exclusions/{number}", ("center", "leader"), "404 if not ruled out"),
+    ("GET", "/assessment/reports", OFFICE, ""),
+    ("POST", "/assessment/reports", ("center", "leader"), ""),
+    ("GET", "/assessment/reports/{report_id}", OFFICE, ""),
+    ("GET", "/assessment/reports/{report_id}/download", OFFICE, ""),
+    ("GET", "/assessment/warnings", VIEWERS, "units: those sent to them"),
+    ("GET", "/assessment/focus/candidates", OFFICE, ""),
+    ("GET", "/assessment/focus/{month}", OFFICE, ""),
+    ("PUT", "/assessment/focus/{month}", ("leader",), ""),
+    ("GET", "/assessment/focus/{month}/tickets", OFFICE, ""),
 ]
 
 

@@ -87,6 +87,8 @@ def load_lists(city: str) -> TriageLists:
         emergencies=[Emergency(**s) for s in emergency.get("service", [])],
         synonyms=synonyms,
         past_markers=emergency.get("past_markers", []),
+        habitual_markers=emergency.get("habitual_markers", []),
+        aftermath_markers=emergency.get("aftermath_markers", []),
         present_markers=emergency.get("present_markers", []),
         present_exceptions=emergency.get("present_exceptions", []),
     )

@@ -303,7 +303,7 @@ def _schedules(_args) -> int:
 def _bench_assessment(args) -> int:
     from hotline.bench_assessment import main as bench
 
-    bench(tickets=args.tickets)
+    bench(tickets=args.tickets, runs=args.runs, previous=args.with_previous_month)
     return 0
 
 
@@ -537,6 +537,9 @@ def main(argv: list[str] | None = None) -> int:
         "the monthly ranking, drill-downs and the hot-spot scan take.", _bench_assessment,
     )  # fmt: skip
     p.add_argument("--tickets", type=int, default=450_000, help="synthetic tickets in the month")
+    p.add_argument("--runs", type=_count, default=15, help="timed runs of each drill-down (p50 and p99 of them)")
+    p.add_argument("--with-previous-month", action="store_true",
+                   help="load the month before too, as busy (the ranking's change and decline then read it)")  # fmt: skip
     p = _command(
         sub, "bench-triage", "intake triage accuracy and latency on a held-out set",
         "Train on the project's data in a scratch read model and print path accuracy with its confusion "

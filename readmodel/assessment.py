@@ -4,10 +4,10 @@ no date functions, booleans compared with IS TRUE / IS FALSE, periods as UTC bou
 
 from collections import Counter
 from datetime import datetime, timedelta
-from typing import Any, Literal, get_args
+from typing import Literal, get_args
 
 import sqlalchemy as sa
-from sqlalchemy import ColumnElement, FromClause, SQLColumnExpression, and_, func, literal, or_, union_all
+from sqlalchemy import ColumnElement, SQLColumnExpression, and_, func, literal, or_, union_all
 from sqlalchemy.orm import Mapped, aliased
 from sqlmodel import Session, col, select
 
@@ -84,67 +84,85 @@ def unit_counts(
     session: Session, group: Group, units: list[str], period: Period, rule: AssessmentRule
 ) -> dict[str, Counts]:
     """Counts per unit of the group for the period (and its volume in the period before)."""
+    return counts_by_period(session, group, units, [period.previous(), period], rule)[0]
+
+
+def counts_by_period(
+    session: Session, group: Group, units: list[str], periods: list[Period], rule: AssessmentRule
+) -> list[dict[str, Counts]]:
+    """Counts per unit for each of consecutive periods but the first (oldest first: the first only
+    gives the next its `previous` volume), in one pass over them all: rows grouped by unit and
+    period, so each row meets each condition once."""
     if not units:
-        return {}
-    prev = period.previous()
-    base = [_dispatched(), col(T.received_at) >= prev.start, col(T.received_at) < period.end, _not_excluded()]
+        return [{} for _ in periods[1:]]
+    base = [
+        _dispatched(),
+        col(T.received_at) >= periods[0].start,
+        col(T.received_at) < periods[-1].end,
+        _not_excluded(),
+    ]
     if group == Group.department:
-        # 部门 + 行业: a department answers for the tickets it supervises and those it leads.
+        # 部门 + 行业: a department answers for the tickets it supervises and those it leads, counted
+        # apart (each one table's aggregate, no join) and added up: the two sets are disjoint.
         supervisor, lead = col(T.supervisor_unit), col(T.lead_unit)
-        # SQLAlchemy's select, annotated: mypy infers a label of a nullable column as Label[Never].
-        by_supervisor: sa.Select[str, str | None] = sa.select(col(T.number), supervisor.label("unit")).where(
-            *base, supervisor.in_(units)
-        )
-        by_lead: sa.Select[str, str | None] = sa.select(col(T.number), lead.label("unit")).where(
-            *base, lead.in_(units), or_(supervisor.is_(None), supervisor != lead)
-        )
-        pairs = union_all(by_supervisor, by_lead).subquery()
-        unit_col: SQLColumnExpression[Any] = pairs.c.unit
-        source: FromClause | type[TicketRow] = pairs.join(T, col(T.number) == pairs.c.number)
-        where: list[ColumnElement[bool]] = []
+        passes = [
+            (supervisor, [*base, supervisor.in_(units)]),
+            (lead, [*base, lead.in_(units), or_(supervisor.is_(None), supervisor != lead)]),
+        ]
     else:
         unit_col = _unit_column(group)
-        source = T
         # Every ticket has a street and a district: grouping all of them is cheaper than filtering.
-        where = [*base, unit_col.in_(units)] if group == Group.utility else base
-    now = col(T.received_at) >= period.start
+        passes = [(unit_col, [*base, unit_col.in_(units)] if group == Group.utility else base)]
+    which = sa.case(
+        *((col(T.received_at) >= p.start, i) for i, p in reversed(list(enumerate(periods))) if i > 0), else_=0
+    ).label("period_index")  # grouped by this name (the expression's bound values are its own)
     resp = _response_column(rule)
-    satisfied = list(rule.satisfied)
-    q = (
-        sa.select(  # sqlmodel's select() is typed for at most four columns
-            unit_col,
-            _n(now),
-            _n(~now),
-            _n(and_(now, resp.is_(True))),
-            _n(and_(now, resp.is_not(None))),
-            _n(and_(now, col(T.resolved).is_(True))),
-            _n(and_(now, col(T.resolved).is_not(None))),
-            _n(and_(now, col(T.satisfaction).in_(satisfied))),
-            _n(and_(now, col(T.satisfaction).is_not(None))),
-            _n(and_(now, col(T.completed_on_time).is_(True))),
-            _n(and_(now, col(T.completed_on_time).is_not(None))),
-            _n(and_(now, _overdue())),
-            _n(and_(now, col(T.urge_count) > 0)),
-            _n(and_(now, col(T.repeat_count) > 0)),
-            _n(and_(now, col(T.rehandle_round) > 0)),
-            _n(and_(now, col(T.kind) == "praise")),
-        )
-        .select_from(source)
-        .where(*where)
-        .group_by(unit_col)
-    )
-    fields = list(Counts.model_fields)[1:]
+    conditions = [
+        resp.is_(True),
+        resp.is_not(None),
+        col(T.resolved).is_(True),
+        col(T.resolved).is_not(None),
+        col(T.satisfaction).in_(list(rule.satisfied)),
+        col(T.satisfaction).is_not(None),
+        col(T.completed_on_time).is_(True),
+        col(T.completed_on_time).is_not(None),
+        _overdue(),
+        col(T.urge_count) > 0,
+        col(T.repeat_count) > 0,
+        col(T.rehandle_round) > 0,
+        col(T.kind) == "praise",
+    ]
     wanted = set(units)
-    return {
-        row[0]: Counts(unit=row[0], **{f: int(v or 0) for f, v in zip(fields, row[1:], strict=True)})
-        for row in session.execute(q)
-        if row[0] in wanted
-    }
+    sums: dict[tuple[str, int], list[int]] = {}  # (unit, period index) -> count, then each condition's
+    for unit_col, where in passes:
+        q = (
+            sa.select(unit_col, which, func.count(), *(_n(c) for c in conditions))
+            .where(*where)
+            .group_by(unit_col, sa.literal_column("period_index"))
+        )
+        for unit, i, *values in session.execute(q):
+            if unit in wanted:
+                total = sums.setdefault((unit, int(i)), [0] * (1 + len(conditions)))
+                for k, v in enumerate(values):
+                    total[k] += int(v or 0)
+    fields = list(Counts.model_fields)[3:]  # after unit, assessed, previous
+    empty = [0] * (1 + len(conditions))
+    out: list[dict[str, Counts]] = []
+    for i in range(1, len(periods)):
+        counts = {}
+        for u in {u for (u, j) in sums if j in (i - 1, i)}:
+            now = sums.get((u, i), empty)
+            before = sums.get((u, i - 1), empty)
+            counts[u] = Counts(unit=u, assessed=now[0], previous=before[0], **dict(zip(fields, now[1:], strict=True)))
+        out.append(counts)
+    return out
 
 
-def drill_down(group: Group, unit: str, period: Period, metric: str, outcome: str | None, rule: AssessmentRule):
-    """The tickets behind one figure: `outcome` "counted" (in the numerator), "missed" (in the
-    denominator only) or None (all the figure looks at). Returns an ordered select of TicketRow."""
+def _drill_branches(
+    group: Group, unit: str, period: Period, metric: str, outcome: str | None, rule: AssessmentRule
+) -> list[list[ColumnElement[bool]]]:
+    """The conditions of the tickets behind one figure, as disjoint branches: one per unit index
+    they are read from (a department's two: supervised, or led and not supervised)."""
     if metric not in METRICS:
         raise ValueError(f"unknown metric {metric!r}; one of {', '.join(METRICS)}")
     excluded = col(T.number).in_(select(col(AssessmentExclusionRow.number)))
@@ -172,17 +190,69 @@ def drill_down(group: Group, unit: str, period: Period, metric: str, outcome: st
         elif outcome == "missed":
             where.append(~counted)
     if group == Group.department:
-        # Supervised, or led and not supervised: two index scans appended (an OR would read the table).
-        both = union_all(
-            select(T).where(col(T.supervisor_unit) == unit, *where),
-            select(T).where(
-                col(T.lead_unit) == unit, or_(col(T.supervisor_unit).is_(None), col(T.supervisor_unit) != unit), *where
-            ),
-        ).subquery()
-        row = aliased(TicketRow, both)
-        return select(row).order_by(col(row.received_at), col(row.number))
-    in_unit = _unit_column(group) == unit
-    return select(T).where(in_unit, *where).order_by(col(T.received_at), col(T.number))
+        supervisor, lead = col(T.supervisor_unit), col(T.lead_unit)
+        return [[supervisor == unit, *where], [lead == unit, or_(supervisor.is_(None), supervisor != unit), *where]]
+    return [[_unit_column(group) == unit, *where]]
+
+
+def _in_order(q):
+    return q.order_by(col(T.received_at), col(T.number))
+
+
+def drill_down(group: Group, unit: str, period: Period, metric: str, outcome: str | None, rule: AssessmentRule):
+    """The tickets behind one figure: `outcome` "counted" (in the numerator), "missed" (in the
+    denominator only) or None (all the figure looks at). Returns an ordered select of TicketRow
+    (every ticket: drill_down_page reads one page)."""
+    branches = _drill_branches(group, unit, period, metric, outcome, rule)
+    if len(branches) == 1:
+        return _in_order(select(T).where(*branches[0]))
+    both = union_all(*(select(T).where(*b) for b in branches)).subquery()
+    row = aliased(TicketRow, both)
+    return select(row).order_by(col(row.received_at), col(row.number))
+
+
+def drill_down_page(
+    session: Session,
+    group: Group,
+    unit: str,
+    period: Period,
+    metric: str,
+    outcome: str | None,
+    rule: AssessmentRule,
+    page: int,
+    page_size: int,
+) -> tuple[int, list[TicketRow]]:
+    """One page of drill_down's tickets and how many there are, in one statement (on a busy
+    machine every round trip waits for a CPU): the page's keys from the unit indexes, each branch
+    walking its index in (received_at, number) order and stopping after the page (over a plain
+    UNION PostgreSQL 16 sorts every ticket), then those rows; on PostgreSQL the keys and the count
+    come from the index alone."""
+    branches = _drill_branches(group, unit, period, metric, outcome, rule)
+    skip = (page - 1) * page_size
+    matched = union_all(*(sa.select(col(T.number)).where(*b) for b in branches)).subquery()
+    total = sa.select(func.count()).select_from(matched).scalar_subquery()
+    if metric == "excluded":
+        # Few by nature: found from the exclusions and sorted (an index walk in order would pass
+        # most of the unit's entries to find them).
+        merged = union_all(*(sa.select(col(T.number), col(T.received_at)).where(*b) for b in branches)).subquery()
+    else:
+        heads = [
+            _in_order(sa.select(col(T.number), col(T.received_at)).where(*b)).limit(skip + page_size) for b in branches
+        ]
+        # Each branch a subquery: SQLite takes no ORDER BY / LIMIT on a UNION's own members.
+        merged = union_all(*(sa.select(*h.subquery().c) for h in heads)).subquery()
+    keys = (
+        sa.select(merged.c.number)
+        .order_by(merged.c.received_at, merged.c.number)
+        .offset(skip)
+        .limit(page_size)
+        .subquery()
+    )
+    found = session.exec(_in_order(select(T, total.label("total")).join(keys, col(T.number) == keys.c.number))).all()
+    if found:
+        return int(found[0][1]), [row for row, _ in found]
+    # Past the last page (or nothing at all): the count alone.
+    return int(session.execute(sa.select(total)).scalar_one()), []
 
 
 def ranking(
@@ -191,13 +261,17 @@ def ranking(
     """Every unit of the group scored and ranked for the period, with its change since the period
     before. Units without tickets are listed too (unranked)."""
     names = members(directory, group)
+    periods = [period.previous(), period]
+    if compare:
+        periods.insert(0, period.previous().previous())
+    # This period's counts and, to compare, the period before's: one pass over them all.
+    *before, now = counts_by_period(session, group, list(names), periods, rule)
 
-    def scored(p: Period) -> list[Score]:
-        counts = unit_counts(session, group, list(names), p, rule)
+    def scored(counts: dict[str, Counts]) -> list[Score]:
         return [score(counts.get(u, Counts(unit=u)), name, group, rule) for u, name in names.items()]
 
-    previous = rank(scored(period.previous()), rule.min_sample) if compare else None
-    return rank(scored(period), rule.min_sample, previous)
+    previous = rank(scored(before[0]), rule.min_sample) if compare else None
+    return rank(scored(now), rule.min_sample, previous)
 
 
 # -- the report's figures ------------------------------------------------------------------------

@@ -44,9 +44,11 @@ class MergeKeyRow(SQLModel, table=True):
     claimed_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
 
 
-# The columns a drill-down of the assessment filters on (readmodel/assessment.py).
-ASSESSED = ["number", "lead_unit", "contacted_on_time", "acknowledged_on_time", "resolved", "satisfaction",
-            "completed_on_time", "overdue"]  # fmt: skip
+# The columns a drill-down of the assessment filters on (readmodel/assessment.py), every metric's.
+ASSESSED = ["contacted_on_time", "acknowledged_on_time", "resolved", "satisfaction", "completed_on_time", "overdue",
+            "urge_count", "repeat_count", "rehandle_round", "kind"]  # fmt: skip
+UNIT_INCLUDE = ["lead_unit", *ASSESSED]  # a department's supervised tickets: dispatched (led) ones only
+LEAD_INCLUDE = [*ASSESSED, "supervisor_unit"]  # a department's led tickets: those it does not supervise
 
 
 # What the supervisors' overview groups by and the center's queues count (web/routes.py).
@@ -73,12 +75,15 @@ class TicketRow(SQLModel, table=True):
         Index("ix_ticket_board", *BOARD),
         Index("ix_ticket_closed_at", "closed_at"),
         Index("ix_ticket_outcome_closed", "outcome", "closed_at"),
-        # The assessment aggregates one period per unit column, and scans a category in a place. On
-        # PostgreSQL the unit indexes carry what a drill-down filters on: an index-only scan.
-        Index("ix_ticket_street_received", "street", "received_at", postgresql_include=ASSESSED),
-        Index("ix_ticket_district_received", "district", "received_at", postgresql_include=ASSESSED),
-        Index("ix_ticket_lead_received", "lead_unit", "received_at", postgresql_include=[*ASSESSED, "supervisor_unit"]),
-        Index("ix_ticket_supervisor_received", "supervisor_unit", "received_at", postgresql_include=ASSESSED),
+        # The assessment aggregates one period per unit column, and scans a category in a place. A
+        # drill-down pages in (received_at, number) order: the unit indexes return that order, and on
+        # PostgreSQL carry what a drill-down filters on (an index-only scan finds and counts the page).
+        Index("ix_ticket_street_received", "street", "received_at", "number", postgresql_include=UNIT_INCLUDE),
+        Index("ix_ticket_district_received", "district", "received_at", "number", postgresql_include=UNIT_INCLUDE),
+        Index("ix_ticket_lead_received", "lead_unit", "received_at", "number", postgresql_include=LEAD_INCLUDE),
+        Index(
+            "ix_ticket_supervisor_received", "supervisor_unit", "received_at", "number", postgresql_include=UNIT_INCLUDE
+        ),
         Index("ix_ticket_category_street_received", "category", "street", "received_at"),
     )
 

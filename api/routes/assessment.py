@@ -171,9 +171,7 @@ async def drill_down(
 
     def run() -> TicketPage:
         with db.session(settings.database_url) as session:
-            total, rows = db.page(
-                session, assessment.drill_down(group, unit, p, metric, outcome, rule), page, page_size
-            )
+            total, rows = assessment.drill_down_page(session, group, unit, p, metric, outcome, rule, page, page_size)
         return TicketPage(items=[TicketListItem.of(r) for r in rows], total=total, page=page, page_size=page_size)
 
     return await to_thread.run_sync(run)

@@ -59,10 +59,61 @@ def test_a_danger_told_after_the_fact_is_only_a_weak_hint(lists):
     assert hints and hints[0].strength < 1
 
 
+@pytest.mark.parametrize(
+    "text, number",
+    [
+        ("我妈吃东西噎住了，脸都憋紫了", "120"),
+        ("我爸刚才嘴巴歪了，说话也说不利索", "120"),
+        ("老人从楼梯上摔下来，叫他也不吭声", "120"),
+        ("有人在小区门口喊救命，好像有人在打她", "110"),
+        ("我女儿在超市门口被一个陌生男的抱走了", "110"),
+        ("楼道里冒出好多烟，还有一股焦糊味", "119"),
+        ("电梯突然往下掉了一截，我们还在里面", "119"),
+    ],
+)
+def test_colloquial_emergencies_are_caught(lists, text, number):
+    hints = [h for h in emergency_hints(text, lists) if h.strength >= 1]
+    assert hints and hints[0].number == EmergencyService(number)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "楼下烧烤店天天冒烟，熏得我们没法开窗",  # a recurring nuisance: a complaint
+        "下班路上被车撞了算不算工伤，怎么申请",  # about what followed, not the danger now
+        "这个路口没有红绿灯，迟早要出事故",  # a risk, not an event
+        "楼道堆满纸箱子，担心着火",
+        "路边有个大坑，我的电动车掉进去了，车把摔坏了",
+        "有人偷倒建筑垃圾在河边",
+        "工地晚上还在打桩，吵死了",
+    ],
+)
+def test_nuisances_risks_and_aftermaths_are_not_emergencies_now(lists, text):
+    assert not [h for h in emergency_hints(text, lists) if h.strength >= 1]
+
+
 def test_a_single_decisive_word_counts(lists):
     empty = TextIndex([])
     d = suggest("这件事我准备去信访", Kind.help, None, lists, empty, {})
     assert d.path == TriagePath.legal_channel and d.legal_channel.id == "petition"
+
+
+@pytest.mark.parametrize(
+    "text, category",
+    [
+        ("不好意思，打错了", "harassment_no_request"),
+        ("我在济南租的房子押金不退，你们管吗", "outside_jurisdiction"),
+        ("帮我推荐个靠谱的装修公司", "commercial_inquiries"),
+    ],
+)
+def test_decisive_words_and_patterns_settle_out_of_scope(lists, text, category):
+    d = suggest(text, Kind.help, None, lists, TextIndex([]), {})
+    assert d.path == TriagePath.out_of_scope and d.out_of_scope.id == category
+
+
+def test_a_qingdao_road_named_after_another_city_is_not_another_city(lists):
+    d = suggest("济南路上的路灯坏了一排", Kind.complaint, None, lists, TextIndex([]), {})
+    assert d.path == TriagePath.dispatch
 
 
 def test_already_in_court_asking_to_intervene_is_out_of_scope_not_the_court(lists):

@@ -115,6 +115,78 @@ def test_departments_answer_for_what_they_supervise_and_what_they_lead(settings)
     assert figures(url, Group.street, "qd.shinan.badaxia").assessed == 5
 
 
+def test_a_drill_down_reads_page_by_page_the_tickets_it_lists(settings):
+    """What the API shows: pages in (received_at, number) order, none lost or repeated where a
+    department's supervised and led tickets interleave and share a minute, the total on every
+    page, past the last page only the total."""
+    url = settings.database_url
+    supervised = add(
+        url,
+        [
+            ticket_row(DAY + timedelta(minutes=i // 2), supervisor_unit="qd.dept.water", lead_unit="qd.util.water")
+            for i in range(13)
+        ],
+    )
+    led = add(
+        url,
+        [
+            ticket_row(DAY + timedelta(minutes=i), supervisor_unit="qd.dept.urban", lead_unit="qd.dept.water")
+            for i in range(9)
+        ],
+    )
+    unsatisfied = add(
+        url, [ticket_row(DAY + timedelta(minutes=3), lead_unit="qd.dept.water", satisfaction="unsatisfied")]
+    )
+    with db.session(url) as session:
+        everything = [
+            r.number
+            for r in session.exec(assessment.drill_down(Group.department, "qd.dept.water", NOV, "volume", None, RULE))
+        ]
+        assert set(everything) == set(supervised + led + unsatisfied)
+        pages = []
+        for page in range(1, 6):
+            total, rows = assessment.drill_down_page(
+                session, Group.department, "qd.dept.water", NOV, "volume", None, RULE, page, 5
+            )
+            assert total == 23
+            pages.append([r.number for r in rows])
+        assert [n for p in pages for n in p] == everything and [len(p) for p in pages] == [5, 5, 5, 5, 3]
+        assert assessment.drill_down_page(
+            session, Group.department, "qd.dept.water", NOV, "volume", None, RULE, 6, 5
+        ) == (23, [])
+        total, rows = assessment.drill_down_page(
+            session, Group.department, "qd.dept.water", NOV, "satisfaction", "missed", RULE, 1, 50
+        )
+        assert (total, [r.number for r in rows]) == (1, unsatisfied)
+        total, rows = assessment.drill_down_page(
+            session, Group.street, "qd.shinan.badaxia", NOV, "volume", None, RULE, 2, 20
+        )
+        street = [
+            r.number
+            for r in session.exec(assessment.drill_down(Group.street, "qd.shinan.badaxia", NOV, "volume", None, RULE))
+        ]
+        assert total == 23 and [r.number for r in rows] == street[20:]
+        for number in led[:3] + supervised[-2:]:
+            session.add(
+                AssessmentExclusionRow(
+                    number=number, reason="unreasonable", note="经核查", decided_by="center:李", decided_at=DAY
+                )
+            )
+        session.commit()
+        total, rows = assessment.drill_down_page(
+            session, Group.department, "qd.dept.water", NOV, "excluded", None, RULE, 2, 3
+        )
+        ruled_out = [
+            r.number
+            for r in session.exec(assessment.drill_down(Group.department, "qd.dept.water", NOV, "excluded", None, RULE))
+        ]
+        assert total == 5 and [r.number for r in rows] == ruled_out[3:] and len(ruled_out) == 5
+        assert (
+            assessment.drill_down_page(session, Group.department, "qd.dept.water", NOV, "volume", None, RULE, 1, 50)[0]
+            == 18
+        )
+
+
 def test_ranking_with_minimum_sample_and_the_change_since_last_month(settings):
     url = settings.database_url
     oct_day = NOV.previous().start + timedelta(days=2)

@@ -2,7 +2,7 @@
 covering index, closed tickets found by closing time and outcome
 
 Revision ID: 0009_web_board_indexes
-Revises: 0008_faults_merge_keys
+Revises: 0009_assess_drilldown
 Create Date: 2026-12-01 11:30:00
 """
 
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0009_web_board_indexes"
-down_revision = "0008_faults_merge_keys"
+down_revision = "0009_assess_drilldown"
 branch_labels = None
 depends_on = None
 
