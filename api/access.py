@@ -3,7 +3,9 @@ tests/api/test_roles.py calls route by route, identity by identity.
 
 ✓: the call passes the role check (the ticket's state may still refuse it: 409). ✗: 403.
 Without a valid token (none, garbage, expired, signed with another secret, alg=none) every call
-is a 401, except those marked "no token"."""
+is a 401, except those marked "no token". The workbench's calls (/workbench/api/) take a token
+like the rest and, from a signed-in browser, its session cookie in the token's place; those
+marked "session cookie only" answer a token with 401."""
 
 IDENTITIES = ("intake", "unit_a", "unit_b", "sector", "supervisor", "center", "leader")
 HEADINGS = {
@@ -19,6 +21,7 @@ ALL = IDENTITIES
 CENTER_STAFF = ("intake", "supervisor", "center", "leader")
 UNITS = ("unit_a", "unit_b", "sector")
 NO_TOKEN = "no token"
+SESSION_ONLY = "session cookie only"
 # Open311's own credential: the api_key of a registered client application, in the form (GeoReport
 # v2). A bearer token, good or bad, does not post a request: every identity here is a 403 without one.
 OPEN311_KEY = "an Open311 client's api_key (none of these)"
@@ -73,6 +76,16 @@ ACCESS: list[tuple[str, str, tuple[str, ...], str]] = [
     ("POST", "/codec/decode", ("center",), ""),
     ("POST", "/codec/encode", ("center",), ""),
     ("GET", "/responsibility-rules", ("supervisor", "center", "leader"), ""),
+    ("POST", "/workbench/api/login", ALL, f"{NO_TOKEN}: a password and the sign-in page's CSRF cookie"),
+    ("GET", "/workbench/api/me", (), SESSION_ONLY),
+    ("POST", "/workbench/api/logout", ALL, f"{NO_TOKEN}: ends the cookie's session, if any"),
+    ("GET", "/workbench/api/users", ("center",), ""),
+    ("POST", "/workbench/api/users", ("center",), ""),
+    ("PATCH", "/workbench/api/users/{username}", ("center",), ""),
+    ("GET", "/workbench/api/worklist", ALL, "units: their own; others name the unit"),
+    ("GET", "/workbench/api/queues/{name}", CENTER_STAFF, ""),
+    ("GET", "/workbench/api/overview", CENTER_STAFF, ""),
+    ("GET", "/workbench/api/merge-candidates", CENTER_STAFF, ""),
     ("GET", "/open311/v2/services.{fmt}", ALL, NO_TOKEN),
     ("GET", "/open311/v2/services/{name}", ALL, NO_TOKEN),
     ("POST", "/open311/v2/requests.{fmt}", (), OPEN311_KEY),

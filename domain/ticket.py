@@ -445,6 +445,7 @@ class TicketState(BaseModel):
             supervised="supervised" in self.flags,
             urge_count=len(self.urges),
             extension_count=sum(1 for e in self.extensions if e.decision == "approved"),
+            extension_pending=self.pending_extension is not None,
             flags=list(self.flags),
             policy_pack=self.policy.name if self.policy else None,
             policy_version=self.policy.version if self.policy else None,
@@ -510,6 +511,7 @@ class TicketFacts(BaseModel):
     supervised: bool
     urge_count: int
     extension_count: int
+    extension_pending: bool = False  # an extension request waits for the center's decision
     flags: list[str]
     policy_pack: str | None
     policy_version: str | None

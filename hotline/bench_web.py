@@ -3,10 +3,13 @@
 In a scratch folder: a read model with N open tickets written directly (spread over the city's
 streets, stages and deadlines; a tenth at the demo street office), the API served on a free port
 (no Temporal: the ticket page answers from the read model, as it does when Temporal is away), and
-headless Chromium signed in as each role. For every page it prints the median time from navigation
-to the page's content drawn (its lists, counts and charts filled in), and for the unit's list API
-the median response time. Targets: every page ≤ 1 s, the unit list ≤ 300 ms. Asserts nothing."""
+headless Chromium signed in as each role. For every page it prints the time from navigation to
+the page's content drawn (its lists, counts and charts filled in), and for the unit's list API the
+response time: the median (p50) and the 99th percentile (p99) over several runs, and the load
+average before and after (the machine may be shared: figures under load are worse). Targets: every
+page ≤ 1 s, the unit list ≤ 300 ms, judged on p50. Asserts nothing."""
 
+import os
 import random
 import socket
 import statistics
@@ -37,7 +40,12 @@ PAGES = [
     ("/desk", "desk", "document.querySelectorAll('#category option').length > 1 && !!document.querySelector('#who')"),
     ("/unit", "badaxia", "document.querySelectorAll('#list tr[data-number]').length > 0"),
     ("/center#warnings", "center", "document.querySelectorAll('#list tr[data-number]').length > 0"),
-    ("/dashboard", "supervisor", "!!document.querySelector('[data-kpi]') && !!document.querySelector('#c_geo canvas')"),
+    (
+        "/dashboard",
+        "supervisor",
+        "!!document.querySelector('[data-kpi]') && !!document.querySelector('#geo [data-area]')"
+        " && ['c_stage', 'c_tier', 'c_today', 'c_district', 'c_week'].every((c) => document.querySelector('#' + c + ' canvas'))",
+    ),
     ("/ticket?n={number}", "center", "!!document.querySelector('#stage') && !!document.querySelector('#actions form')"),
     ("/users", "center", "document.querySelectorAll('tr[data-user]').length > 0"),
     ("/kb", "center", "document.querySelectorAll('tr.article').length > 0"),
@@ -90,7 +98,23 @@ def _fill(settings: Settings, tickets: int) -> str:
     return first
 
 
-def main(tickets: int = 10_000, rounds: int = 5) -> int:
+def _load() -> str:
+    one, five, fifteen = os.getloadavg()
+    return f"load average {one:.2f} {five:.2f} {fifteen:.2f} (1, 5, 15 min) on {os.cpu_count()} cores"
+
+
+def _figures(times: list[float], target_ms: int) -> str:
+    """p50 and p99 in ms (p99 of a few runs is about their slowest), and whether p50 meets the target."""
+    ms = sorted(t * 1000 for t in times)
+    p50 = statistics.median(ms)
+    p99 = statistics.quantiles(ms, n=100, method="inclusive")[98] if len(ms) > 1 else ms[0]
+    verdict = "ok" if p50 <= target_ms else f"OVER {target_ms} ms"
+    if p50 <= target_ms < p99:
+        verdict += f" (p99 over {target_ms} ms)"
+    return f"p50 {p50:6.0f} ms  p99 {p99:6.0f} ms  {verdict}"
+
+
+def main(tickets: int = 10_000, rounds: int = 10) -> int:
     folder = Path(tempfile.mkdtemp(prefix="hotline-bench-web-"))
     port = _port()
     settings = Settings(
@@ -110,11 +134,13 @@ def main(tickets: int = 10_000, rounds: int = 5) -> int:
     base = f"http://127.0.0.1:{port}"
     while not server.started:
         time.sleep(0.05)
+    print(_load())
     try:
-        _api_timings(base, passwords, rounds)
+        _api_timings(base, passwords, rounds * 2)
         _page_timings(base, passwords, rounds, number)
     finally:
         server.should_exit = True
+    print(_load())
     return 0
 
 
@@ -128,7 +154,7 @@ def _login(http: httpx.Client, user: str, password: str) -> None:
 def _api_timings(base: str, passwords: dict[str, str], rounds: int) -> None:
     with httpx.Client(base_url=base, timeout=30) as http:
         _login(http, "badaxia", passwords["badaxia"])
-        print("\nunit list API (GET /workbench/api/worklist, the demo street office), median of", rounds)
+        print(f"\nunit list API (GET /workbench/api/worklist, the demo street office), {rounds} runs each")
         for tab in ("sign", "hand", "watch"):
             times, total = [], 0
             for _ in range(rounds):
@@ -136,8 +162,17 @@ def _api_timings(base: str, passwords: dict[str, str], rounds: int) -> None:
                 r = http.get(f"/workbench/api/worklist?tab={tab}")
                 times.append(time.perf_counter() - t)
                 total = r.json()["total"]
-            ms = statistics.median(times) * 1000
-            print(f"  tab={tab:<6} {total:>5} tickets  {ms:6.0f} ms  {'ok' if ms <= 300 else 'OVER 300 ms'}")
+            print(f"  tab={tab:<6} {total:>5} tickets  {_figures(times, 300)}")
+
+
+def _settle(driver) -> None:
+    """Until the page has no call on its way (twice in a row): a run's late calls (the dashboard's
+    assessment sections, asked for after its first screen) must not be timed in the next run."""
+    quiet, t = 0, time.perf_counter()
+    while quiet < 2 and time.perf_counter() - t < 15:
+        busy = driver.execute_script("return typeof callsInFlight === 'function' ? callsInFlight() : 0")
+        quiet = 0 if busy else quiet + 1
+        time.sleep(0.05)
 
 
 def _page_timings(base: str, passwords: dict[str, str], rounds: int, number: str) -> None:
@@ -149,7 +184,7 @@ def _page_timings(base: str, passwords: dict[str, str], rounds: int, number: str
     if not available():
         print("\nChromium is not installed (make browser): page timings skipped")
         return
-    print("\nfirst render in headless Chromium (navigation to content drawn), median of", rounds)
+    print(f"\nfirst render in headless Chromium (navigation to content drawn), {rounds} runs each")
     with chromium() as driver:
         for path, user, ready in PAGES:
             driver.delete_all_cookies()
@@ -170,5 +205,5 @@ def _page_timings(base: str, passwords: dict[str, str], rounds: int, number: str
                         raise RuntimeError(f"{path} did not draw within 15 s")
                     time.sleep(0.01)
                 times.append(time.perf_counter() - t)
-            ms = statistics.median(times) * 1000
-            print(f"  {path.split('?')[0]:<12} {user or '-':<11} {ms:6.0f} ms  {'ok' if ms <= 1000 else 'OVER 1 s'}")
+                _settle(driver)
+            print(f"  {path.split('?')[0].split('#')[0]:<11} {user or '-':<11} {_figures(times, 1000)}")

@@ -609,10 +609,10 @@ def main(argv: list[str] | None = None) -> int:
     p = _command(
         sub, "bench-web", "time the workbench pages with 10,000 open tickets in a scratch read model",
         "Fill a scratch read model with open tickets and time the first render of every workbench page and "
-        "the unit list; print the medians against the targets.", _bench_web,
+        "the unit list; print p50 and p99 against the targets, and the load average.", _bench_web,
     )  # fmt: skip
     p.add_argument("--tickets", type=_count, default=10_000, help="open tickets in the scratch read model")
-    p.add_argument("--rounds", type=_count, default=5, help="timings per page (the median is printed)")
+    p.add_argument("--rounds", type=_count, default=10, help="timings per page (twice as many for the unit list)")
     args = parser.parse_args(argv)
     settings = get_settings()
     configure_logging(json=settings.log_json, level=settings.log_level, secrets=settings.secret_values())

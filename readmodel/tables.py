@@ -51,10 +51,30 @@ UNIT_INCLUDE = ["lead_unit", *ASSESSED]  # a department's supervised tickets: di
 LEAD_INCLUDE = [*ASSESSED, "supervisor_unit"]  # a department's led tickets: those it does not supervise
 
 
+# What the supervisors' overview groups by and the center's queues count (web/routes.py).
+BOARD = [
+    "stage",
+    "tier",
+    "urgency",
+    "district",
+    "street",
+    "overdue",
+    "warned",
+    "extension_pending",
+    "flags",
+    "deadline",
+    "number",
+]
+
+
 class TicketRow(SQLModel, table=True):
     __tablename__ = "ticket"
     __table_args__ = (
         Index("ix_ticket_stage_deadline", "stage", "deadline"),
+        # The workbench's boards (the overview's groups, the center's queue counts) from the index alone.
+        Index("ix_ticket_board", *BOARD),
+        Index("ix_ticket_closed_at", "closed_at"),
+        Index("ix_ticket_outcome_closed", "outcome", "closed_at"),
         # The assessment aggregates one period per unit column, and scans a category in a place. A
         # drill-down pages in (received_at, number) order: the unit indexes return that order, and on
         # PostgreSQL carry what a drill-down filters on (an index-only scan finds and counts the page).
@@ -87,6 +107,7 @@ class TicketRow(SQLModel, table=True):
     warned: bool = False
     urge_count: int = 0  # 督办: counted for the assessment of the units
     extension_count: int = 0
+    extension_pending: bool = False  # an extension request waits for the center's decision
     flags: str = Field(default="", max_length=400)  # space-separated
     policy_pack: str | None = Field(default=None, max_length=40)
     policy_version: str | None = Field(default=None, max_length=60)

@@ -3,16 +3,19 @@ and sign-out, the user administration, and the few read-only lists its pages nee
 API has no single query for (a unit's work by tab ordered by deadline, the center's queues, the
 supervisor's overview counts, the open tickets a request would merge with)."""
 
-from datetime import UTC, date, datetime, time, timedelta
+import functools
+import itertools
+from collections import Counter
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from anyio import to_thread
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
 from pydantic import BaseModel, Field
-from sqlalchemy import Integer, cast, func, or_
+from sqlalchemy import DateTime, Integer, bindparam, cast, func, or_
 from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 
@@ -280,46 +283,54 @@ class Worklist(BaseModel):
     now: datetime
 
 
-def _by_deadline(query):
-    return query.order_by(col(TicketRow.deadline).is_(None), col(TicketRow.deadline), col(TicketRow.number))
+DEADLINE_ORDER = (col(TicketRow.deadline).is_(None), col(TicketRow.deadline), col(TicketRow.number))
 
 
-def _unit_query(unit: str, tab: str):
-    def role(*roles: str):
-        return col(TicketRow.number).in_(
-            select(TicketUnitRow.number).where(TicketUnitRow.unit == unit, col(TicketUnitRow.role).in_(roles))
-        )
+def _rows(s, numbers_query, limit: int | None = None) -> list[TicketRow]:
+    """The tickets a query of numbers finds, in its order: the numbers are sorted and cut on
+    narrow columns (an index, or the first part of each row), then only the rows shown are read
+    by key, instead of sorting whole rows, each with its state."""
+    numbers = list(s.exec(numbers_query.limit(limit) if limit else numbers_query).all())
+    if not numbers:
+        return []
+    rows = {r.number: r for r in s.exec(select(TicketRow).where(col(TicketRow.number).in_(numbers)))}
+    return [rows[n] for n in numbers if n in rows]
 
-    q = select(TicketRow)
-    if tab == "sign":
-        return q.where(TicketRow.lead_unit == unit, TicketRow.stage == Stage.dispatch.value)
-    if tab == "hand":
-        return q.where(
-            TicketRow.lead_unit == unit, col(TicketRow.stage).in_([Stage.handling.value, Stage.rehandle.value])
-        )
-    if tab == "coop":
-        return q.where(role("cooperating"), col(TicketRow.stage).in_(IN_HAND))
+
+def _open_numbers(*where):
+    """Open tickets' numbers matching `where` (board columns only: the board index alone)."""
+    return select(TicketRow.number).where(col(TicketRow.stage).in_(OPEN), *where)
+
+
+def _unit_numbers(unit: str, tab: str):
+    """The numbers of a unit's tab, nearest deadline first, from the unit's own rows of ticket_unit."""
+    stages = {"sign": [Stage.dispatch.value], "hand": [Stage.handling.value, Stage.rehandle.value], "coop": IN_HAND,
+              "watch": OPEN}  # fmt: skip
+    roles = {"sign": ["lead"], "hand": ["lead"], "coop": ["cooperating"], "watch": ["supervisor", "coordinator"]}
+    q = select(TicketRow.number)
     if tab == "returned":
-        return q.where(col(TicketRow.number).in_(select(TicketReturnRow.ticket).where(TicketReturnRow.unit == unit)))
-    if tab == "watch":  # supervising (行业监管) or coordinating (提级协调)
-        return q.where(role("supervisor", "coordinator"), col(TicketRow.stage).in_(OPEN))
-    raise ValueError(tab)
+        q = q.where(col(TicketRow.number).in_(select(TicketReturnRow.ticket).where(TicketReturnRow.unit == unit)))
+    elif tab in stages:  # watch: supervising (行业监管) or coordinating (提级协调)
+        q = q.join(TicketUnitRow, col(TicketUnitRow.number) == col(TicketRow.number)).where(
+            TicketUnitRow.unit == unit, col(TicketUnitRow.role).in_(roles[tab]), col(TicketRow.stage).in_(stages[tab])
+        )
+    else:
+        raise ValueError(tab)
+    return q.order_by(*DEADLINE_ORDER)
 
 
 def _consultations(session, unit: str) -> list[TicketRow]:
     """Tickets whose open consultation invites the unit: few at a time, read from their state."""
-    rows = session.exec(
-        select(TicketRow).where(
-            or_(col(TicketRow.flags).contains("in_consultation"), col(TicketRow.flags).contains("awaiting_ruling")),
-            col(TicketRow.stage).in_(OPEN),
-        )
-    ).all()
+    flag = col(TicketRow.flags).contains
+    rows = _rows(
+        session, _open_numbers(or_(flag("in_consultation"), flag("awaiting_ruling"))).order_by(*DEADLINE_ORDER)
+    )
     invited = []
     for r in rows:
         view = TicketState.model_validate_json(r.state_json).open_consultation
         if view is not None and unit in view.candidates:
             invited.append(r)
-    return sorted(invited, key=lambda r: (r.deadline is None, db.aware(r.deadline) or datetime.max.replace(tzinfo=UTC)))
+    return invited  # nearest deadline first
 
 
 def _tab_counts(s, unit: str) -> dict[str, int]:
@@ -350,11 +361,7 @@ def worklist(url: str, unit: str, tab: str, limit: int) -> Worklist:
         counts = _tab_counts(s, unit)
         invited = _consultations(s, unit)
         counts["consult"] = len(invited)
-        rows = (
-            invited[:limit]
-            if tab == "consult"
-            else list(s.exec(_by_deadline(_unit_query(unit, tab)).limit(limit)).all())
-        )
+        rows = invited[:limit] if tab == "consult" else _rows(s, _unit_numbers(unit, tab), limit)
     items = [TicketListItem.of(r) for r in rows]
     return Worklist(unit=unit, tab=tab, counts=counts, items=items, total=counts[tab], now=datetime.now(UTC))
 
@@ -383,27 +390,45 @@ QUEUES: tuple[str, ...] = ("returns", "extensions", "follow_up", "callbacks", "w
                            "hard_cases")  # fmt: skip
 
 
-def _queue_query(name: str):
-    q = select(TicketRow)
-    open_ = col(TicketRow.stage).in_(OPEN)
-    if name == "returns":
-        return _by_deadline(q.where(open_, col(TicketRow.flags).contains("return_pending")))
-    if name == "extensions":
-        # An extension waiting for the center: the only "decision" field of a ticket's state left null.
-        return _by_deadline(q.where(open_, col(TicketRow.state_json).contains('"decision":null')))
-    if name == "follow_up":
-        return q.where(TicketRow.stage == Stage.follow_up.value).order_by(col(TicketRow.received_at))
-    if name == "callbacks":
-        return q.where(TicketRow.stage == Stage.callback.value).order_by(col(TicketRow.updated_at))
-    if name == "warnings":
-        return _by_deadline(q.where(open_, or_(col(TicketRow.overdue), col(TicketRow.warned))))
-    if name == "consultations":
-        return _by_deadline(q.where(open_, col(TicketRow.flags).contains("in_consultation")))
-    if name == "rulings":
-        return _by_deadline(q.where(open_, col(TicketRow.flags).contains("awaiting_ruling")))
+def _queue_where(name: str) -> list:
+    """What puts an open ticket in one of the center's queues: columns of the board index only."""
+    flag = col(TicketRow.flags).contains
+    where: dict[str, list] = {
+        "returns": [flag("return_pending")],
+        "extensions": [col(TicketRow.extension_pending)],
+        "follow_up": [TicketRow.stage == Stage.follow_up.value],
+        "callbacks": [TicketRow.stage == Stage.callback.value],
+        "warnings": [or_(col(TicketRow.overdue), col(TicketRow.warned))],
+        "consultations": [flag("in_consultation")],
+        "rulings": [flag("awaiting_ruling")],
+    }
+    return where[name]
+
+
+def _queue_rows(s, name: str, limit: int) -> list[TicketRow]:
     if name == "hard_cases":
-        return q.where(TicketRow.outcome == "hard_case").order_by(col(TicketRow.closed_at).desc())
-    raise ValueError(name)
+        q = select(TicketRow).where(TicketRow.outcome == "hard_case").order_by(col(TicketRow.closed_at).desc())
+        return list(s.exec(q.limit(limit)).all())
+    if name in ("follow_up", "callbacks"):  # one stage each, in the order they came, on the stage index
+        order = col(TicketRow.received_at) if name == "follow_up" else col(TicketRow.updated_at)
+        return _rows(s, _open_numbers(*_queue_where(name)).order_by(order), limit)
+    return _rows(s, _open_numbers(*_queue_where(name)).order_by(*DEADLINE_ORDER), limit)
+
+
+@functools.cache
+def _queue_counts_query():
+    names = [q for q in QUEUES if q != "hard_cases"]
+    return sa_select(*(func.count().filter(*_queue_where(q)) for q in names)).where(col(TicketRow.stage).in_(OPEN))
+
+
+def _queue_counts(s) -> dict[str, int]:
+    """Every queue's count in one pass over the open tickets' board index (no rows read, no sort),
+    and the hard cases on their own index."""
+    names = [q for q in QUEUES if q != "hard_cases"]
+    row = s.connection().execute(_queue_counts_query()).one()
+    counts = {q: int(n or 0) for q, n in zip(names, row, strict=True)}
+    counts["hard_cases"] = s.exec(select(func.count()).where(TicketRow.outcome == "hard_case")).one()
+    return counts
 
 
 class QueuePage(BaseModel):
@@ -415,8 +440,8 @@ class QueuePage(BaseModel):
 
 def queue(url: str, name: str, limit: int) -> QueuePage:
     with db.session(url) as s:
-        counts = {q: s.exec(select(func.count()).select_from(_queue_query(q).subquery())).one() for q in QUEUES}
-        rows = s.exec(_queue_query(name).limit(limit)).all()
+        counts = _queue_counts(s)
+        rows = _queue_rows(s, name, limit)
     return QueuePage(queue=name, counts=counts, items=[TicketListItem.of(r) for r in rows], now=datetime.now(UTC))
 
 
@@ -462,54 +487,75 @@ def _sum(flag):
     return func.sum(cast(col(flag), Integer))
 
 
+# The week's local days and today's hours, as bounds bound at each call: the statement is built
+# once (building its thirty-odd filtered counts costs more than running them).
+DAY_EDGES = [bindparam(f"day{i}", type_=DateTime(timezone=True)) for i in range(8)]
+HOUR_EDGES = [bindparam(f"hour{i}", type_=DateTime(timezone=True)) for i in range(25)]
+
+
+@functools.cache
+def _trend_query(name: str):
+    c = col(getattr(TicketRow, name))
+    cells = [
+        func.count().filter(c >= a, c < b) for edges in (DAY_EDGES, HOUR_EDGES) for a, b in itertools.pairwise(edges)
+    ]
+    return sa_select(*cells).where(c >= DAY_EDGES[0], c < DAY_EDGES[-1])
+
+
+def _trend(s, name: str, days: list[datetime]) -> tuple[list[int], list[int]]:
+    """How many tickets fall into each of the week's local days and today's hours, counted in one
+    pass in SQL (a filtered count per bucket, on the column's index): no timestamps come into Python."""
+    bounds = {**{f"day{i}": days[0] + timedelta(days=i) for i in range(8)},
+              **{f"hour{i}": days[-1] + timedelta(hours=i) for i in range(25)}}  # fmt: skip
+    counts = [int(v or 0) for v in s.connection().execute(_trend_query(name), bounds).one()]
+    return counts[:7], counts[7:]
+
+
 def overview(url: str, names: dict[str, str]) -> Overview:
     now = datetime.now(UTC)
     today = _day_start(now)
-    week_start = today - timedelta(days=6)
+    days = [today - timedelta(days=6 - i) for i in range(7)]  # the starts of the week's local days
     with db.session(url) as s:
-        open_ = col(TicketRow.stage).in_(OPEN)
-
-        def count_by(column, *where) -> dict[str, int]:
-            rows = s.exec(select(column, func.count()).where(*where).group_by(column)).all()
-            return {str(k): n for k, n in rows if k is not None}
-
-        by_stage = count_by(TicketRow.stage, open_)
-        totals = s.exec(select(func.count(), _sum(TicketRow.overdue), _sum(TicketRow.warned)).where(open_)).one()
-        area_rows = s.connection().execute(  # five columns: more than sqlmodel's select() types
-            sa_select(col(TicketRow.district), col(TicketRow.street), func.count(), _sum(TicketRow.overdue),
-                      _sum(TicketRow.warned))
-            .where(open_).group_by(col(TicketRow.district), col(TicketRow.street))
+        # The open tickets in one grouped pass (on the covering index ix_ticket_open_overview):
+        # stage, tier, urgency and place with the overdue and warned sums; totals added up here.
+        groups = s.connection().execute(
+            sa_select(col(TicketRow.stage), col(TicketRow.tier), col(TicketRow.urgency), col(TicketRow.district),
+                      col(TicketRow.street), func.count(), _sum(TicketRow.overdue), _sum(TicketRow.warned))
+            .where(col(TicketRow.stage).in_(OPEN))
+            .group_by(col(TicketRow.stage), col(TicketRow.tier), col(TicketRow.urgency), col(TicketRow.district),
+                      col(TicketRow.street))
         ).all()  # fmt: skip
-        received = s.exec(select(TicketRow.received_at).where(col(TicketRow.received_at) >= week_start)).all()
-        closed = s.exec(select(TicketRow.closed_at).where(col(TicketRow.closed_at) >= week_start)).all()
-        by_tier = count_by(TicketRow.tier, open_)
-        by_urgency = count_by(TicketRow.urgency, open_)
+        received, received_hours = _trend(s, "received_at", days)
+        closed, closed_hours = _trend(s, "closed_at", days)
+    by_stage: Counter[str] = Counter()
+    by_tier: Counter[str] = Counter()
+    by_urgency: Counter[str] = Counter()
     districts: dict[str, Area] = {}
-    streets: dict[str, list[Area]] = {}
-    for d, st, n, over, warn in area_rows:
-        d = d or "unknown"
-        a = districts.setdefault(d, Area(id=d, name=names.get(d, "未定位"), open=0, overdue=0, warned=0))
-        a.open, a.overdue, a.warned = a.open + n, a.overdue + int(over or 0), a.warned + int(warn or 0)
-        sid = st or "unknown"
-        streets.setdefault(d, []).append(
-            Area(id=sid, name=names.get(sid, "未定位"), open=n, overdue=int(over or 0), warned=int(warn or 0))
-        )
-    days = [(week_start + timedelta(days=i)).astimezone(CHINA_TZ).date() for i in range(7)]
-    week: dict[date, dict[str, Any]] = {day: {"date": day.isoformat(), "received": 0, "closed": 0} for day in days}
-    hours: list[dict[str, int]] = [{"hour": h, "received": 0, "closed": 0} for h in range(24)]
-    for field, stamps in (("received", received), ("closed", closed)):
-        for ts in stamps:
-            local = (db.aware(ts) or now).astimezone(CHINA_TZ)
-            if local.date() in week:
-                week[local.date()][field] += 1
-            if local.date() == days[-1]:
-                hours[local.hour][field] += 1
+    streets: dict[tuple[str, str], Area] = {}
+    total = overdue = warned = 0
+    for stage, tier, urgency, d, st, n, over, warn in groups:
+        over, warn = int(over or 0), int(warn or 0)
+        total, overdue, warned = total + n, overdue + over, warned + warn
+        by_stage[stage] += n
+        by_tier[tier] += n
+        by_urgency[urgency] += n
+        d, st = d or "unknown", st or "unknown"
+        for area in (
+            districts.setdefault(d, Area(id=d, name=names.get(d, "未定位"), open=0, overdue=0, warned=0)),
+            streets.setdefault((d, st), Area(id=st, name=names.get(st, "未定位"), open=0, overdue=0, warned=0)),
+        ):
+            area.open, area.overdue, area.warned = area.open + n, area.overdue + over, area.warned + warn
+    by_district: dict[str, list[Area]] = {}
+    for (d, _), area in streets.items():
+        by_district.setdefault(d, []).append(area)
+    local = [day.astimezone(CHINA_TZ).date().isoformat() for day in days]
     return Overview(
-        now=now, open=totals[0] or 0, overdue=int(totals[1] or 0), warned=int(totals[2] or 0), by_stage=by_stage,
-        by_tier=by_tier, by_urgency=by_urgency, districts=sorted(districts.values(), key=lambda a: -a.open),
-        streets={d: sorted(v, key=lambda a: -a.open) for d, v in streets.items()},
-        today={"received": week[days[-1]]["received"], "closed": week[days[-1]]["closed"]},
-        today_by_hour=hours, week=list(week.values()),
+        now=now, open=total, overdue=overdue, warned=warned, by_stage=dict(by_stage), by_tier=dict(by_tier),
+        by_urgency=dict(by_urgency), districts=sorted(districts.values(), key=lambda a: -a.open),
+        streets={d: sorted(v, key=lambda a: -a.open) for d, v in by_district.items()},
+        today={"received": received[-1], "closed": closed[-1]},
+        today_by_hour=[{"hour": h, "received": received_hours[h], "closed": closed_hours[h]} for h in range(24)],
+        week=[{"date": day, "received": r, "closed": c} for day, r, c in zip(local, received, closed, strict=True)],
     )  # fmt: skip
 
 

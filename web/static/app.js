@@ -46,7 +46,13 @@ class ApiError extends Error {
 }
 
 // Every call is same-origin; a change carries the session's CSRF token.
+let inflight = 0; // calls on their way (`hotline bench-web` waits for none before its next run)
+function callsInFlight() { return inflight; }
 async function api(method, path, body, headers) {
+  inflight++;
+  try { return await call(method, path, body, headers); } finally { inflight--; }
+}
+async function call(method, path, body, headers) {
   const h = { Accept: "application/json", ...(headers || {}) };
   if (method !== "GET") h["X-CSRF-Token"] = cookie("hotline_csrf");
   if (body !== undefined) h["Content-Type"] = "application/json";

@@ -12,9 +12,13 @@ const QUEUES = [
 ];
 let queue = (location.hash || "#returns").slice(1);
 
+const ask = () => get(`/workbench/api/queues/${queue}`);
+let first = ask(); // asked at once, beside the page's frame
+
 async function load() {
   const month = $("#month").value;
-  const q = await get(`/workbench/api/queues/${queue}`);
+  const q = await (first || ask());
+  first = null;
   $("#tabs").innerHTML = QUEUES.map(([k, t]) =>
     `<button type="button" data-q="${k}" class="${k === queue ? "active" : ""}">${t} <span class="badge">${q.counts[k] ?? 0}</span></button>`).join("");
   for (const b of $$("#tabs button")) b.onclick = () => { queue = b.dataset.q; location.hash = queue; load(); };
@@ -26,8 +30,7 @@ async function load() {
 }
 
 (async () => {
-  await layout("/center");
-  await Promise.all([units(), categories()]);
+  await Promise.all([layout("/center"), units(), categories()]);
   const now = new Date();
   $("#month").value = `${now.getFullYear()}-${String(now.getMonth() + 1).padStart(2, "0")}`;
   $("#month").onchange = load;

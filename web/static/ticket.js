@@ -12,8 +12,10 @@ const ACTIONS = [
   ["acknowledge", "签收", ["unit"], [], () => ({}), (s) => s.stage === "dispatch" && s.lead_unit === who.unit],
   ["progress", "添加办理进展", ["unit"], [["note", "进展情况", "textarea"], ["contacted_citizen", "已联系市民", "checkbox"]],
     (f) => ({ note: f.note, contacted_citizen: f.contacted_citizen })],
-  ["complete", "办结答复", ["unit"], [["result", "办理结果", "select", Object.entries(L.result)], ["reply", "答复市民内容", "textarea"]],
-    (f) => ({ result: f.result, reply: f.reply }), (s) => ["handling", "rehandle"].includes(s.stage) && s.lead_unit === who.unit],
+  ["complete", "办结答复", ["unit"], [["result", "办理结果", "select", Object.entries(L.result)], ["reply", "答复市民内容", "textarea"],
+    ["parts_done", "已办结的部分（多项诉求分部办结：勾选确认已完成的协办单位部分）", "parts"]],
+    (f, s, form) => ({ result: f.result, reply: f.reply, ...partsDone(form, s) }),
+    (s) => ["handling", "rehandle"].includes(s.stage) && s.lead_unit === who.unit],
   ["report", "协办反馈（报告本单位承担部分）", ["unit"], [["report", "协办情况", "textarea"]], (f) => ({ report: f.report }),
     (s) => s.cooperating && s.cooperating[who.unit] && !s.cooperating[who.unit].reported_at],
   ["consultation/answer", "答复会商", ["unit"], [["answer", "本单位意见", "select", [["lead", "由本单位主办"], ["cooperating", "本单位协办"], ["decline", "不属本单位职责"]]],
@@ -50,6 +52,23 @@ const ACTIONS = [
   ["escalate", "提级办理", ["center", "supervisor", "leader", "unit"], [["reason", "提级理由", "textarea"]], (f) => ({ reason: f.reason })],
 ];
 
+// The complete form's parts: one box per cooperating unit (checked once it reported its part).
+// Sent only when the ticket has parts; unchecked ones stay open in the record of the completion.
+function partsDone(form, s) {
+  const boxes = $$('input[name="parts_done"]', form);
+  return boxes.length ? { parts_done: boxes.filter((b) => b.checked).map((b) => b.value) } : {};
+}
+function renderParts(s) {
+  for (const box of $$("[data-parts]")) {
+    const was = Object.fromEntries($$("input", box).map((i) => [i.value, i.checked]));
+    const coop = Object.values(s.cooperating || {});
+    box.innerHTML = coop.length ? coop.map((c) => `<label class="check"><input type="checkbox" name="parts_done" value="${esc(c.unit)}"
+        ${(c.unit in was ? was[c.unit] : !!c.report) ? "checked" : ""}>${esc(s.unit_names[c.unit] || unitName(c.unit))}
+        <span class="muted small">&nbsp;${c.report ? "已反馈：" + esc(c.report) : "未反馈"}</span></label>`).join("")
+      : `<p class="muted small">本工单没有协办单位：整件办结。</p>`;
+  }
+}
+
 function openConsultation(s) { return (s.consultations || []).find((c) => ["open", "needs_ruling"].includes(c.status)); }
 function consultationRound(s) { const c = openConsultation(s); return c && c.rounds.length ? c.rounds[c.rounds.length - 1].number : null; }
 
@@ -65,6 +84,7 @@ function field([name, text, type, opts, checked]) {
   if (type === "checkbox") return `<label class="check"><input type="checkbox" name="${name}" ${checked ? "checked" : ""}>${text}</label>`;
   if (type === "select") return `<label>${text}<select name="${name}">${opts.map(([v, t]) => `<option value="${esc(v)}">${esc(t)}</option>`).join("")}</select></label>`;
   if (type === "unit") return `<label>${text}<select name="${name}">${unitOptions(false)}</select></label>`;
+  if (type === "parts") return `<fieldset class="parts"><legend>${text}</legend><div data-parts></div></fieldset>`;
   if (type === "units") return `<label>${text}（按住 Ctrl 多选）<select name="${name}" multiple size="6">${unitOptions(true)}</select></label>`;
   return `<label>${text}<input name="${name}"></label>`;
 }
@@ -85,12 +105,13 @@ async function act(e) {
   const form = e.target;
   const [path, title, , , body] = ACTIONS[Number(form.closest("details").dataset.i)];
   const f = formData(form);
+  delete f.parts_done; // read as a list by partsDone
   for (const sel of $$("select[multiple]", form)) f[sel.name] = Array.from(sel.selectedOptions).map((o) => o.value);
   const btn = $("button[type=submit]", form);
   btn.disabled = true;
   showError($(".refusal", form), null);
   try {
-    await post(`/tickets/${encodeURIComponent(number)}/${path}`, body(f, state));
+    await post(`/tickets/${encodeURIComponent(number)}/${path}`, body(f, state, form));
     $("#action_msg").innerHTML = `<div class="success" role="status">“${esc(title)}”已完成。</div>`;
     form.reset();
     form.closest("details").open = false;
@@ -101,6 +122,8 @@ async function act(e) {
     btn.disabled = false;
   }
 }
+
+const coopOf = (s) => Object.values(s.cooperating || {});
 
 function render(s) {
   const n = (u) => esc(s.unit_names[u] || unitName(u) || u || "—");
@@ -122,7 +145,9 @@ function render(s) {
       ${s.outcome ? `<dt>结果</dt><dd>${lab("outcome", s.outcome)}</dd>` : ""}
     </dl>
     <h3>诉求内容</h3><div class="script">${esc(r.description)}</div>
-    ${s.completion ? `<h3>答复（${lab("result", s.completion.result)}）</h3><div class="script">${esc(s.completion.reply)}</div>` : ""}`;
+    ${s.completion ? `<h3>答复（${lab("result", s.completion.result)}）</h3><div class="script">${esc(s.completion.reply)}</div>` : ""}
+    ${s.completion && coopOf(s).length ? `<p id="parts_done">已办结的部分：${esc(s.completion.parts_done.map((u) => s.unit_names[u] || unitName(u)).join("、") || "无")}
+      ${coopOf(s).filter((c) => !s.completion.parts_done.includes(c.unit)).length ? `；未办结：${esc(coopOf(s).filter((c) => !s.completion.parts_done.includes(c.unit)).map((c) => s.unit_names[c.unit] || unitName(c.unit)).join("、"))}` : ""}</p>` : ""}`;
   let d = "";
   const coop = Object.values(s.cooperating || {});
   if (coop.length) d += `<h3>协办单位</h3><table><tr><th>单位</th><th>来由</th><th>反馈</th></tr>${coop.map((c) =>
@@ -165,6 +190,7 @@ async function load() {
     const a = ACTIONS[Number(det.dataset.i)];
     det.open = openBefore.includes(det.dataset.i) || !!(a[5] && a[5](state));
   }
+  renderParts(state);
 }
 
 (async () => {
