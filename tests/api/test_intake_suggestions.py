@@ -44,6 +44,13 @@ async def test_a_paraphrased_emergency_is_suggested_for_transfer(api):
     assert p["suggestion"]["emergency"]["number"] == "110"
 
 
+async def test_a_short_service_complaint_that_names_a_vehicle_is_dispatched_not_sent_to_122(api):
+    """No emergency word, only a taxi: the model alone must not transfer a complaint to 122."""
+    p = await _preview(api, description="出租车拒载", kind="complaint")
+    assert p["suggestion"]["path"] == "dispatch", p["suggestion"]
+    assert p["categories"][0]["id"] == "transport.taxi"
+
+
 async def test_a_ticket_without_category_or_street_takes_the_suggestion_and_records_it(api):
     body = fresh(description="小区楼下的垃圾桶一个礼拜没人清运，臭味熏天，苍蝇到处飞")
     body.pop("category")
