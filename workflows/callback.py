@@ -5,7 +5,6 @@ makes it unnecessary.
 
 The update handlers (record_callback, rate_online) are in ticket.py; what they wait for is here."""
 
-import asyncio
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -97,8 +96,8 @@ class Callback:
 
     async def acted_on(self) -> None:
         """After a reached answer: until the lifecycle has acted on it (closed, or back to the unit),
-        so the update answers with the ticket as it now stands. Whether the lifecycle is listening
-        or still in a request, it acts as soon as it sees the answer.
+        so the update answers with the ticket as it now stands. It acts at once while listening;
+        while a callback request is still being tried it acts when that attempt ends.
 
         The decision must not read `listening`: when the request's result and the answer arrive
         in one workflow task, the worker runs them in one order live and the other on replay, so
@@ -129,32 +128,13 @@ class Callback:
         if sequence is None:
             t.record("system", "callback_requested", f"attempt {attempt}", attempt=attempt)
             t.changed()
-        if sequence is None and workflow.patched("callback-answer-ends-request"):
-            # An operator on the manual callback queue may reach the citizen while the channel is
-            # still trying (it can be down for the whole attempt, hours): the answer ends the wait,
-            # so the operator's reply shows the ticket closed at once. The request carries on by
-            # itself and is not cancelled (a cancel would be a command that only one side of a
-            # reordered workflow task sends); a failure after the answer has nothing to add.
-            request_sent = asyncio.create_task(self._send(request, spacing))
-            answered = lambda: callback.answer_of_round(s) is not None  # noqa: E731
-            await workflow.wait_condition(lambda: request_sent.done() or answered())
-            failure = request_sent.result() if request_sent.done() else None
-        else:
-            failure = await self._send(request, spacing)
-        if failure is not None:
-            t.record("system", "callback_channel_failed", f"attempt {attempt}: {failure}", attempt=attempt)
-            t.changed()
-
-    @staticmethod
-    async def _send(request: CallbackRequest, spacing: timedelta) -> str | None:
-        """None once the channel has the request; why not when it failed for the whole attempt."""
         try:
             # A callback channel that stays down for the whole attempt only costs that attempt:
             # the ticket is still on the manual callback queue.
             await calls.request_callback(request, give_up_after=spacing)
-            return None
         except ActivityError as e:
-            return str(e.cause or e)
+            t.record("system", "callback_channel_failed", f"attempt {attempt}: {e.cause or e}", attempt=attempt)
+            t.changed()
 
     def can_rehandle(self) -> bool:
         return self.t.state.rehandle_round < self.t.policy.rehandle.max_rounds

@@ -125,3 +125,20 @@ async def test_first_dispatch_accuracy_by_month_and_category_for_the_center(api)
     ).status_code == 403
     bad = await api.http.get("/stats/first-dispatch", params={"month": "2031-5x"}, headers=api.auth("center"))
     assert bad.status_code == 422
+
+
+async def test_a_vague_request_the_operator_filed_under_a_category_is_dispatched(api):
+    """ "请相关单位尽快处理" says nothing the lists know; the model alone leans out of scope. The
+    operator filed it under a category of the responsibility list, so it goes to the unit."""
+    body = fresh(description="请相关单位尽快处理")
+    r = await api.http.post("/tickets", json=body, headers=api.auth("intake") | {"Idempotency-Key": str(uuid.uuid4())})
+    assert r.status_code == 201, r.text
+    number = r.json()["number"]
+
+    async def routed():
+        s = (await api.http.get(f"/tickets/{number}", headers=api.auth("center"))).json()
+        assert s["stage"] not in ("intake", "closed") and s.get("lead_unit"), s["stage"]
+        return s
+
+    s = await assert_eventually(routed)
+    assert s["triage"]["path"] == "dispatch" and s["triage"]["reason"].startswith("in scope: filed under")

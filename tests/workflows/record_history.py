@@ -430,18 +430,6 @@ async def callback_channel_down(env: WorkflowEnvironment, queue: str) -> str:
     return (await h.fetch_history()).to_json()
 
 
-async def callback_answered_during_request(env: WorkflowEnvironment, queue: str) -> str:
-    """The automated callback survey is still trying its first attempt when an operator reaches
-    the citizen: the answer ends the wait and the ticket closes (patched "callback-answer-ends-request")."""
-    inp = ticket_input().model_copy(update={"number": "callback_answered_during_request"})
-    h = await drive.start(env, queue, inp)
-    await drive.acknowledge(h, LEAD)
-    await drive.complete(h, LEAD)
-    await drive.answer(h)
-    await h.result()
-    return (await h.fetch_history()).to_json()
-
-
 async def extension_kept_on_escalation(env: WorkflowEnvironment, queue: str) -> str:
     """An approved extension, then an escalation whose fresh limit is earlier: the extension governs
     (patched "escalation-keeps-extension"); the callback's reply waits for the close (patched
@@ -569,7 +557,6 @@ async def main(everything: bool) -> None:
                 "closed_with_delivery_pending": lambda: closed_with_delivery_pending(env, "record-d"),
                 "delivery_gave_up": lambda: delivery_gave_up(env, "record-d"),
                 "callback_channel_down": lambda: callback_channel_down(env, "record-c"),
-                "callback_answered_during_request": lambda: callback_answered_during_request(env, "record-c"),
                 "extension_kept_on_escalation": lambda: extension_kept_on_escalation(env, "record"),
                 "consultation_answers_by_round": lambda: consultation_answers_by_round(env, "record"),
                 "continued_as_new": lambda: continued_as_new(env, "record"),

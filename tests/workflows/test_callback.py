@@ -155,38 +155,3 @@ async def test_a_rating_window_lets_the_citizen_rate_the_reply_before_anyone_cal
         finally:
             for h in (rated, called):
                 await finish(time_env.client, h.id)
-
-
-async def test_an_operator_who_reaches_the_citizen_while_the_channel_still_tries_closes_the_ticket(time_env, settings):
-    """The automated callback channel is hanging on its first attempt (it may try for 8 h); the
-    center's operator reaches the citizen meanwhile: the reply shows the ticket closed at once, and
-    nothing says the channel failed."""
-    import asyncio
-
-    from temporalio import activity
-
-    from activities import all_activities
-    from domain.contracts import CallbackRequest, DeliveryReceipt
-    from tests.conftest import task_queue
-    from worker import build_worker
-
-    asked = asyncio.Event()
-
-    @activity.defn(name="request_callback")
-    async def hanging_channel(request: CallbackRequest) -> DeliveryReceipt:
-        asked.set()
-        await asyncio.Event().wait()  # the channel never answers; the worker's shutdown cancels it
-        raise AssertionError("unreachable")
-
-    ours = [a for a in all_activities(settings) if getattr(a, "__name__", "") != "request_callback"]
-    q = task_queue()
-    async with build_worker(time_env.client, settings, q, activities=[*ours, hanging_channel]):
-        h = await drive.start(time_env, q, ticket_input())
-        await drive.acknowledge(h, LEAD)
-        await drive.complete(h, LEAD)
-        await asyncio.wait_for(asked.wait(), timeout=60)
-        reply = await asyncio.wait_for(drive.answer(h), timeout=60)
-        assert reply.stage == Stage.closed and reply.outcome == Outcome.confirmed
-        assert (await h.result()).outcome == Outcome.confirmed
-        s = await drive.state(h)
-        assert "callback_channel_failed" not in drive.events(s)
