@@ -21,12 +21,16 @@ class OnlineRating(BaseModel):
     answer: CallbackAnswer
 
 
-def check_record(s: TicketState, actor: Actor) -> None:
+def check_record(s: TicketState, actor: Actor, answer: CallbackAnswer | None = None) -> None:
     check_open(s)
     if actor.role not in DESK_ROLES:
         raise forbidden("only the 12345 center records callback answers")
     if s.stage != Stage.callback:
         raise conflict(f"ticket {s.number} is not waiting for a callback (stage {s.stage})")
+    if answer is not None and answer.reached and answer_of_round(s) is not None:
+        # The reply to the first answer can still be on its way (the ticket moves on once a
+        # callback request being tried has ended): a retried call must not count twice.
+        raise conflict(f"ticket {s.number} already has the citizen's answer; it closes or goes back to the unit next")
 
 
 def check_online(s: TicketState) -> None:

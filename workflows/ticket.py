@@ -336,7 +336,7 @@ class TicketWorkflow:
 
     @record_callback.validator
     def _check_record_callback(self, action: RecordCallback) -> None:
-        guard(callback.check_record, self.t.state, action.actor)
+        guard(callback.check_record, self.t.state, action.actor, action.answer)
 
     @workflow.update
     async def rate_online(self, rating: OnlineRating) -> TicketSummary:

@@ -33,6 +33,17 @@ def test_no_callback_before_completion_or_after_the_close(stage, reason):
         check_record(ticket_state(stage), OPERATOR)
 
 
+def test_a_second_answer_in_the_round_is_refused_while_the_first_is_acted_on():
+    """A retried call (its reply waited for a callback request still being tried) counts once;
+    a "not reached" attempt can still be noted beside it."""
+    s = ticket_state(Stage.callback)
+    check_record(s, OPERATOR, SATISFIED)
+    record(s, OPERATOR.label, SATISFIED, attempt=1, now=NOW)
+    with refused(RefusalKind.conflict, "already has the citizen's answer"):
+        check_record(s, OPERATOR, SATISFIED)
+    check_record(s, OPERATOR, CallbackAnswer(reached=False))
+
+
 def test_the_answer_is_recorded_for_the_current_round_with_what_the_citizen_said():
     s = ticket_state(Stage.callback, rehandle_round=1)
     rec = record(s, OPERATOR.label, SATISFIED, attempt=2, now=NOW)
