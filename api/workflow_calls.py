@@ -42,16 +42,18 @@ TRANSIENT = {
 }  # fmt: skip
 
 
+def _retry_shortly(number: str, reason: str) -> TicketCallError:
+    return TicketCallError(number, 503, reason, unavailable(reason).headers)
+
+
 def _rpc_error(number: str, e: RPCError) -> ApiError:
     if e.status == RPCStatusCode.NOT_FOUND:
         return TicketCallError(number, 404, f"no ticket {number}")
     if e.status in TRANSIENT:
-        reason = f"Temporal did not answer for ticket {number}: {e.message}"
-        return TicketCallError(number, 503, reason, unavailable(reason).headers)
+        return _retry_shortly(number, f"Temporal did not answer for ticket {number}: {e.message}")
     # Anything else (a workflow task in failed state, a precondition): the ticket cannot take the
     # call now and a retry later may succeed once the worker recovers; never a bare 5xx.
-    reason = f"ticket {number} cannot take the call right now, retry shortly: {e.message}"
-    return TicketCallError(number, 503, reason, unavailable(reason).headers)
+    return _retry_shortly(number, f"ticket {number} cannot take the call right now, retry shortly: {e.message}")
 
 
 async def query_state(client: Client, number: str) -> TicketState:
@@ -63,8 +65,7 @@ async def query_state(client: Client, number: str) -> TicketState:
     except (WorkflowQueryFailedError, WorkflowQueryRejectedError) as e:
         # The worker could not answer (its replay of the ticket failed, or it is rejecting queries):
         # the caller falls back on the read model or retries, as when the worker is down.
-        reason = f"the worker could not answer for ticket {number}, retry shortly: {e}"
-        raise TicketCallError(number, 503, reason, unavailable(reason).headers) from e
+        raise _retry_shortly(number, f"the worker could not answer for ticket {number}, retry shortly: {e}") from e
 
 
 async def describe(client: Client, workflow_id: str) -> DescribeWorkflowExecutionResponse:

@@ -26,7 +26,6 @@ class Callback:
     def __init__(self, t: TicketContext, outbox: Outbox) -> None:
         self.t = t
         self.outbox = outbox
-        self.listening = False  # waiting for the citizen's answer (not in the middle of a request)
 
     async def call_back(self) -> Outcome | None:
         """The outcome to close with, or None when the citizen was not satisfied (rehandle)."""
@@ -85,23 +84,21 @@ class Callback:
         return Outcome.rated_online if answer.online else Outcome.confirmed
 
     async def _wait(self, condition: Callable[[], bool], timeout: timedelta) -> bool:
-        self.listening = True
         try:
             await workflow.wait_condition(condition, timeout=timeout)
             return True
         except TimeoutError:
             return False
-        finally:
-            self.listening = False
 
     async def acted_on(self) -> None:
         """After a reached answer: until the lifecycle has acted on it (closed, or back to the unit),
-        so the update answers with the ticket as it now stands. It acts at once while listening;
-        while a callback request is still being tried it acts when that attempt ends.
+        so the update answers with the ticket as it now stands. It acts at once while it waits for
+        the answer; while a callback request is still being tried it acts when that attempt ends.
 
-        The decision must not read `listening`: when the request's result and the answer arrive
-        in one workflow task, the worker runs them in one order live and the other on replay, so
-        the patch marker was recorded on one side only. Asking `patched` for every reached answer
+        The decision must not depend on which of the two the lifecycle is in: when the request's
+        result and the answer arrive in one workflow task, the worker runs them in one order live
+        and the other on replay (a `listening` flag read here recorded the patch marker on one
+        side only). Asking `patched` for every reached answer
         is replay-safe: replaying a history without the marker answers False and records nothing.
         Patched: a ticket answered under the older code completed the update first."""
         if workflow.patched("callback-reply-after-acted-on"):
