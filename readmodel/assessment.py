@@ -80,13 +80,6 @@ def _unit_column(group: Group) -> Mapped[str | None]:
     return {Group.street: col(T.street), Group.district: col(T.district), Group.utility: col(T.lead_unit)}[group]
 
 
-def unit_counts(
-    session: Session, group: Group, units: list[str], period: Period, rule: AssessmentRule
-) -> dict[str, Counts]:
-    """Counts per unit of the group for the period (and its volume in the period before)."""
-    return counts_by_period(session, group, units, [period.previous(), period], rule)[0]
-
-
 def counts_by_period(
     session: Session, group: Group, units: list[str], periods: list[Period], rule: AssessmentRule
 ) -> list[dict[str, Counts]]:
