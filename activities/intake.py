@@ -11,7 +11,7 @@ from domain.contracts import IntakeDecision
 from domain.deadlines.calendar import CHINA_TZ
 from domain.dispatch import route
 from domain.errors import Refusal
-from domain.intake.triage import TriageDecision, TriagePath, apply_override, suggest
+from domain.intake.triage import TriageDecision, apply_override, filed_in_scope, suggest
 from domain.privacy import phone_hash
 from domain.ticket import Routing, TicketInput
 from readmodel import db, knowledge
@@ -84,27 +84,10 @@ def triage(settings: Settings, input: TicketInput) -> TriageDecision:
     recorded = {"model_version": model.version if model is not None else None, "intake": input.intake}
     suggested = suggested.model_copy(update=recorded)
     if input.triage_override is None:
-        return _filed_in_scope(suggested, input)
+        operator_chose = input.intake is None or input.intake.category_by != "suggestion"
+        return filed_in_scope(suggested, input.request.category if operator_chose else None)
     try:
         decided = apply_override(suggested, input.triage_override, input.received_by, lists, articles)
         return decided.model_copy(update=recorded)
     except ValueError as e:
         return suggested.model_copy(update={"reason": f"{suggested.reason} (override not applied: {e})"})
-
-
-# How sure triage must be to close at the desk a request the operator filed under a category of
-# the responsibility list (a decisive word or pattern gives 1.0; the model alone rarely passes).
-FILED_IN_SCOPE_BAR = 0.5
-DESK_CLOSURES = (TriagePath.out_of_scope, TriagePath.legal_channel)
-
-
-def _filed_in_scope(decision: TriageDecision, input: TicketInput) -> TriageDecision:
-    """The operator's category says the matter is in scope: a vague description the model alone
-    reads as out of scope or for another channel is dispatched instead, and the reason says so."""
-    chosen_by_operator = input.intake is None or input.intake.category_by != "suggestion"
-    if decision.path not in DESK_CLOSURES or decision.confidence >= FILED_IN_SCOPE_BAR or not chosen_by_operator:
-        return decision
-    why = f"filed under {input.request.category}; triage leaned to {decision.path.value} at {decision.confidence}"
-    return decision.model_copy(
-        update={"path": TriagePath.dispatch, "reason": f"in scope: {why}", "out_of_scope": None, "legal_channel": None}
-    )

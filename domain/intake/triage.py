@@ -437,6 +437,23 @@ def _emergency(description: str, lists: TriageLists, prediction, t: Thresholds) 
     return None
 
 
+# How sure triage must be to close at the desk a request the operator filed under a category of
+# the responsibility list (a decisive word or pattern gives 1.0; the model alone rarely passes).
+FILED_IN_SCOPE_BAR = 0.5
+DESK_CLOSURES = (TriagePath.out_of_scope, TriagePath.legal_channel)
+
+
+def filed_in_scope(decision: TriageDecision, operator_category: str | None) -> TriageDecision:
+    """The operator's category says the matter is in scope: a vague description the model alone
+    reads as out of scope or for another channel is dispatched instead, and the reason says so."""
+    if operator_category is None or decision.path not in DESK_CLOSURES or decision.confidence >= FILED_IN_SCOPE_BAR:
+        return decision
+    why = f"filed under {operator_category}; triage leaned to {decision.path.value} at {decision.confidence}"
+    return decision.model_copy(
+        update={"path": TriagePath.dispatch, "reason": f"in scope: {why}", "out_of_scope": None, "legal_channel": None}
+    )
+
+
 def apply_override(
     suggested: TriageDecision, o: TriageOverride, by: str, lists: TriageLists, articles: dict[str, Article]
 ) -> TriageDecision:

@@ -176,3 +176,14 @@ def test_suggest_with_a_model_reads_the_emergency_and_the_path(lists):
     model = train(_small())
     d = suggest("有人拿着菜刀追着人跑", Kind.help, None, lists, TextIndex([]), {}, model=model)
     assert d.path == TriagePath.emergency_transfer and d.emergency.number == EmergencyService.police
+
+
+def test_a_weak_desk_closure_yields_to_the_operators_category():
+    from domain.intake.triage import TriageDecision, filed_in_scope
+
+    weak = TriageDecision(path=TriagePath.out_of_scope, reason="out of scope: 内部事务", confidence=0.34)
+    sure = weak.model_copy(update={"confidence": 1.0})
+    d = filed_in_scope(weak, "transport.taxi")
+    assert d.path == TriagePath.dispatch and d.reason.startswith("in scope: filed under transport.taxi")
+    assert filed_in_scope(sure, "transport.taxi") == sure  # a decisive word still closes it at the desk
+    assert filed_in_scope(weak, None) == weak  # the category was the suggestion's, not the operator's
