@@ -9,6 +9,7 @@ import json
 from urllib.parse import urlparse
 
 import pytest
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as EC
@@ -60,8 +61,10 @@ def sign_in(driver, base: str, user: str, password: str, lands_on: str) -> None:
 
 
 def kpi(driver, name: str) -> int:
-    el = wait(driver).until(EC.presence_of_element_located((By.CSS_SELECTOR, f'[data-kpi="{name}"]')))
-    return int(el.text)
+    # The dashboard redraws itself on every poll: find and read the figure in one step, again when
+    # a redraw replaced the element in between.
+    read = WebDriverWait(driver, 20, ignored_exceptions=(NoSuchElementException, StaleElementReferenceException))
+    return int(read.until(lambda d: d.find_element(By.CSS_SELECTOR, f'[data-kpi="{name}"]').text))
 
 
 def dashboard_counts(driver) -> dict[str, int]:
