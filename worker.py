@@ -21,6 +21,7 @@ from temporalio.worker.workflow_sandbox import (
 
 from activities import all_activities
 from api.intake import RECONCILE_EVERY, reconcile_forever
+from api.projection_check import check_forever
 from core.logging import configure_logging, get_logger
 from core.settings import Settings, get_settings
 from core.temporal import connect, metrics_runtime
@@ -104,15 +105,20 @@ def build_worker(
 async def reconciling(
     client: Client, settings: Settings, every: timedelta = RECONCILE_EVERY, **kw
 ) -> AsyncIterator[None]:
-    """The intake reconciler beside the worker: it starts the workflows (and merges the repeats)
-    that an API which died after recording the intake never got to, or that were taken in while
-    Temporal was down (looking every 2 s). The API runs no loop."""
-    task = asyncio.create_task(reconcile_forever(client, settings, every, **kw))
+    """The loops beside the worker (the API runs none). The intake reconciler starts the workflows
+    (and merges the repeats) that an API which died after recording the intake never got to, or
+    that were taken in while Temporal was down (looking every 2 s). The projection check rewrites a
+    read-model row that a workflow task which never completed had written ahead of its workflow."""
+    tasks = [
+        asyncio.create_task(reconcile_forever(client, settings, every, **kw)),
+        asyncio.create_task(check_forever(client, settings)),
+    ]
     try:
         yield
     finally:
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
 
 async def _connect_when_reachable(settings: Settings, log) -> Client:

@@ -85,6 +85,8 @@ class TicketRow(SQLModel, table=True):
             "ix_ticket_supervisor_received", "supervisor_unit", "received_at", "number", postgresql_include=UNIT_INCLUDE
         ),
         Index("ix_ticket_category_street_received", "category", "street", "received_at"),
+        # The projection check reads the rows written in the last seconds.
+        Index("ix_ticket_updated_at", "updated_at"),
     )
 
     number: str = Field(primary_key=True, max_length=32)

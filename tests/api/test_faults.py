@@ -86,3 +86,45 @@ async def test_a_deferred_ticket_is_visible_at_once_and_starts_within_seconds(ap
         assert r.json()["stage"] == "dispatch", r.json()
 
     await assert_eventually(dispatched)
+
+
+async def test_a_row_written_ahead_of_its_workflow_is_rewritten_from_it(api):
+    """A workflow task wrote the read model and never completed (the worker killed before it did):
+    the row says "closed" while the workflow still waits for the callback. The projection check,
+    beside the worker, rewrites it from the workflow, and leaves rows that agree alone."""
+    from datetime import timedelta
+
+    from api.projection_check import check
+    from api.workflow_calls import query_state
+    from domain.contracts import Projection
+    from domain.vocabulary import Stage
+    from readmodel.projection import write_ticket
+    from readmodel.tables import TicketRow, utcnow
+
+    number = (await create(api, fresh(), str(uuid.uuid4()))).json()["number"]
+
+    async def projected():
+        live = await query_state(api.client, number)
+        with db.session(api.settings.database_url) as session:
+            row = session.get(TicketRow, number)
+        assert row is not None and live.stage == Stage.dispatch and row.version == live.version, (live, row)
+
+    await assert_eventually(projected)
+    live = await query_state(api.client, number)
+    began = utcnow() - timedelta(seconds=1)
+    # What the lost task wrote: two changes on, closed.
+    ahead = live.model_copy(update={"version": live.version + 2, "stage": Stage.closed})
+    with db.get_engine(api.settings.database_url).begin() as conn:
+        assert write_ticket(conn, Projection(state=ahead.masked(), citizen_key=None))
+    listed = await api.http.get("/tickets", params={"status": "closed"}, headers=api.auth("supervisor"))
+    assert number in [t["number"] for t in listed.json()["items"]], listed.text
+
+    _, repaired = await check(api.client, api.settings, began, utcnow())
+    assert repaired == 1
+    with db.session(api.settings.database_url) as session:
+        row = session.get(TicketRow, number)
+        assert (row.stage, row.version) == ("dispatch", live.version)
+    listed = await api.http.get("/tickets", params={"status": "closed"}, headers=api.auth("supervisor"))
+    assert number not in [t["number"] for t in listed.json()["items"]], listed.text
+    # Checked again (the repair wrote the row anew): it agrees now, and nothing is rewritten.
+    assert (await check(api.client, api.settings, began, utcnow()))[1] == 0

@@ -120,3 +120,41 @@ def test_an_attempt_that_outlived_its_timeout_does_not_overwrite_a_newer_project
     with db.session(settings.database_url) as session:
         row = session.get(TicketRow, "20261122000042")
         assert (row.stage, row.version) == ("closed", 3)
+
+
+def test_a_version_written_by_a_task_that_never_completed_is_overwritten_when_the_workflow_reaches_it(settings):
+    """A workflow task wrote v2 "callback" and was lost; the workflow, from its history, reaches v2
+    another way (a deadline warning): its v2 replaces the one that never happened."""
+    project = ProjectionActivities(settings).project_ticket
+    project(Projection(state=state(1, Stage.handling).masked(), citizen_key="k"))
+    project(Projection(state=state(2, Stage.callback).masked(), citizen_key="k"))  # the lost task's write
+    project(Projection(state=state(2, Stage.handling, coordinator="qd.shinan").masked(), citizen_key="k"))
+    with db.session(settings.database_url) as session:
+        row = session.get(TicketRow, "20261122000042")
+        assert (row.stage, row.version, row.coordinator_unit) == ("handling", 2, "qd.shinan")
+
+
+def test_a_repair_writes_only_over_the_version_it_found(settings):
+    """The projection check rewrites a row that went ahead of its workflow (v3 "closed", with a
+    return the workflow never recorded) from the workflow's v2, unless a projection changed the row
+    meanwhile."""
+    from domain.ticket import ReturnRequest
+    from readmodel.projection import write_ticket
+    from readmodel.tables import TicketReturnRow
+
+    project = ProjectionActivities(settings).project_ticket
+    ahead = state(3, Stage.closed)
+    ahead.returns = [
+        ReturnRequest(unit="qd.shinan.badaxia", reason="不属本单位", at=datetime(2026, 11, 22, tzinfo=UTC))
+    ]
+    project(Projection(state=ahead.masked(), citizen_key="k"))
+    engine = db.get_engine(settings.database_url)
+    durable = Projection(state=state(2, Stage.callback).masked(), citizen_key="k")
+    with engine.begin() as conn:
+        assert not write_ticket(conn, durable, replacing=4)  # the row is not at the version found: left alone
+    with engine.begin() as conn:
+        assert write_ticket(conn, durable, replacing=3)
+    with db.session(settings.database_url) as session:
+        row = session.get(TicketRow, "20261122000042")
+        assert (row.stage, row.version) == ("callback", 2)
+        assert session.exec(select(TicketReturnRow)).all() == []

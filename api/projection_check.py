@@ -1,0 +1,133 @@
+"""The projection check: a read-model row that went ahead of its ticket's workflow, repaired.
+
+The projector writes the read model from a local activity, inside the workflow task that made the
+change. When that task never completes (the worker or Temporal killed in between), the change never
+reaches the history (an update not yet accepted is lost, and its caller was told to retry), but the
+row already shows it: a ticket "closed" whose workflow still waits for the citizen's callback, which
+nobody then answers, because every list says it is closed. So each row is looked at again once it
+has settled (some seconds after it was written) and compared with the workflow; a row that differs
+from the workflow's state is rewritten from it. Rows that agree cost a query each (or a describe,
+for a closed ticket whose workflow has ended), once per burst of changes to the ticket."""
+
+import asyncio
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from temporalio.api.enums.v1 import WorkflowExecutionStatus
+from temporalio.client import Client
+
+from api.errors import ApiError
+from api.workflow_calls import describe, query_state
+from core.logging import get_logger
+from core.settings import Settings
+from domain.contracts import Projection
+from domain.ticket import TicketState
+from domain.vocabulary import Stage
+from readmodel import db
+from readmodel.db import aware
+from readmodel.projection import TICKET, write_ticket
+from readmodel.tables import utcnow
+
+log = get_logger("projection_check")
+
+# A workflow task completes well within this (its start-to-close timeout is 10 s): a row older than
+# it that still differs from its workflow was written by a task that never completed.
+SETTLE = timedelta(seconds=15)
+CHECK_EVERY = timedelta(seconds=5)
+# At the worker's start: the rows a worker killed before it may have written ahead (and not checked;
+# every worker checks every row, so with two or more this is only the one that restarted).
+LOOK_BACK = timedelta(minutes=3)
+BATCH = 500
+AT_ONCE = 8  # queries in flight: the check must not crowd out the tickets' own workflow tasks
+
+
+@dataclass(frozen=True)
+class Written:
+    """A read-model row as the check compares it."""
+
+    number: str
+    workflow_id: str
+    stage: str
+    version: int
+    citizen_key: str | None
+    updated_at: datetime
+
+
+def written_between(url: str, after: datetime, upto: datetime, limit: int = BATCH) -> list[Written]:
+    """The rows last written in (after, upto], oldest first (an index on updated_at)."""
+    query = (
+        select(TICKET.c.number, TICKET.c.workflow_id, TICKET.c.stage, TICKET.c.version, TICKET.c.citizen_key,
+               TICKET.c.updated_at)
+        .where(TICKET.c.updated_at > after, TICKET.c.updated_at <= upto)
+        .order_by(TICKET.c.updated_at)
+        .limit(limit)
+    )  # fmt: skip
+    with db.get_engine(url).connect() as conn:
+        return [Written(*row[:5], updated_at=aware(row[5])) for row in conn.execute(query)]
+
+
+async def durable_state(client: Client, row: Written) -> TicketState | None:
+    """The workflow's state when the row differs from it; None when the row is right."""
+    if row.stage == Stage.closed.value:
+        described = await describe(client, row.workflow_id)
+        if described.workflow_execution_info.status != WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING:
+            return None  # the workflow ended, and it ends only once its closing projection is written
+    state = await query_state(client, row.number)
+    return None if (state.version, state.stage.value) == (row.version, row.stage) else state
+
+
+def repair(url: str, row: Written, state: TicketState) -> bool:
+    """Rewrite the row from the workflow's state, unless a projection changed it meanwhile."""
+    projection = Projection(state=state.masked(), citizen_key=row.citizen_key)
+    with db.get_engine(url).begin() as conn:
+        return write_ticket(conn, projection, replacing=row.version)
+
+
+async def check(client: Client, settings: Settings, after: datetime, upto: datetime) -> tuple[datetime, int]:
+    """Check the rows written in (after, upto]. Returns how far the check got (the next `after`:
+    just before the first row it could not check, with Temporal or the worker away) and how many
+    rows it repaired."""
+    url = settings.database_url
+    rows = await asyncio.to_thread(written_between, url, after, upto)
+    gate = asyncio.Semaphore(AT_ONCE)
+
+    async def one(row: Written) -> bool | None:
+        async with gate:
+            try:
+                state = await durable_state(client, row)
+            except ApiError as e:
+                if e.status == 404:  # no workflow behind the row (a wiped dev server): nothing to compare
+                    return False
+                return None  # Temporal or the worker away: this row again next time
+            if state is None:
+                return False
+        repaired = await asyncio.to_thread(repair, url, row, state)
+        if repaired:
+            log.warning(
+                "read model differed from the workflow: row rewritten", ticket=row.number, workflow_id=row.workflow_id,
+                stored_stage=row.stage, stored_version=row.version, stage=state.stage.value, version=state.version,
+            )  # fmt: skip
+        return repaired
+
+    results = await asyncio.gather(*(one(row) for row in rows))
+    unchecked = [row.updated_at for row, result in zip(rows, results, strict=True) if result is None]
+    if unchecked:
+        reached = min(unchecked) - timedelta(microseconds=1)
+    elif len(rows) == BATCH:
+        reached = rows[-1].updated_at  # more to read from there
+    else:
+        reached = upto
+    return max(reached, after), sum(1 for r in results if r)
+
+
+async def check_forever(client: Client, settings: Settings, every: timedelta = CHECK_EVERY) -> None:
+    """The check's loop, beside the worker (one per worker: a repair only writes over the version
+    it found, so two workers repairing the same row write it once)."""
+    after = utcnow() - LOOK_BACK
+    while True:
+        try:
+            after, _ = await check(client, settings, after, utcnow() - SETTLE)
+        except Exception as e:  # noqa: BLE001 — the database away: look again later
+            log.warning("projection check failed", error=str(e))
+        await asyncio.sleep(every.total_seconds())
