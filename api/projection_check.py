@@ -6,8 +6,8 @@ reaches the history (an update not yet accepted is lost, and its caller was told
 row already shows it: a ticket "closed" whose workflow still waits for the citizen's callback, which
 nobody then answers, because every list says it is closed. So each row is looked at again once it
 has settled (some seconds after it was written) and compared with the workflow; a row that differs
-from the workflow's state is rewritten from it. Rows that agree cost a query each (or a describe,
-for a closed ticket whose workflow has ended), once per burst of changes to the ticket."""
+from the workflow's state is rewritten from it. A row costs a describe (Temporal alone); only one
+that differs from the workflow's search attributes costs a query (the worker) as well."""
 
 import asyncio
 from dataclasses import dataclass
@@ -15,7 +15,10 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from temporalio.api.enums.v1 import WorkflowExecutionStatus
+from temporalio.api.workflowservice.v1 import DescribeWorkflowExecutionResponse
 from temporalio.client import Client
+from temporalio.converter import default as default_converter
+from temporalio.service import RPCError, RPCStatusCode
 
 from api.errors import ApiError
 from api.workflow_calls import describe, query_state
@@ -28,6 +31,7 @@ from readmodel import db
 from readmodel.db import aware
 from readmodel.projection import TICKET, write_ticket
 from readmodel.tables import utcnow
+from workflows import search_attributes as sa
 
 log = get_logger("projection_check")
 
@@ -39,6 +43,11 @@ CHECK_EVERY = timedelta(seconds=5)
 # every worker checks every row, so with two or more this is only the one that restarted).
 LOOK_BACK = timedelta(minutes=3)
 BATCH = 500
+# The row's columns the check reads (Written's fields but the time), and those of them that are
+# search attributes too, by attribute name.
+COLUMNS = ["number", "workflow_id", "stage", "lead_unit", "overdue", "warned", "version", "citizen_key"]
+FACTS = {"stage": sa.STATUS.name, "lead_unit": sa.LEAD_UNIT.name, "overdue": sa.OVERDUE.name, "warned": sa.WARNED.name}
+PAYLOADS = default_converter().payload_converter
 AT_ONCE = 8  # queries in flight: the check must not crowd out the tickets' own workflow tasks
 
 
@@ -49,6 +58,9 @@ class Written:
     number: str
     workflow_id: str
     stage: str
+    lead_unit: str | None
+    overdue: bool
+    warned: bool
     version: int
     citizen_key: str | None
     updated_at: datetime
@@ -57,22 +69,37 @@ class Written:
 def written_between(url: str, after: datetime, upto: datetime, limit: int = BATCH) -> list[Written]:
     """The rows last written in (after, upto], oldest first (an index on updated_at)."""
     query = (
-        select(TICKET.c.number, TICKET.c.workflow_id, TICKET.c.stage, TICKET.c.version, TICKET.c.citizen_key,
-               TICKET.c.updated_at)
+        select(*(TICKET.c[name] for name in COLUMNS), TICKET.c.updated_at)
         .where(TICKET.c.updated_at > after, TICKET.c.updated_at <= upto)
         .order_by(TICKET.c.updated_at)
         .limit(limit)
-    )  # fmt: skip
+    )
     with db.get_engine(url).connect() as conn:
-        return [Written(*row[:5], updated_at=aware(row[5])) for row in conn.execute(query)]
+        return [Written(**{**row._mapping, "updated_at": aware(row.updated_at)}) for row in conn.execute(query)]
+
+
+def _durable_facts(described: DescribeWorkflowExecutionResponse) -> dict[str, object]:
+    """The ticket's search attributes as Temporal holds them: set by the workflow's commands, so
+    only by workflow tasks that completed (never ahead of the history)."""
+    fields = described.workflow_execution_info.search_attributes.indexed_fields
+    return {name: PAYLOADS.from_payload(fields[name]) if name in fields else None for name in FACTS.values()}
 
 
 async def durable_state(client: Client, row: Written) -> TicketState | None:
-    """The workflow's state when the row differs from it; None when the row is right."""
-    if row.stage == Stage.closed.value:
-        described = await describe(client, row.workflow_id)
-        if described.workflow_execution_info.status != WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING:
-            return None  # the workflow ended, and it ends only once its closing projection is written
+    """The workflow's state when the row differs from it; None when the row is right.
+
+    A describe first (Temporal alone, no worker): a closed ticket whose workflow ended is right (it
+    ends only once its closing projection is written); an open one is right when the stage, lead
+    unit and clock flags agree with the search attributes. Only a row that differs from those is
+    queried (the worker answers from the history), so a wave of changes (a calendar applied to
+    every open ticket, ten thousand warnings in a minute) costs Temporal a read per row, and the
+    worker nothing."""
+    described = await describe(client, row.workflow_id)
+    running = described.workflow_execution_info.status == WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING
+    if not running and row.stage == Stage.closed.value:
+        return None
+    if running and _durable_facts(described) == {name: getattr(row, column) for column, name in FACTS.items()}:
+        return None
     state = await query_state(client, row.number)
     return None if (state.version, state.stage.value) == (row.version, row.stage) else state
 
@@ -96,9 +123,9 @@ async def check(client: Client, settings: Settings, after: datetime, upto: datet
         async with gate:
             try:
                 state = await durable_state(client, row)
-            except ApiError as e:
-                if e.status == 404:  # no workflow behind the row (a wiped dev server): nothing to compare
-                    return False
+            except (ApiError, RPCError) as e:
+                if getattr(e, "status", None) in (404, RPCStatusCode.NOT_FOUND):
+                    return False  # no workflow behind the row (a wiped dev server): nothing to compare
                 return None  # Temporal or the worker away: this row again next time
             if state is None:
                 return False
