@@ -27,11 +27,11 @@ HERE = Path(__file__).parent / "histories"
 LEAD = "qd.shinan.badaxia"
 
 
-async def full_lifecycle(env: WorkflowEnvironment, queue: str) -> str:
+async def full_lifecycle(env: WorkflowEnvironment, queue: str, number: str = "full_lifecycle") -> str:
     """Intake, dispatch, an urge, the whistle and a department reporting, an extension, a missed
     deadline and escalation, progress, completion, an unsatisfied callback, rehandle, a satisfied
     callback, close."""
-    inp = ticket_input().model_copy(update={"number": "full_lifecycle"})  # replayed as ticket-<file name>
+    inp = ticket_input().model_copy(update={"number": number})  # replayed as ticket-<file name>
     h = await drive.start(env, queue, inp)
     await drive.urge(h, drive.unit("qd.dept.urban"))
     await drive.acknowledge(h, LEAD)
@@ -560,6 +560,10 @@ async def main(everything: bool) -> None:
                 "extension_kept_on_escalation": lambda: extension_kept_on_escalation(env, "record"),
                 "consultation_answers_by_round": lambda: consultation_answers_by_round(env, "record"),
                 "continued_as_new": lambda: continued_as_new(env, "record"),
+                # Since the projection is an activity after the task (patch "projection-after-the-task").
+                "full_lifecycle_projected_after_the_task": lambda: full_lifecycle(
+                    env, "record", "full_lifecycle_projected_after_the_task"
+                ),
             }
             # Scenarios that also return a consultation's history, and the file it goes to.
             children = {
