@@ -90,8 +90,9 @@ async def test_a_ticket_from_call_to_close_over_http(api):
 
     async def closed_in_list():
         r = await api.http.get("/tickets", params={"status": "closed", "unit": LEAD}, headers=api.auth("supervisor"))
-        [listed] = [t for t in r.json()["items"] if t["number"] == number]
-        return listed
+        listed = [t for t in r.json()["items"] if t["number"] == number]
+        assert len(listed) == 1, "not in the list of closed tickets yet"
+        return listed[0]
 
     listed = await assert_eventually(closed_in_list)
     assert listed["outcome"] == "confirmed"
