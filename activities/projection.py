@@ -1,5 +1,5 @@
-"""Project a ticket's masked live state into the read model (an activity; a local one for tickets
-started before the patch "projection-after-the-task"): one
+"""Project a ticket's masked live state into the read model (a local activity; an activity for the
+runs that recorded the patch "projection-after-the-task"): one
 version-guarded write (readmodel.projection.write_ticket)."""
 
 from temporalio import activity

@@ -1,7 +1,7 @@
 """The projection check: a read-model row that went ahead of its ticket's workflow, repaired.
 
-A ticket started before the patch "projection-after-the-task" projects with a local activity, inside
-the workflow task that made the change (later ones, with an activity after the task). When that task never completes (the worker or Temporal killed in between), the change never
+The projector writes the read model from a local activity, inside the workflow task that made the
+change. When that task never completes (the worker or Temporal killed in between), the change never
 reaches the history (an update not yet accepted is lost, and its caller was told to retry), but the
 row already shows it: a ticket "closed" whose workflow still waits for the citizen's callback, which
 nobody then answers, because every list says it is closed. So each row is looked at again once it

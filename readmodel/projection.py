@@ -1,4 +1,4 @@
-"""Writing a ticket's masked state into the read model: the projector's activity and the
+"""Writing a ticket's masked state into the read model: the projector's local activity and the
 projection check (which repairs a row that went ahead of its workflow) both write through here.
 
 One transaction of SQL Core statements: the row is an `INSERT … ON CONFLICT DO UPDATE` with a WHERE

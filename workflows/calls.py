@@ -121,13 +121,17 @@ async def transfer_emergency(transfer: EmergencyTransfer) -> str:
 
 
 async def project_ticket(projection: Projection) -> None:
-    """An activity, run once the workflow task that made the change has completed (so the read model
-    never shows a change that did not happen). It was a local activity, inside that task: a task
-    that never completed left the row ahead of the workflow, and a local activity holding the task
-    open let the SDK take in an update after it live but before it on replay, which no code can
-    replay (tests/workflows/known_nondeterministic/). A ticket started before keeps the local
-    activity for its run: `patched` is decided once per run, at its first projection."""
-    if workflow.patched("projection-after-the-task"):
+    """A local activity, inside the workflow task that made the change (the projection check
+    rewrites a row that a task which never completed wrote ahead of its workflow).
+
+    For a while the projection was an activity after the task (patch "projection-after-the-task").
+    That did not remove the SDK's replay fault it was meant to avoid (temporalio 1.35: a worker
+    with nothing cached takes in an update after the task's other results live, before them on
+    replay; see tests/workflows/known_nondeterministic/), and an activity's result after every
+    change made a task with both far more likely. Runs that recorded that patch keep the activity;
+    every run since records "projection-local-again" and keeps the local activity. `patched` is
+    decided once per run, at its first projection."""
+    if not workflow.patched("projection-local-again") and workflow.patched("projection-after-the-task"):
         await workflow.execute_activity_method(
             ProjectionActivities.project_ticket,
             projection,

@@ -1,5 +1,5 @@
-"""The projector: keeps the read model one step behind the ticket's state, never two — one
-activity per burst of changes, run after the workflow task that made them, with the citizen masked."""
+"""The projector: keeps the read model one step behind the ticket's state, never two — one local
+activity per burst of changes, with the citizen masked."""
 
 from temporalio import workflow
 

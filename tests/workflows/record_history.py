@@ -560,9 +560,14 @@ async def main(everything: bool) -> None:
                 "extension_kept_on_escalation": lambda: extension_kept_on_escalation(env, "record"),
                 "consultation_answers_by_round": lambda: consultation_answers_by_round(env, "record"),
                 "continued_as_new": lambda: continued_as_new(env, "record"),
-                # Since the projection is an activity after the task (patch "projection-after-the-task").
+                # Recorded while the projection was an activity after the task (patch
+                # "projection-after-the-task"; re-recorded now it would carry "projection-local-again").
                 "full_lifecycle_projected_after_the_task": lambda: full_lifecycle(
                     env, "record", "full_lifecycle_projected_after_the_task"
+                ),
+                # Since the projection is a local activity again (patch "projection-local-again").
+                "full_lifecycle_projected_locally_again": lambda: full_lifecycle(
+                    env, "record", "full_lifecycle_projected_locally_again"
                 ),
             }
             # Scenarios that also return a consultation's history, and the file it goes to.

@@ -40,19 +40,18 @@ KNOWN_NONDETERMINISTIC = sorted((Path(__file__).parent / "known_nondeterministic
 @pytest.mark.xfail(strict=True, reason="the SDK core orders an update differently on replay (see below)")
 @pytest.mark.parametrize("path", KNOWN_NONDETERMINISTIC, ids=[p.stem for p in KNOWN_NONDETERMINISTIC])
 async def test_known_nondeterministic_history_still_fails(path: Path):
-    """Recorded by `hotline chaos`, both with the projection still a local activity. A workflow task
-    timed out (worker killed or starved), and the next one carried an activity's result (a delivery
-    receipt; the intake decision) and an update (acknowledge). Live, the worker ran the result
-    first, then the projection's local activity, and the update in a later activation of the same
-    task; on replay the SDK core (temporalio 1.35) delivers the update in the first activation,
-    and fails ("Update machine does not handle this event: TimerCanceled" / UpsertWorkflowSearch-
-    Attributes; or the handler runs on a ticket still in intake). No workflow code can replay them:
-    such a ticket's workflow task fails until it is reset to an earlier workflow task (`temporal
-    workflow reset --event-id N`, N the WorkflowTaskStarted before the timed-out one). New tickets
-    project with an activity after the task (patch "projection-after-the-task"), so no local
-    activity holds a task open for an update to slip behind. Strict: when an SDK upgrade replays
-    them, this test fails and the histories move to histories/ (cf. temporalio/sdk-rust#1597,
-    sdk-python#1591)."""
+    """Recorded by `hotline chaos`. A workflow task timed out (worker killed or starved), and a
+    worker with nothing cached took the next one, which carried results (a delivery receipt, the
+    intake decision, projections) and an update (acknowledge). Live, the worker ran the results
+    first and the update in a later activation of the same task; on replay the SDK core
+    (temporalio 1.35, also 1.33) delivers the update in the first activation, and fails ("Update
+    machine does not handle this event: TimerCanceled / UpsertWorkflowSearchAttributes /
+    ActivityTaskScheduled"; or the handler runs on a ticket still in intake). It happened with the
+    projection as a local activity and as an activity after the task alike. No workflow code can
+    replay them: such a ticket's workflow task fails until it is reset to an earlier workflow task
+    (`temporal workflow reset --event-id N`, N the WorkflowTaskStarted before the timed-out one).
+    Strict: when an SDK upgrade replays them, this test fails and the histories move to
+    histories/ (cf. temporalio/sdk-python#1591, "update handled on cold-start")."""
     history = WorkflowHistory.from_json(f"ticket-{path.stem}", path.read_text())
     replayer = Replayer(
         workflows=WORKFLOWS,
