@@ -131,17 +131,11 @@ async def project_ticket(projection: Projection) -> None:
     change made a task with both far more likely. Runs that recorded that patch keep the activity;
     every run since records "projection-local-again" and keeps the local activity. `patched` is
     decided once per run, at its first projection."""
-    if not workflow.patched("projection-local-again") and workflow.patched("projection-after-the-task"):
-        await workflow.execute_activity_method(
-            ProjectionActivities.project_ticket,
-            projection,
-            start_to_close_timeout=PROJECTION_TIMEOUT,
-            retry_policy=PROJECTION_RETRY,
-        )
-    else:
-        await workflow.execute_local_activity_method(
-            ProjectionActivities.project_ticket,
-            projection,
-            start_to_close_timeout=PROJECTION_TIMEOUT,
-            retry_policy=PROJECTION_RETRY,
-        )
+    after_the_task = not workflow.patched("projection-local-again") and workflow.patched("projection-after-the-task")
+    run = workflow.execute_activity_method if after_the_task else workflow.execute_local_activity_method
+    await run(
+        ProjectionActivities.project_ticket,
+        projection,
+        start_to_close_timeout=PROJECTION_TIMEOUT,
+        retry_policy=PROJECTION_RETRY,
+    )
