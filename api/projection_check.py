@@ -18,10 +18,10 @@ from temporalio.api.enums.v1 import WorkflowExecutionStatus
 from temporalio.api.workflowservice.v1 import DescribeWorkflowExecutionResponse
 from temporalio.client import Client
 from temporalio.converter import default as default_converter
-from temporalio.service import RPCError, RPCStatusCode
+from temporalio.service import RPCError
 
 from api.errors import ApiError
-from api.workflow_calls import describe, query_state
+from api.workflow_calls import describe, query_state, rpc_error
 from core.logging import get_logger
 from core.settings import Settings
 from domain.contracts import Projection
@@ -94,7 +94,10 @@ async def durable_state(client: Client, row: Written) -> TicketState | None:
     queried (the worker answers from the history), so a wave of changes (a calendar applied to
     every open ticket, ten thousand warnings in a minute) costs Temporal a read per row, and the
     worker nothing."""
-    described = await describe(client, row.workflow_id)
+    try:
+        described = await describe(client, row.workflow_id)
+    except RPCError as e:  # in the API's terms, as for the query: 404 no workflow, 503 try later
+        raise rpc_error(row.number, e) from e
     running = described.workflow_execution_info.status == WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING
     if not running and row.stage == Stage.closed.value:
         return None
@@ -123,8 +126,8 @@ async def check(client: Client, settings: Settings, after: datetime, upto: datet
         async with gate:
             try:
                 state = await durable_state(client, row)
-            except (ApiError, RPCError) as e:
-                if getattr(e, "status", None) in (404, RPCStatusCode.NOT_FOUND):
+            except ApiError as e:
+                if e.status == 404:
                     return False  # no workflow behind the row (a wiped dev server): nothing to compare
                 return None  # Temporal or the worker away: this row again next time
             if state is None:

@@ -46,7 +46,7 @@ def _retry_shortly(number: str, reason: str) -> TicketCallError:
     return TicketCallError(number, 503, reason, unavailable(reason).headers)
 
 
-def _rpc_error(number: str, e: RPCError) -> ApiError:
+def rpc_error(number: str, e: RPCError) -> ApiError:
     if e.status == RPCStatusCode.NOT_FOUND:
         return TicketCallError(number, 404, f"no ticket {number}")
     if e.status in TRANSIENT:
@@ -61,7 +61,7 @@ async def query_state(client: Client, number: str) -> TicketState:
     try:
         return await handle.query(TicketWorkflow.live_state)
     except RPCError as e:
-        raise _rpc_error(number, e) from e
+        raise rpc_error(number, e) from e
     except (WorkflowQueryFailedError, WorkflowQueryRejectedError) as e:
         # The worker could not answer (its replay of the ticket failed, or it is rejecting queries):
         # the caller falls back on the read model or retries, as when the worker is down.
@@ -111,4 +111,4 @@ async def update(
     except RPCError as e:
         if e.status == RPCStatusCode.NOT_FOUND and await is_closed(client, handle.id):
             raise ApiError(409, f"ticket {number} is closed") from e
-        raise _rpc_error(number, e) from e
+        raise rpc_error(number, e) from e

@@ -5,13 +5,19 @@ seconds of Temporal's return."""
 import asyncio
 import time
 import uuid
+from datetime import timedelta
 
 import httpx
 from sqlmodel import select
 
 from api.main import create_app
+from api.projection_check import check
+from api.workflow_calls import query_state
+from domain.contracts import Projection
+from domain.vocabulary import Stage
 from readmodel import db
-from readmodel.tables import IntakeRequestRow
+from readmodel.projection import write_ticket
+from readmodel.tables import IntakeRequestRow, TicketRow, utcnow
 from tests.api.test_end_to_end import create, fresh
 from tests.eventually import assert_eventually
 from tests.simulated import free_port
@@ -92,15 +98,6 @@ async def test_a_row_written_ahead_of_its_workflow_is_rewritten_from_it(api):
     """A workflow task wrote the read model and never completed (the worker killed before it did):
     the row says "closed" while the workflow still waits for the callback. The projection check,
     beside the worker, rewrites it from the workflow, and leaves rows that agree alone."""
-    from datetime import timedelta
-
-    from api.projection_check import check
-    from api.workflow_calls import query_state
-    from domain.contracts import Projection
-    from domain.vocabulary import Stage
-    from readmodel.projection import write_ticket
-    from readmodel.tables import TicketRow, utcnow
-
     number = (await create(api, fresh(), str(uuid.uuid4()))).json()["number"]
 
     async def projected():
