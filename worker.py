@@ -13,7 +13,8 @@ from datetime import timedelta
 from pathlib import Path
 
 from temporalio.client import Client
-from temporalio.worker import Worker
+from temporalio.converter import DataConverter
+from temporalio.worker import Replayer, Worker
 from temporalio.worker.workflow_sandbox import (
     SandboxedWorkflowRunner,
     SandboxRestrictions,
@@ -22,11 +23,13 @@ from temporalio.worker.workflow_sandbox import (
 from activities import all_activities
 from api.intake import RECONCILE_EVERY, reconcile_forever
 from api.projection_check import check_forever
+from api.replay_repair import ReplayRepairActivities, repair_forever
 from core.logging import configure_logging, get_logger
 from core.settings import Settings, get_settings
 from core.temporal import connect, metrics_runtime
 from workflows.assessment import AssessmentReportWorkflow, EarlyWarningWorkflow, ensure_schedules
 from workflows.consultation import ConsultationWorkflow
+from workflows.replay_repair import ReplayRepairWorkflow
 from workflows.ticket import TicketWorkflow
 from workflows.triage_training import TriageTrainingWorkflow, ensure_training_schedule
 
@@ -36,6 +39,7 @@ WORKFLOWS = [
     AssessmentReportWorkflow,
     EarlyWarningWorkflow,
     TriageTrainingWorkflow,
+    ReplayRepairWorkflow,
 ]
 WORKFLOW_SOURCES = Path(__file__).resolve().parent / "workflows"
 
@@ -72,6 +76,18 @@ def cache_workflow_bytecode(folder: Path = WORKFLOW_SOURCES) -> int:
     return compiled
 
 
+def workflow_runner() -> SandboxedWorkflowRunner:
+    """domain/ is pure and deterministic: import it once, outside the sandbox; so are the helpers."""
+    return SandboxedWorkflowRunner(
+        restrictions=SandboxRestrictions.default.with_passthrough_modules("domain", "opentelemetry", *WORKFLOW_HELPERS)
+    )
+
+
+def replayer(converter: DataConverter) -> Replayer:
+    """This worker's workflow code, to replay a history as the worker would (the replay repair)."""
+    return Replayer(workflows=WORKFLOWS, data_converter=converter, workflow_runner=workflow_runner())
+
+
 def build_worker(
     client: Client,
     settings: Settings,
@@ -88,17 +104,17 @@ def build_worker(
         client,
         task_queue=task_queue or settings.task_queue,
         workflows=WORKFLOWS if workflows is None else workflows,
-        activities=all_activities(settings) if activities is None else activities,
+        activities=product_activities(client, settings) if activities is None else activities,
         # Activities that touch the database are plain functions: they run on this pool.
         activity_executor=ThreadPoolExecutor(max_workers=32),
-        # domain/ is pure and deterministic: import it once, outside the sandbox; so are the helpers.
-        workflow_runner=SandboxedWorkflowRunner(
-            restrictions=SandboxRestrictions.default.with_passthrough_modules(
-                "domain", "opentelemetry", *WORKFLOW_HELPERS
-            )
-        ),
+        workflow_runner=workflow_runner(),
         **options,
     )
+
+
+def product_activities(client: Client, settings: Settings) -> list:
+    """The tickets' activities, and the replay repair's (which need the client and this code)."""
+    return [*all_activities(settings), *ReplayRepairActivities(client, replayer(client.data_converter), settings).all()]
 
 
 @asynccontextmanager
@@ -108,10 +124,12 @@ async def reconciling(
     """The loops beside the worker (the API runs none). The intake reconciler starts the workflows
     (and merges the repeats) that an API which died after recording the intake never got to, or
     that were taken in while Temporal was down (looking every 2 s). The projection check rewrites a
-    read-model row that a workflow task which never completed had written ahead of its workflow."""
+    read-model row that a workflow task which never completed had written ahead of its workflow.
+    The replay repair resets a run whose history no longer replays (api/replay_repair.py)."""
     tasks = [
         asyncio.create_task(reconcile_forever(client, settings, every, **kw)),
         asyncio.create_task(check_forever(client, settings)),
+        asyncio.create_task(repair_forever(client, settings)),
     ]
     try:
         yield

@@ -107,6 +107,23 @@ async def durable_state(client: Client, row: Written) -> TicketState | None:
     return None if (state.version, state.stage.value) == (row.version, row.stage) else state
 
 
+def written(url: str, number: str) -> Written | None:
+    """One ticket's row."""
+    query = select(*(TICKET.c[name] for name in COLUMNS), TICKET.c.updated_at).where(TICKET.c.number == number)
+    with db.get_engine(url).connect() as conn:
+        row = conn.execute(query).first()
+    return None if row is None else Written(**{**row._mapping, "updated_at": aware(row.updated_at)})
+
+
+async def recheck(client: Client, settings: Settings, number: str) -> bool:
+    """Compare one ticket's row with its workflow now (a run just reset), and rewrite it if they
+    differ. False when there is no row or it agrees."""
+    row = await asyncio.to_thread(written, settings.database_url, number)
+    if row is None or (state := await durable_state(client, row)) is None:
+        return False
+    return await asyncio.to_thread(repair, settings.database_url, row, state)
+
+
 def repair(url: str, row: Written, state: TicketState) -> bool:
     """Rewrite the row from the workflow's state, unless a projection changed it meanwhile."""
     projection = Projection(state=state.masked(), citizen_key=row.citizen_key)

@@ -10,6 +10,12 @@ from core.settings import Settings
 
 WORKFLOW_ID_PREFIX = "ticket-"
 
+# For `temporal server start-dev`: mark a run whose workflow task failed twice in a row (the
+# TemporalReportedProblems search attribute; the server's default is 5, a minute of retries), so that
+# the replay repair (api/replay_repair.py) finds it within seconds. A real cluster sets the same
+# dynamic-config key.
+DEV_SERVER_FLAGS = ["--dynamic-config-value", "system.numConsecutiveWorkflowTaskProblemsToTriggerSearchAttribute=2"]
+
 
 def workflow_id(number: str) -> str:
     return f"{WORKFLOW_ID_PREFIX}{number}"

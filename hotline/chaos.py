@@ -185,33 +185,48 @@ def _check(settings: Settings, url: str, secret: str, f: Figures) -> tuple[int, 
     return duplicates, lost, mismatches
 
 
-def _replay_and_keep(settings: Settings, keep: Path, numbers: list[str], wrong: dict[str, str]) -> dict[str, str]:
+async def _reset_by_the_repair(client, run_id: str) -> bool:
+    """Whether the replay repair reset this run (api/replay_repair.py)."""
+    from temporalio.service import RPCError
+
+    from workflows.replay_repair import ReplayRepairWorkflow
+
+    handle = client.get_workflow_handle_for(ReplayRepairWorkflow.run, f"replay-repair-{run_id}")
+    try:
+        return (await asyncio.wait_for(handle.result(), timeout=60)).reset
+    except (RPCError, TimeoutError):
+        return False
+
+
+def _replay_and_keep(
+    settings: Settings, keep: Path, numbers: list[str], wrong: dict[str, str]
+) -> tuple[dict[str, str], dict[str, str]]:
     """Before teardown, every run of every ticket replayed on this code (a workflow task that failed
     after a kill, or a history that no longer replays, shows here even when the ticket closed);
-    the histories of the tickets that went wrong (stuck, mismatched, not replaying) kept for the
-    post-mortem (temporalio.worker.Replayer, the Web UI's import). Returns number -> replay failure."""
-    from temporalio.worker import Replayer
-    from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
-
-    from core.codec import data_converter
+    the histories of the tickets that went wrong (stuck, mismatched, not replaying, or reset by the
+    replay repair) kept for the post-mortem (temporalio.worker.Replayer, the Web UI's import).
+    Returns number -> replay failure, and number -> the replay failure of a run the repair reset
+    (its ticket went on in a new run, which is replayed as well)."""
     from core.temporal import connect
-    from worker import WORKFLOWS
-
-    # As the worker runs them: domain/ is pure, imported once outside the sandbox.
-    sandbox = SandboxedWorkflowRunner(restrictions=SandboxRestrictions.default.with_passthrough_modules("domain"))
+    from worker import replayer
 
     failures: dict[str, str] = {}
+    repaired: dict[str, str] = {}
 
     async def run() -> None:
         client = await connect(settings)
-        replayer = Replayer(workflows=WORKFLOWS, data_converter=data_converter(settings), workflow_runner=sandbox)
+        code = replayer(client.data_converter)
         for number in numbers:
             wid = f"ticket-{number}"
             async for wf in client.list_workflows(f"WorkflowId = '{wid}'"):
                 history = await client.get_workflow_handle(wid, run_id=wf.run_id).fetch_history()
-                result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
+                result = await code.replay_workflow(history, raise_on_replay_failure=False)
                 if result.replay_failure is not None:
-                    failures[number] = f"{type(result.replay_failure).__name__}: {result.replay_failure}"
+                    why = f"{type(result.replay_failure).__name__}: {result.replay_failure}"
+                    if await _reset_by_the_repair(client, wf.run_id):
+                        repaired[number] = why
+                    else:
+                        failures[number] = why
                 if number in wrong or result.replay_failure is not None:
                     (keep / f"{number}-{wf.run_id}.json").write_text(history.to_json())
 
@@ -220,10 +235,12 @@ def _replay_and_keep(settings: Settings, keep: Path, numbers: list[str], wrong: 
         asyncio.run(asyncio.wait_for(run(), timeout=600))
     except Exception as e:  # the figures matter more than the post-mortem
         say(f"  chaos: could not replay or keep every history ({type(e).__name__}: {e})")
-    if wrong or failures:
-        (keep / "why.json").write_text(json.dumps({"wrong": wrong, "replay": failures}, ensure_ascii=False, indent=1))
-        say(f"  chaos: histories of {len(set(wrong) | set(failures))} ticket(s) that went wrong kept in {keep}")
-    return failures
+    if wrong or failures or repaired:
+        why = {"wrong": wrong, "replay": failures, "reset by the replay repair": repaired}
+        (keep / "why.json").write_text(json.dumps(why, ensure_ascii=False, indent=1))
+        went_wrong = set(wrong) | set(failures) | set(repaired)
+        say(f"  chaos: histories of {len(went_wrong)} ticket(s) that went wrong kept in {keep}")
+    return failures, repaired
 
 
 def main(tickets: int = 200, duration: float = 900, kill_every: tuple[float, float] = (4.0, 12.0),
@@ -276,7 +293,7 @@ def main(tickets: int = 200, duration: float = 900, kill_every: tuple[float, flo
             duplicates, lost, mismatches = _check(settings, url, settings.token_secret.get_secret_value(), f)
             stuck = sum(1 for s in stages.values() if s != "closed") + (tickets - len(f.numbers))
             wrong = {n: f"stuck in {s}" for n, s in stages.items() if s != "closed"} | mismatches
-            replay_failures = _replay_and_keep(settings, keep, sorted(set(f.numbers.values())), wrong)
+            replay_failures, repaired = _replay_and_keep(settings, keep, sorted(set(f.numbers.values())), wrong)
         finally:
             stop_killing.set()
             stop_supervising.set()
@@ -298,6 +315,7 @@ def main(tickets: int = 200, duration: float = 900, kill_every: tuple[float, flo
             f"  stuck (not closed)      {stuck}",
             f"  read-model mismatches   {len(mismatches)}",
             f"  histories not replaying {len(replay_failures)}",
+            f"  reset by replay repair  {len(repaired)}  (runs whose history did not replay, brought back)",
             "",
         ])
     )  # fmt: skip
@@ -307,4 +325,6 @@ def main(tickets: int = 200, duration: float = 900, kill_every: tuple[float, flo
         say(f"  mismatch: {number}: {why}")
     for number, why in sorted(replay_failures.items())[:10]:
         say(f"  replay: {number}: {why[:300]}")
+    for number, why in sorted(repaired.items())[:10]:
+        say(f"  repaired: {number}: {why[:300]}")
     return 0 if not (duplicates or lost or stuck or fivexx or mismatches or replay_failures) else 1

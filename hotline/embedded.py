@@ -22,6 +22,7 @@ from pathlib import Path
 from catalog.cities import load_directory
 from core.logging import get_logger
 from core.settings import Settings
+from core.temporal import DEV_SERVER_FLAGS
 from readmodel import db, knowledge
 from readmodel.units import seed
 from web.accounts import demo_accounts
@@ -197,6 +198,7 @@ class Stack:
                 "--namespace", s.temporal_namespace,
                 "--log-level", "warn",
                 *search_attribute_flags(),
+                *DEV_SERVER_FLAGS,
             ],
             log_file=data / "temporal.log",
         )  # fmt: skip

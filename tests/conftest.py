@@ -17,6 +17,7 @@ from temporalio.testing import WorkflowEnvironment
 from core.codec import data_converter
 from core.logging import configure_logging
 from core.settings import Settings
+from core.temporal import DEV_SERVER_FLAGS
 from readmodel import db
 from workflows import search_attributes
 from workflows.search_attributes import register_search_attributes
@@ -115,6 +116,7 @@ async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
     env = await WorkflowEnvironment.start_local(
         data_converter=data_converter(Settings()),
         dev_server_existing_path=str(BIN / "temporal"),
+        dev_server_extra_args=DEV_SERVER_FLAGS,
         search_attributes=search_attributes.ALL,
     )
     async with env:

@@ -19,7 +19,7 @@ from temporalio.client import WorkflowExecutionStatus
 
 from api.auth import mint
 from core.settings import Settings
-from core.temporal import connect, workflow_id
+from core.temporal import DEV_SERVER_FLAGS, connect, workflow_id
 from domain.vocabulary import Role
 from readmodel import db
 from readmodel.tables import TicketRow
@@ -79,7 +79,7 @@ def cluster(tmp_path) -> Iterator[tuple[Settings, list[str], list[subprocess.Pop
     try:
         temporal, log = spawn("temporal", [
             str(BIN / "temporal"), "server", "start-dev", "--ip", "127.0.0.1", "--port", str(temporal_port),
-            "--ui-port", str(ui_port), "--log-level", "warn", *search_attribute_flags(),
+            "--ui-port", str(ui_port), "--log-level", "warn", *search_attribute_flags(), *DEV_SERVER_FLAGS,
         ], base)  # fmt: skip
         assert_eventually_sync(lambda: _listening(temporal_port, temporal, log), timeout=60, interval=0.2)
         for i in range(2):
