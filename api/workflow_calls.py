@@ -31,6 +31,9 @@ from workflows.ticket import TicketWorkflow
 # retry instead of a request that hangs. Updates are idempotent where a retry could double them.
 UPDATE_TIMEOUT_SECONDS = 20.0
 
+# The failure type Temporal gives an update that a worker's workflow task completed without taking.
+UNPROCESSED = "UnprocessedUpdate"
+
 ParamType = TypeVar("ParamType")
 ReturnType = TypeVar("ReturnType")
 
@@ -105,6 +108,10 @@ async def update(
         ) from e
     except WorkflowUpdateFailedError as e:
         cause = e.cause
+        if isinstance(cause, ApplicationError) and cause.type == UNPROCESSED:
+            # Temporal's, not the ticket's: the worker finished its task without taking the update
+            # (seen under chaos after a restart). Nothing was done; the same call again is taken.
+            raise unavailable(f"ticket {number}: the worker did not take the action; retry shortly") from e
         if isinstance(cause, ApplicationError) and cause.type in set(RefusalKind):
             raise ApiError(REFUSAL_STATUS[RefusalKind(cause.type)], cause.message) from e
         raise ApiError(409, f"ticket {number} refused the action: {cause}") from e

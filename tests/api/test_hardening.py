@@ -184,11 +184,14 @@ async def test_an_update_temporal_gives_up_on_is_a_503_not_a_500():
     assert refused.value.status == 503 and refused.value.headers == {"Retry-After": "5"}
 
 
-@pytest.mark.parametrize("failure", ["query failed", "workflow task in failed state"])
+@pytest.mark.parametrize("failure", ["query failed", "workflow task in failed state", "update not taken"])
 async def test_a_ticket_the_worker_cannot_answer_for_is_a_503_not_a_500(failure):
     """Unit test with a stand-in client: the worker could not replay the ticket to answer a query
-    (seen under chaos), or Temporal refuses an update while its workflow task is failing."""
-    from temporalio.client import WorkflowQueryFailedError
+    (seen under chaos), Temporal refuses an update while its workflow task is failing, or a worker
+    completed its task without taking the update (seen under chaos: not a refusal, a 409 would
+    tell the unit its action was refused)."""
+    from temporalio.client import WorkflowQueryFailedError, WorkflowUpdateFailedError
+    from temporalio.exceptions import ApplicationError
     from temporalio.service import RPCError, RPCStatusCode
 
     from api.errors import ApiError
@@ -204,6 +207,9 @@ async def test_a_ticket_the_worker_cannot_answer_for_is_a_503_not_a_500(failure)
             raise WorkflowQueryFailedError("[TMPRL1100] Nondeterminism error")
 
         async def execute_update(self, *_):
+            if failure == "update not taken":
+                message = "Workflow Update is rejected because it wasn't processed by worker."
+                raise WorkflowUpdateFailedError(ApplicationError(message, type="UnprocessedUpdate"))
             raise RPCError("Workflow Task in failed state.", RPCStatusCode.FAILED_PRECONDITION, b"")
 
     class Client:

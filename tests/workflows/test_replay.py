@@ -48,8 +48,9 @@ async def test_known_nondeterministic_history_still_fails(path: Path):
     machine does not handle this event: TimerCanceled / UpsertWorkflowSearchAttributes /
     ActivityTaskScheduled"; or the handler runs on a ticket still in intake). It happened with the
     projection as a local activity and as an activity after the task alike. No workflow code can
-    replay them: such a ticket's workflow task fails until it is reset to an earlier workflow task
-    (`temporal workflow reset --event-id N`, N the WorkflowTaskStarted before the timed-out one).
+    replay them: such a ticket's workflow task fails until it is reset to the task that took the
+    update, which the replay repair does by itself (api/replay_repair.py; test_replay_repair.py
+    checks that it finds that task in each of these).
     Strict: when an SDK upgrade replays them, this test fails and the histories move to
     histories/ (cf. temporalio/sdk-python#1591, "update handled on cold-start")."""
     history = WorkflowHistory.from_json(f"ticket-{path.stem}", path.read_text())
