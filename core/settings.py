@@ -37,6 +37,10 @@ class Settings(BaseSettings):
     # How many open tickets a worker keeps in memory (Temporal's sticky cache). A ticket not in it is
     # replayed from its history when it next wakes: memory is bounded by this, not by open tickets.
     worker_max_cached_workflows: int = Field(default=1000, ge=0)
+    # How long a ticket's next workflow task waits for the worker that has it cached before Temporal
+    # gives it to any worker, with the whole history (Temporal's default). `hotline chaos` shortens
+    # it to provoke the SDK fault the replay repair handles (README, "Faults and recovery").
+    worker_sticky_timeout_seconds: float = Field(default=10.0, gt=0)
 
     # Read model; default: SQLite in the data folder (hotline.db)
     database_url: str = ""

@@ -502,6 +502,39 @@ async def continued_as_new(env: WorkflowEnvironment, queue: str) -> tuple[str, s
     return before.to_json(), (await latest.fetch_history()).to_json()
 
 
+async def replay_repair(settings: Settings) -> str:
+    """The replay repair's own history, on a dev server (the test server has no reset): a run that
+    a later version of its code no longer replays (test_replay_repair's stand-in), reset to the
+    task it fails at, its two updates sent again."""
+    from api.replay_repair import StuckRun
+    from core.temporal import DEV_SERVER_FLAGS
+    from tests.workflows import test_replay_repair as stand_in
+    from workflows.replay_repair import ReplayRepairWorkflow
+
+    env = await WorkflowEnvironment.start_local(
+        data_converter=pydantic_data_converter, dev_server_existing_path=str(BIN / "temporal"),
+        dev_server_extra_args=DEV_SERVER_FLAGS,
+    )  # fmt: skip
+    async with env:
+        client, queue = env.client, "record-repair"
+        stand_in.CODE["version"] = 1
+        async with stand_in.repairing_worker(client, queue, settings):
+            h = await client.start_workflow(stand_in.TallyWorkflow.run, id="tally", task_queue=queue)
+            await h.execute_update(stand_in.TallyWorkflow.mark, "first")
+            await h.execute_update(stand_in.TallyWorkflow.mark, "second")
+        stuck = StuckRun(h.id, (await h.describe()).run_id)
+        stand_in.CODE["version"] = 2
+        try:
+            async with stand_in.repairing_worker(client, queue, settings):
+                repair = await client.start_workflow(
+                    ReplayRepairWorkflow.run, stuck, id=f"replay-repair-{stuck.run_id}", task_queue=queue
+                )
+                assert (await repair.result()).reset
+                return (await repair.fetch_history()).to_json()
+        finally:
+            stand_in.CODE["version"] = 1
+
+
 async def main(everything: bool) -> None:
     import tempfile
 
@@ -586,6 +619,8 @@ async def main(everything: bool) -> None:
                     recorded, consultation = recorded
                     (HERE / f"{children[name]}.json").write_text(consultation)
                 (HERE / f"{name}.json").write_text(recorded)
+        if not (HERE / "replay_repair.json").exists() or everything:
+            (HERE / "replay_repair.json").write_text(await replay_repair(settings))
     print(f"recorded {', '.join(p.name for p in sorted(HERE.glob('*.json')))}")
 
 
