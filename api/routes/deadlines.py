@@ -4,7 +4,7 @@
 from fastapi import APIRouter
 from pydantic import Field
 
-from api.deps import ActorDep, ClientDep, DirectoryDep, ReviewingActor, UnitActor, known_unit
+from api.deps import ActorDep, ClientDep, DirectoryDep, ReviewingActor, RoutedUnitActor, known_unit
 from api.workflow_calls import update
 from domain.deadlines.escalation import (
     EscalationRequest,
@@ -32,7 +32,7 @@ class WhistleBody(WhistleFields):
 
 @router.post("/whistle", response_model=TicketSummary, summary="The street summons departments (吹哨报到)")
 async def whistle(
-    number: str, body: WhistleBody, actor: UnitActor, client: ClientDep, directory: DirectoryDep
+    number: str, body: WhistleBody, actor: RoutedUnitActor, client: ClientDep, directory: DirectoryDep
 ) -> TicketSummary:
     units = {u.id: u.name for u in (known_unit(ref, directory) for ref in body.units)}
     fields = body.model_dump(exclude={"units"})
@@ -54,7 +54,7 @@ async def urge(number: str, body: UrgeActionFields, actor: ActorDep, client: Cli
     "/extension-request", response_model=TicketSummary, summary="Ask for more time, before the deadline (延期申请)"
 )
 async def extension_request(
-    number: str, body: AskExtensionFields, actor: UnitActor, client: ClientDep
+    number: str, body: AskExtensionFields, actor: RoutedUnitActor, client: ClientDep
 ) -> TicketSummary:
     ask = AskExtension(actor=actor, **body.model_dump())
     return await update(client, number, TicketWorkflow.request_extension, ask)

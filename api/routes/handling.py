@@ -3,7 +3,7 @@ Each is a workflow update: a refusal comes back with its reason and leaves no tr
 
 from fastapi import APIRouter
 
-from api.deps import ClientDep, DirectoryDep, UnitActor, unit_id
+from api.deps import ClientDep, DirectoryDep, RoutedUnitActor, unit_id
 from api.workflow_calls import update
 from domain.handling import (
     Acknowledge,
@@ -19,12 +19,12 @@ router = APIRouter(prefix="/tickets/{number}", tags=["handling"])
 
 
 @router.post("/acknowledge", response_model=TicketSummary, summary="Sign for the ticket (签收)")
-async def acknowledge(number: str, actor: UnitActor, client: ClientDep) -> TicketSummary:
+async def acknowledge(number: str, actor: RoutedUnitActor, client: ClientDep) -> TicketSummary:
     return await update(client, number, TicketWorkflow.acknowledge, Acknowledge(actor=actor))
 
 
 @router.post("/progress", response_model=TicketSummary, summary="Add a progress note")
-async def progress(number: str, body: ProgressNoteFields, actor: UnitActor, client: ClientDep) -> TicketSummary:
+async def progress(number: str, body: ProgressNoteFields, actor: RoutedUnitActor, client: ClientDep) -> TicketSummary:
     return await update(client, number, TicketWorkflow.progress, ProgressNote(actor=actor, **body.model_dump()))
 
 
@@ -34,7 +34,7 @@ async def progress(number: str, body: ProgressNoteFields, actor: UnitActor, clie
     "done; without it, those that reported their part.",
 )  # fmt: skip
 async def complete(
-    number: str, body: CompleteFields, actor: UnitActor, client: ClientDep, directory: DirectoryDep
+    number: str, body: CompleteFields, actor: RoutedUnitActor, client: ClientDep, directory: DirectoryDep
 ) -> TicketSummary:
     parts = [unit_id(u, directory) for u in body.parts_done] if body.parts_done is not None else None
     completion = Complete(actor=actor, **body.model_dump(exclude={"parts_done"}), parts_done=parts)

@@ -10,6 +10,7 @@ from api.deps import (
     DirectoryDep,
     OversightActor,
     ReviewingActor,
+    RoutedUnitActor,
     SessionDep,
     UnitActor,
     unit_id,
@@ -63,7 +64,7 @@ class RulingBody(IssueRulingFields):
 
 @router.post("/return-request", response_model=TicketSummary, summary="Return the ticket with a reason (退单)")
 async def return_request(
-    number: str, body: ReturnBody, actor: UnitActor, client: ClientDep, directory: DirectoryDep
+    number: str, body: ReturnBody, actor: RoutedUnitActor, client: ClientDep, directory: DirectoryDep
 ) -> TicketSummary:
     suggested = unit_id(body.suggested_unit, directory) if body.suggested_unit else None
     ask = AskReturn(actor=actor, **body.model_dump(exclude={"suggested_unit"}), suggested_unit=suggested)
@@ -80,7 +81,9 @@ async def return_decision(
 
 
 @router.post("/return-dispute", response_model=TicketSummary, summary="Dispute a rejected return: opens a consultation")
-async def return_dispute(number: str, body: DisputeReturnFields, actor: UnitActor, client: ClientDep) -> TicketSummary:
+async def return_dispute(
+    number: str, body: DisputeReturnFields, actor: RoutedUnitActor, client: ClientDep
+) -> TicketSummary:
     return await update(client, number, TicketWorkflow.dispute_return, DisputeReturn(actor=actor, **body.model_dump()))
 
 
@@ -115,7 +118,7 @@ async def issue_ruling(
 
 
 @router.post("/report", response_model=TicketSummary, summary="A cooperating unit reports its part to the lead")
-async def report_part(number: str, body: ReportPartFields, actor: UnitActor, client: ClientDep) -> TicketSummary:
+async def report_part(number: str, body: ReportPartFields, actor: RoutedUnitActor, client: ClientDep) -> TicketSummary:
     return await update(client, number, TicketWorkflow.report_part, ReportPart(actor=actor, **body.model_dump()))
 
 

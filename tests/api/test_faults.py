@@ -125,3 +125,32 @@ async def test_a_row_written_ahead_of_its_workflow_is_rewritten_from_it(api):
     assert number not in [t["number"] for t in listed.json()["items"]], listed.text
     # Checked again (the repair wrote the row anew): it agrees now, and nothing is rewritten.
     assert (await check(api.client, api.settings, began, utcnow()))[1] == 0
+
+
+async def test_a_unit_acting_while_the_read_model_shows_intake_is_told_to_retry_without_an_update(api):
+    """The lead's 'acknowledge' while the row still says intake: 409 "being dispatched" with
+    Retry-After, answered from the read model; no update reaches the workflow (one sent now would be
+    taken, the ticket being dispatched there already). Once the row shows the dispatch, it is taken."""
+    number = (await create(api, fresh(), str(uuid.uuid4()))).json()["number"]
+
+    async def projected():
+        live = await query_state(api.client, number)
+        with db.session(api.settings.database_url) as session:
+            row = session.get(TicketRow, number)
+        assert row is not None and live.stage == Stage.dispatch and row.version == live.version, (live, row)
+        return live
+
+    live = await assert_eventually(projected)
+    in_intake = live.model_copy(update={"stage": Stage.intake})
+    with db.get_engine(api.settings.database_url).begin() as conn:
+        assert write_ticket(conn, Projection(state=in_intake.masked(), citizen_key=None), replacing=live.version)
+    lead = api.auth("unit", live.lead_unit)
+    r = await api.http.post(f"/tickets/{number}/acknowledge", headers=lead)
+    assert r.status_code == 409 and "being dispatched" in r.json()["detail"], r.text
+    assert r.headers["Retry-After"] == "2"
+    assert (await query_state(api.client, number)).version == live.version  # the workflow never saw it
+
+    with db.get_engine(api.settings.database_url).begin() as conn:
+        assert write_ticket(conn, Projection(state=live.masked(), citizen_key=None), replacing=live.version)
+    r = await api.http.post(f"/tickets/{number}/acknowledge", headers=lead)
+    assert r.status_code == 200 and r.json()["stage"] == "handling", r.text
