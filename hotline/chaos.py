@@ -271,8 +271,11 @@ def _replay_and_keep(
 
 
 def main(tickets: int = 200, duration: float = 900, kill_every: tuple[float, float] = (4.0, 12.0),
-         concurrency: int = 10, seed: int | None = None, keep: Path | None = None) -> int:  # fmt: skip
-    """Returns 0 when nothing was lost, duplicated or stuck and no unexpected 5xx was seen."""
+         concurrency: int = 10, seed: int | None = None, keep: Path | None = None,
+         sticky_timeout: float | None = None) -> int:  # fmt: skip
+    """Returns 0 when nothing was lost, duplicated or stuck and no unexpected 5xx was seen.
+    `sticky_timeout`: the worker's sticky schedule-to-start timeout in seconds; short (0.2), it gives
+    busy workers' tasks to the normal queue, which provokes the SDK fault the replay repair mends."""
     rng = random.Random(seed)
     keep = keep or Path(tempfile.gettempdir()) / f"hotline-chaos-kept-{time.strftime('%Y%m%dT%H%M%S')}"
     f = Figures(tickets=tickets)
@@ -287,6 +290,7 @@ def main(tickets: int = 200, duration: float = 900, kill_every: tuple[float, flo
             "HOTLINE_TEMPORAL_ADDRESS": settings.temporal_address, "HOTLINE_API_PORT": str(settings.api_port),
             "HOTLINE_SIMULATOR_PORT": str(settings.simulator_port),
             "HOTLINE_LOG_LEVEL": os.environ.get("HOTLINE_LOG_LEVEL", "ERROR"),  # WARNING: the parts' post-mortem
+            **({"HOTLINE_WORKER_STICKY_TIMEOUT_SECONDS": str(sticky_timeout)} if sticky_timeout else {}),
             **FAST_SIMULATOR,
         }  # fmt: skip
         os.environ.update(env)

@@ -256,8 +256,9 @@ def _chaos(args) -> int:
     from hotline.chaos import main as chaos
 
     return chaos(
-        tickets=args.tickets, duration=args.duration, concurrency=args.concurrency, seed=args.seed, keep=args.keep
-    )
+        tickets=args.tickets, duration=args.duration, concurrency=args.concurrency, seed=args.seed, keep=args.keep,
+        sticky_timeout=args.sticky_timeout,
+    )  # fmt: skip
 
 
 def _speed(text: str) -> float:
@@ -499,6 +500,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--duration", type=float, default=900, help="seconds at most (kills in the first 60%%)")
     p.add_argument("--concurrency", type=int, default=10, help="clients at once")
     p.add_argument("--seed", type=int, default=None, help="repeatable kills")
+    p.add_argument(
+        "--sticky-timeout", type=float, default=None,
+        help="the worker's sticky-queue timeout in seconds (default 10); 0.2 provokes the SDK fault the replay "
+        "repair mends (README, Faults and recovery)",
+    )  # fmt: skip
     p.add_argument(
         "--keep", type=Path, default=None,
         help="folder for the histories of tickets that went wrong (default /tmp/hotline-chaos-kept-<time>)",
