@@ -160,11 +160,11 @@ def _supervisor(stack: Stack, stop: threading.Event) -> None:
 def _ended_closed(settings: Settings, number: str) -> bool:
     """The ticket's workflow completed with the ticket closed (its result, read without a replay)."""
     from core.temporal import connect
-    from workflows.ticket import TicketWorkflow
+    from domain.ticket import TicketSummary
 
     async def ended() -> bool:
         client = await connect(settings)
-        handle = client.get_workflow_handle_for(TicketWorkflow.run, f"ticket-{number}")
+        handle = client.get_workflow_handle(f"ticket-{number}", result_type=TicketSummary)
         return (await asyncio.wait_for(handle.result(), timeout=10)).stage.value == "closed"
 
     try:
