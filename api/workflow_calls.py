@@ -30,6 +30,8 @@ from workflows.ticket import TicketWorkflow
 # An update waits for a worker to run it; when none polls (worker down), the caller gets a 503 to
 # retry instead of a request that hangs. Updates are idempotent where a retry could double them.
 UPDATE_TIMEOUT_SECONDS = 20.0
+# A read of a ticket's live state waits this long for a worker; then the read model answers.
+QUERY_TIMEOUT_SECONDS = 5.0
 
 # The failure type Temporal gives an update that a worker's workflow task completed without taking.
 UNPROCESSED = "UnprocessedUpdate"
@@ -62,7 +64,11 @@ def rpc_error(number: str, e: RPCError) -> ApiError:
 async def query_state(client: Client, number: str) -> TicketState:
     handle = client.get_workflow_handle(ticket_workflow_id(number))
     try:
-        return await handle.query(TicketWorkflow.live_state)
+        return await asyncio.wait_for(handle.query(TicketWorkflow.live_state), timeout=QUERY_TIMEOUT_SECONDS)
+    except TimeoutError as e:
+        # A worker busy replaying (just restarted, or the ticket's task slow): the caller falls back
+        # on the read model or retries, instead of a page that hangs.
+        raise _retry_shortly(number, f"the worker did not answer for ticket {number} in time, retry shortly") from e
     except RPCError as e:
         raise rpc_error(number, e) from e
     except (WorkflowQueryFailedError, WorkflowQueryRejectedError) as e:

@@ -1,6 +1,7 @@
 """What an attacker or a careless client sends gets a clear 4xx or a 503, never a crash; what does
 fail unexpectedly answers a short 500 with a request id and leaves a log without secrets."""
 
+import asyncio
 import json
 
 import httpx
@@ -184,8 +185,10 @@ async def test_an_update_temporal_gives_up_on_is_a_503_not_a_500():
     assert refused.value.status == 503 and refused.value.headers == {"Retry-After": "5"}
 
 
-@pytest.mark.parametrize("failure", ["query failed", "workflow task in failed state", "update not taken"])
-async def test_a_ticket_the_worker_cannot_answer_for_is_a_503_not_a_500(failure):
+@pytest.mark.parametrize(
+    "failure", ["query failed", "query not answered", "workflow task in failed state", "update not taken"]
+)
+async def test_a_ticket_the_worker_cannot_answer_for_is_a_503_not_a_500(failure, monkeypatch):
     """Unit test with a stand-in client: the worker could not replay the ticket to answer a query
     (seen under chaos), Temporal refuses an update while its workflow task is failing, or a worker
     completed its task without taking the update (seen under chaos: not a refusal, a 409 would
@@ -194,16 +197,21 @@ async def test_a_ticket_the_worker_cannot_answer_for_is_a_503_not_a_500(failure)
     from temporalio.exceptions import ApplicationError
     from temporalio.service import RPCError, RPCStatusCode
 
+    from api import workflow_calls
     from api.errors import ApiError
     from api.workflow_calls import query_state, update
     from domain.handling import Acknowledge
     from domain.ticket import Actor
     from workflows.ticket import TicketWorkflow
 
+    monkeypatch.setattr(workflow_calls, "QUERY_TIMEOUT_SECONDS", 0.1)
+
     class Failing:
         id = "ticket-20261122000001"
 
         async def query(self, *_):
+            if failure == "query not answered":  # a worker busy replaying: the read would hang
+                await asyncio.Event().wait()
             raise WorkflowQueryFailedError("[TMPRL1100] Nondeterminism error")
 
         async def execute_update(self, *_):
@@ -217,7 +225,7 @@ async def test_a_ticket_the_worker_cannot_answer_for_is_a_503_not_a_500(failure)
             return Failing()
 
     with pytest.raises(ApiError) as refused:
-        if failure == "query failed":
+        if failure.startswith("query"):
             await query_state(Client(), "20261122000001")  # type: ignore[arg-type]
         else:
             actor = Actor(role=Role.unit, unit="qd.shinan.badaxia")
