@@ -197,7 +197,11 @@ def _check(settings: Settings, url: str, secret: str, f: Figures) -> tuple[int, 
             live = None
             stored = rows.get(number)
             for _ in range(60):  # the workflow's own answer (not the read-model fallback while Temporal restarts)
-                r = http.get(f"/tickets/{number}", headers=center)
+                try:
+                    r = http.get(f"/tickets/{number}", headers=center)
+                except httpx.HTTPError:  # the API overloaded or restarting: ask again, as for a 5xx
+                    time.sleep(1)
+                    continue
                 if r.status_code == 200 and r.headers.get("X-Ticket-Source") is None:
                     live = r.json()
                     break
