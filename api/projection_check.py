@@ -13,7 +13,7 @@ import asyncio
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from temporalio.api.enums.v1 import WorkflowExecutionStatus
 from temporalio.api.workflowservice.v1 import DescribeWorkflowExecutionResponse
 from temporalio.client import Client
@@ -66,16 +66,24 @@ class Written:
     updated_at: datetime
 
 
+def _row_query() -> Select:
+    return select(*(TICKET.c[name] for name in COLUMNS), TICKET.c.updated_at)
+
+
+def _written(row) -> Written:
+    return Written(**{**row._mapping, "updated_at": aware(row.updated_at)})
+
+
 def written_between(url: str, after: datetime, upto: datetime, limit: int = BATCH) -> list[Written]:
     """The rows last written in (after, upto], oldest first (an index on updated_at)."""
     query = (
-        select(*(TICKET.c[name] for name in COLUMNS), TICKET.c.updated_at)
+        _row_query()
         .where(TICKET.c.updated_at > after, TICKET.c.updated_at <= upto)
         .order_by(TICKET.c.updated_at)
         .limit(limit)
     )
     with db.get_engine(url).connect() as conn:
-        return [Written(**{**row._mapping, "updated_at": aware(row.updated_at)}) for row in conn.execute(query)]
+        return [_written(row) for row in conn.execute(query)]
 
 
 def _durable_facts(described: DescribeWorkflowExecutionResponse) -> dict[str, object]:
@@ -109,10 +117,10 @@ async def durable_state(client: Client, row: Written) -> TicketState | None:
 
 def written(url: str, number: str) -> Written | None:
     """One ticket's row."""
-    query = select(*(TICKET.c[name] for name in COLUMNS), TICKET.c.updated_at).where(TICKET.c.number == number)
+    query = _row_query().where(TICKET.c.number == number)
     with db.get_engine(url).connect() as conn:
         row = conn.execute(query).first()
-    return None if row is None else Written(**{**row._mapping, "updated_at": aware(row.updated_at)})
+    return None if row is None else _written(row)
 
 
 async def recheck(client: Client, settings: Settings, number: str) -> bool:

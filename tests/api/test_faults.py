@@ -94,20 +94,22 @@ async def test_a_deferred_ticket_is_visible_at_once_and_starts_within_seconds(ap
     await assert_eventually(dispatched)
 
 
+async def dispatched_and_projected(api, number: str):
+    """The ticket's workflow has dispatched it and its row shows the same version."""
+    live = await query_state(api.client, number)
+    with db.session(api.settings.database_url) as session:
+        row = session.get(TicketRow, number)
+    assert row is not None and live.stage == Stage.dispatch and row.version == live.version, (live, row)
+    return live
+
+
 async def test_a_row_written_ahead_of_its_workflow_is_rewritten_from_it(api):
     """A workflow task wrote the read model and never completed (the worker killed before it did):
     the row says "closed" while the workflow still waits for the callback. The projection check,
     beside the worker, rewrites it from the workflow, and leaves rows that agree alone."""
     number = (await create(api, fresh(), str(uuid.uuid4()))).json()["number"]
 
-    async def projected():
-        live = await query_state(api.client, number)
-        with db.session(api.settings.database_url) as session:
-            row = session.get(TicketRow, number)
-        assert row is not None and live.stage == Stage.dispatch and row.version == live.version, (live, row)
-
-    await assert_eventually(projected)
-    live = await query_state(api.client, number)
+    live = await assert_eventually(lambda: dispatched_and_projected(api, number))
     began = utcnow() - timedelta(seconds=1)
     # What the lost task wrote: two changes on, closed.
     ahead = live.model_copy(update={"version": live.version + 2, "stage": Stage.closed})
@@ -133,14 +135,7 @@ async def test_a_unit_acting_while_the_read_model_shows_intake_is_told_to_retry_
     taken, the ticket being dispatched there already). Once the row shows the dispatch, it is taken."""
     number = (await create(api, fresh(), str(uuid.uuid4()))).json()["number"]
 
-    async def projected():
-        live = await query_state(api.client, number)
-        with db.session(api.settings.database_url) as session:
-            row = session.get(TicketRow, number)
-        assert row is not None and live.stage == Stage.dispatch and row.version == live.version, (live, row)
-        return live
-
-    live = await assert_eventually(projected)
+    live = await assert_eventually(lambda: dispatched_and_projected(api, number))
     in_intake = live.model_copy(update={"stage": Stage.intake})
     with db.get_engine(api.settings.database_url).begin() as conn:
         assert write_ticket(conn, Projection(state=in_intake.masked(), citizen_key=None), replacing=live.version)
