@@ -93,8 +93,8 @@ def test_a_crashed_part_is_restarted_and_ctrl_c_under_a_closed_pipe_stops_every_
         number = r.json()["number"]
 
         def dispatched():
-            state = httpx.get(f"{url}/tickets/{number}", headers=intake, timeout=30).json()
-            assert state["stage"] == "dispatch", state
+            got = httpx.get(f"{url}/tickets/{number}", headers=intake, timeout=30)
+            assert got.status_code == 200 and got.json()["stage"] == "dispatch", got.text
 
         assert_eventually_sync(dispatched, timeout=30, interval=0.2)
         pids = json.loads((data / "pids.json").read_text())
