@@ -140,8 +140,13 @@ def _routed_unit(number: str, actor: UnitActor, session: SessionDep) -> Actor:
     while its intake decision is pending is taken in the same workflow task as the decision, the
     pattern the SDK can record unreplayably (api/replay_repair.py), and a unit's client retrying
     on the 409 would keep sending it. Once the row shows the ticket dispatched, the task that took
-    the decision has started, and an update waits for the next one."""
-    row = stored_ticket(session, number)
+    the decision has started, and an update waits for the next one.
+    The session is closed after the read: the action then waits on the worker holding no pooled
+    connection (holding one, 15 waiting actions starved every other request of the database)."""
+    try:
+        row = stored_ticket(session, number)
+    finally:
+        session.close()
     if row is not None and row.stage == Stage.intake.value:
         raise ApiError(409, f"ticket {number} is being dispatched; retry in a moment", {"Retry-After": "2"})
     return actor

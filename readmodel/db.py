@@ -20,6 +20,9 @@ T = TypeVar("T")
 
 
 _engines: dict[str, Engine] = {}
+# A request that finds every pooled connection taken waits this long, then answers 503 with
+# Retry-After (api/errors.py), well before a client's own timeout.
+POOL_TIMEOUT_SECONDS = 10
 
 
 def get_engine(url: str) -> Engine:
@@ -38,7 +41,9 @@ def _sqlite_folder(url: str) -> None:
 def _create_engine(url: str) -> Engine:
     if make_url(url).get_backend_name() == "sqlite":
         _sqlite_folder(url)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(
+            url, connect_args={"check_same_thread": False, "timeout": 30}, pool_timeout=POOL_TIMEOUT_SECONDS
+        )
 
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_conn, _):
@@ -50,7 +55,7 @@ def _create_engine(url: str) -> Engine:
             cur.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10, pool_timeout=POOL_TIMEOUT_SECONDS)
 
 
 def dispose(url: str) -> None:

@@ -1,6 +1,6 @@
 """Faults and races at the intake desk, over real HTTP on both databases: simultaneous repeats
 become one ticket; a ticket taken in while Temporal is down is visible at once and starts within
-seconds of Temporal's return."""
+seconds of Temporal's return; unit actions waiting on a stalled ticket leave the database to others."""
 
 import asyncio
 import time
@@ -10,8 +10,10 @@ from datetime import timedelta
 import httpx
 from sqlmodel import select
 
+from api import workflow_calls
 from api.main import create_app
 from api.projection_check import check
+from api.routes import handling
 from api.workflow_calls import query_state
 from domain.contracts import Projection
 from domain.vocabulary import Stage
@@ -149,3 +151,47 @@ async def test_a_unit_acting_while_the_read_model_shows_intake_is_told_to_retry_
         assert write_ticket(conn, Projection(state=live.masked(), citizen_key=None), replacing=live.version)
     r = await api.http.post(f"/tickets/{number}/acknowledge", headers=lead)
     assert r.status_code == 200 and r.json()["stage"] == "handling", r.text
+
+
+async def test_unit_actions_waiting_on_a_stalled_ticket_leave_the_database_to_everyone_else(api, monkeypatch):
+    """A worker too busy to run a ticket's task: its lead's actions wait on Temporal. More of them
+    than the database pool holds, and the supervisors' lists still answer while all of them wait;
+    each then answers 503 with Retry-After, not a hang."""
+    number = (await create(api, fresh(), str(uuid.uuid4()))).json()["number"]
+    live = await assert_eventually(lambda: dispatched_and_projected(api, number))
+    # A ticket whose workflow no worker polls (its task waits, as on a starved worker), shown dispatched.
+    stalled = f"2999{uuid.uuid4().int % 10**10:010d}"
+    handle = await api.client.start_workflow(
+        "TicketWorkflow", id=f"ticket-{stalled}", task_queue=f"nobody-polls-{uuid.uuid4().hex}"
+    )
+    state = live.model_copy(update={"number": stalled, "workflow_id": f"ticket-{stalled}"})
+    with db.get_engine(api.settings.database_url).begin() as conn:
+        assert write_ticket(conn, Projection(state=state.masked(), citizen_key=None))
+
+    waiting = 0
+    real_update = handling.update
+
+    async def counted(*args, **kw):
+        nonlocal waiting
+        waiting += 1
+        return await real_update(*args, **kw)
+
+    monkeypatch.setattr(handling, "update", counted)
+    monkeypatch.setattr(workflow_calls, "UPDATE_TIMEOUT_SECONDS", 8.0)
+    lead = api.auth("unit", live.lead_unit)
+    try:
+        actions = [
+            asyncio.create_task(api.http.post(f"/tickets/{stalled}/acknowledge", headers=lead)) for _ in range(25)
+        ]
+
+        async def all_waiting() -> None:
+            assert waiting == len(actions)
+
+        await assert_eventually(all_waiting)
+        listed = await api.http.get("/tickets", params={"stage": "dispatch"}, headers=api.auth("supervisor"))
+        assert listed.status_code == 200, listed.text
+        assert not any(a.done() for a in actions), "the list had to wait for the actions to give up"
+        for answer in await asyncio.gather(*actions):
+            assert answer.status_code == 503 and "Retry-After" in answer.headers, answer.text
+    finally:
+        await handle.terminate("test over")
