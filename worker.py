@@ -99,6 +99,7 @@ def build_worker(
     """The product's worker. `hotline bench` builds its bare baseline with the same options and its
     own workflows and activities, so the two rates compare like with like."""
     options.setdefault("max_cached_workflows", settings.worker_max_cached_workflows)
+    options.setdefault("max_concurrent_workflow_tasks", settings.worker_max_concurrent_workflow_tasks)
     options.setdefault(
         "sticky_queue_schedule_to_start_timeout", timedelta(seconds=settings.worker_sticky_timeout_seconds)
     )

@@ -41,6 +41,10 @@ class Settings(BaseSettings):
     # gives it to any worker, with the whole history (Temporal's default). `hotline chaos` shortens
     # it to provoke the SDK fault the replay repair handles (README, "Faults and recovery").
     worker_sticky_timeout_seconds: float = Field(default=10.0, gt=0)
+    # Workflow tasks one worker runs at once. They are CPU work under one GIL: more at once only
+    # makes each slower, and past Temporal's 10 s task timeout a task's work is thrown away and done
+    # again (seen at 2,000 intakes with the SDK's default of 100). Queued tasks wait at the server.
+    worker_max_concurrent_workflow_tasks: int = Field(default=10, ge=2)
 
     # Read model; default: SQLite in the data folder (hotline.db)
     database_url: str = ""

@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from sqlmodel import select
+from sqlmodel import func, select
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
 
@@ -317,6 +317,75 @@ def _warn_times(database_url: str, numbers: set[str]) -> dict[str, datetime]:
     return out
 
 
+# A supervisor's usual filters on GET /tickets, and the visibility queries beside them.
+LIST_FILTERS = {
+    "district + stage": {"district": "qd.shinan", "status": "dispatch"},
+    "unit (a street)": {"unit": "qd.shibei.dengzhoulu"},
+    "overdue in district": {"district": "qd.shibei", "overdue": "true"},
+    "category + urgency": {"category": "environment.noise", "urgency": "urgent"},
+    "page 20 of a district": {"district": "qd.shinan", "page": "20"},
+}
+VISIBILITY_QUERIES = {
+    "district + stage": "TicketDistrict = 'qd.shinan' AND TicketStatus = 'dispatch'",
+    "lead unit, warned": "TicketLeadUnit = 'qd.shibei.dengzhoulu' AND TicketWarned = true",
+}
+CHECKPOINT = 25_000  # a long run prints the latencies every this many intakes, not only at its end
+
+
+async def _list_latency(http: httpx.AsyncClient, headers: dict[str, str], rounds: int = 30) -> dict[str, list[float]]:
+    out: dict[str, list[float]] = {}
+    for name, params in LIST_FILTERS.items():
+        out[name] = []
+        for _ in range(rounds):
+            t = time.perf_counter()
+            (await http.get("/tickets", params=params, headers=headers)).raise_for_status()
+            out[name].append(time.perf_counter() - t)
+    return out
+
+
+async def _visibility_latency(client: Client, rounds: int = 10) -> dict[str, list[float]]:
+    out: dict[str, list[float]] = {}
+    for name, q in VISIBILITY_QUERIES.items():
+        out[f"list 50: {name}"] = v = []
+        for _ in range(rounds):
+            t = time.perf_counter()
+            async for _wf in client.list_workflows(q, page_size=50, limit=50):
+                pass
+            v.append(time.perf_counter() - t)
+        out[f"count: {name}"] = v = []
+        for _ in range(rounds):
+            t = time.perf_counter()
+            await client.count_workflows(q)
+            v.append(time.perf_counter() - t)
+    return out
+
+
+def _print_latencies(lists: dict[str, list[float]], visibility: dict[str, list[float]]) -> None:
+    print("  GET /tickets (supervisor), ms   p50      p99")
+    for name, values in lists.items():
+        print(f"    {name:<26}{_pct(values, 0.5):8.1f} {_pct(values, 0.99):8.1f}")
+    print("  visibility (Temporal), ms        p50      p99")
+    for name, values in visibility.items():
+        print(f"    {name:<29}{_pct(values, 0.5):8.1f} {_pct(values, 0.99):8.1f}")
+
+
+def _read_model_rows(database_url: str) -> int:
+    with db.session(database_url) as s:
+        return s.exec(select(func.count()).select_from(TicketRow)).one()
+
+
+async def _progress(stack: Stack, settings: Settings, done: int, elapsed: float, checkpoint: Any = None) -> None:
+    """A long run says how far it is: intakes so far, their rate, the read model's rows and each
+    process's memory; at a checkpoint, the list and visibility latencies at that many tickets."""
+    rss = "  ".join(f"{name} {_tree_rss(proc.pid)[0]:.0f}" for name, proc in stack.procs)
+    rows = await asyncio.to_thread(_read_model_rows, settings.database_url)
+    print(f"  … {done} taken in, {elapsed:.0f} s ({done / elapsed:.1f}/s), {rows} in the read model, "
+          f"load {os.getloadavg()[0]:.1f}; RSS MiB: {rss}", flush=True)  # fmt: skip
+    if checkpoint is not None:
+        _print_latencies(*await checkpoint())
+        sys.stdout.flush()
+
+
 async def _open(stack: Stack, settings: Settings, n: int, concurrency: int, warn_after: float) -> None:
     url = f"http://{settings.api_host}:{settings.api_port}"
     h_in = {"Authorization": f"Bearer {mint(settings.token_secret.get_secret_value(), Role.intake, 'bench')}"}
@@ -333,9 +402,15 @@ async def _open(stack: Stack, settings: Settings, n: int, concurrency: int, warn
                 r = await http.post("/tickets", json=body, headers=h_in | {"Idempotency-Key": f"{run}-o{i}"})
                 r.raise_for_status()
 
+        async def latencies() -> tuple[dict[str, list[float]], dict[str, list[float]]]:
+            return await _list_latency(http, h_sup), await _visibility_latency(client)
+
         t0 = time.perf_counter()
         for start in range(0, n - lag_n, 1000):  # in slices: a million coroutines at once helps no one
             await asyncio.gather(*(intake(i, "normal") for i in range(start, min(start + 1000, n - lag_n))))
+            if (done := min(start + 1000, n - lag_n)) % 5000 == 0:
+                at_checkpoint = latencies if done % CHECKPOINT == 0 else None
+                await _progress(stack, settings, done, time.perf_counter() - t0, at_checkpoint)
         t_bulk = time.perf_counter() - t0
         t1 = time.perf_counter()
         await asyncio.gather(*(intake(i, "urgent") for i in range(n - lag_n, n)))
@@ -359,39 +434,7 @@ async def _open(stack: Stack, settings: Settings, n: int, concurrency: int, warn
         wait_s = time.perf_counter() - opened_at
 
         rss = {name: _tree_rss(proc.pid) for name, proc in stack.procs}
-
-        filters = {
-            "district + stage": {"district": "qd.shinan", "status": "dispatch"},
-            "unit (a street)": {"unit": "qd.shibei.dengzhoulu"},
-            "overdue in district": {"district": "qd.shibei", "overdue": "true"},
-            "category + urgency": {"category": "environment.noise", "urgency": "urgent"},
-            "page 20 of a district": {"district": "qd.shinan", "page": "20"},
-        }
-        list_latency: dict[str, list[float]] = {}
-        for name, params in filters.items():
-            list_latency[name] = []
-            for _ in range(30):
-                t = time.perf_counter()
-                (await http.get("/tickets", params=params, headers=h_sup)).raise_for_status()
-                list_latency[name].append(time.perf_counter() - t)
-
-    queries = {
-        "district + stage": "TicketDistrict = 'qd.shinan' AND TicketStatus = 'dispatch'",
-        "lead unit, warned": "TicketLeadUnit = 'qd.shibei.dengzhoulu' AND TicketWarned = true",
-    }
-    visibility: dict[str, list[float]] = {}
-    for name, q in queries.items():
-        visibility[f"list 50: {name}"] = v = []
-        for _ in range(10):
-            t = time.perf_counter()
-            async for _wf in client.list_workflows(q, page_size=50, limit=50):
-                pass
-            v.append(time.perf_counter() - t)
-        visibility[f"count: {name}"] = v = []
-        for _ in range(10):
-            t = time.perf_counter()
-            await client.count_workflows(q)
-            v.append(time.perf_counter() - t)
+        list_latency, visibility = await latencies()
 
     print(f"\n12345 hotline benchmark — {n} open tickets, dev server on SQLite (WAL), {stack.workers} worker(s), "
           f"cache {settings.worker_max_cached_workflows} workflows per worker")  # fmt: skip
@@ -399,12 +442,7 @@ async def _open(stack: Stack, settings: Settings, n: int, concurrency: int, warn
     print("  memory, MiB          RSS     peak")
     for name, (r, h) in rss.items():
         print(f"    {name:<16}{r:8.0f} {h:8.0f}")
-    print("  GET /tickets (supervisor), ms   p50      p99")
-    for name, values in list_latency.items():
-        print(f"    {name:<26}{_pct(values, 0.5):8.1f} {_pct(values, 0.99):8.1f}")
-    print("  visibility (Temporal), ms        p50      p99")
-    for name, values in visibility.items():
-        print(f"    {name:<29}{_pct(values, 0.5):8.1f} {_pct(values, 0.99):8.1f}")
+    _print_latencies(list_latency, visibility)
     if lags:
         print(f"  deadline lag: {len(lags)} of {lag_n} warnings in the read model within {wait_s:.0f} s; "
               f"from due to read model p50 {_pct(lags, 0.5) / 1000:.1f} s, p99 {_pct(lags, 0.99) / 1000:.1f} s, "
