@@ -9,9 +9,10 @@ attribute copy and flush was most of its cost)."""
 from collections.abc import Callable
 from datetime import UTC
 from enum import Enum
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Connection, and_, delete, select, update
+from sqlalchemy import Connection, and_, bindparam, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from domain.contracts import Projection
@@ -52,6 +53,19 @@ def row_values(projection: Projection) -> dict[str, Any]:
     return values
 
 
+@lru_cache(maxsize=8)
+def _upsert(dialect: str, columns: tuple[str, ...], repairing: bool):
+    """The row's upsert, built once per dialect and column set: building it (the `excluded`
+    columns above all) was 8 % of the worker's CPU when it was built for every projection."""
+    insert = INSERT[dialect](TICKET)
+    guard = TICKET.c.version == bindparam("replacing") if repairing else TICKET.c.version <= insert.excluded.version
+    return insert.on_conflict_do_update(
+        index_elements=[TICKET.c.number],
+        set_={k: insert.excluded[k] for k in columns if k != "number"},
+        where=guard,
+    ).returning(TICKET.c.version)
+
+
 def write_ticket(conn: Connection, projection: Projection, replacing: int | None = None) -> bool:
     """Write the ticket's row, its unit roles and its returns; False when nothing was written.
 
@@ -62,15 +76,10 @@ def write_ticket(conn: Connection, projection: Projection, replacing: int | None
     a projection that landed meanwhile is not undone."""
     s = projection.state
     values = row_values(projection)
-    insert = INSERT[conn.dialect.name](TICKET).values(values)
-    guard = TICKET.c.version <= insert.excluded.version if replacing is None else TICKET.c.version == replacing
-    upsert = insert.on_conflict_do_update(
-        index_elements=[TICKET.c.number],
-        set_={k: insert.excluded[k] for k in values if k != "number"},
-        where=guard,
-    ).returning(TICKET.c.version)
+    upsert = _upsert(conn.dialect.name, tuple(values), repairing=replacing is not None)
+    params = values if replacing is None else values | {"replacing": replacing}
     # No row back: the WHERE kept the stored row (rowcount is not portable for this).
-    if conn.execute(upsert).first() is None:
+    if conn.execute(upsert, params).first() is None:
         return False
 
     roles = {
