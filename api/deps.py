@@ -134,19 +134,17 @@ IntakeActor = Annotated[Actor, Depends(require(*INTAKE_ROLES, what="take in tick
 UnitActor = Annotated[Actor, Depends(require(Role.unit, what="act as a handling unit"))]
 
 
-def _routed_unit(number: str, actor: UnitActor, session: SessionDep) -> Actor:
+async def _routed_unit(number: str, actor: UnitActor, session: SessionDep) -> Actor:
     """A unit acting on a ticket the read model still shows in intake: 409 "being dispatched" here,
     as the workflow would answer, without sending it an update. An update that reaches the workflow
     while its intake decision is pending is taken in the same workflow task as the decision, the
     pattern the SDK can record unreplayably (api/replay_repair.py), and a unit's client retrying
     on the 409 would keep sending it. Once the row shows the ticket dispatched, the task that took
     the decision has started, and an update waits for the next one.
-    The session is closed after the read: the action then waits on the worker holding no pooled
-    connection (holding one, 15 waiting actions starved every other request of the database)."""
-    try:
-        row = stored_ticket(session, number)
-    finally:
-        session.close()
+    The read runs through `db.in_thread`, which closes the session after it: the action then waits
+    on the worker holding no pooled connection (holding one, 15 waiting actions starved every other
+    request of the database)."""
+    row = await db.in_thread(stored_ticket, session, number)
     if row is not None and row.stage == Stage.intake.value:
         raise ApiError(409, f"ticket {number} is being dispatched; retry in a moment", {"Retry-After": "2"})
     return actor
