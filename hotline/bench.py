@@ -374,16 +374,13 @@ def _read_model_rows(database_url: str) -> int:
         return s.exec(select(func.count()).select_from(TicketRow)).one()
 
 
-async def _progress(stack: Stack, settings: Settings, done: int, elapsed: float, checkpoint: Any = None) -> None:
+async def _progress(stack: Stack, settings: Settings, done: int, elapsed: float) -> None:
     """A long run says how far it is: intakes so far, their rate, the read model's rows and each
-    process's memory; at a checkpoint, the list and visibility latencies at that many tickets."""
+    process's memory."""
     rss = "  ".join(f"{name} {_tree_rss(proc.pid)[0]:.0f}" for name, proc in stack.procs)
     rows = await asyncio.to_thread(_read_model_rows, settings.database_url)
     print(f"  … {done} taken in, {elapsed:.0f} s ({done / elapsed:.1f}/s), {rows} in the read model, "
           f"load {os.getloadavg()[0]:.1f}; RSS MiB: {rss}", flush=True)  # fmt: skip
-    if checkpoint is not None:
-        _print_latencies(*await checkpoint())
-        sys.stdout.flush()
 
 
 async def _open(stack: Stack, settings: Settings, n: int, concurrency: int, warn_after: float) -> None:
@@ -409,8 +406,10 @@ async def _open(stack: Stack, settings: Settings, n: int, concurrency: int, warn
         for start in range(0, n - lag_n, 1000):  # in slices: a million coroutines at once helps no one
             await asyncio.gather(*(intake(i, "normal") for i in range(start, min(start + 1000, n - lag_n))))
             if (done := min(start + 1000, n - lag_n)) % 5000 == 0:
-                at_checkpoint = latencies if done % CHECKPOINT == 0 else None
-                await _progress(stack, settings, done, time.perf_counter() - t0, at_checkpoint)
+                await _progress(stack, settings, done, time.perf_counter() - t0)
+            if done % CHECKPOINT == 0:  # the latencies at that many tickets
+                _print_latencies(*await latencies())
+                sys.stdout.flush()
         t_bulk = time.perf_counter() - t0
         t1 = time.perf_counter()
         await asyncio.gather(*(intake(i, "urgent") for i in range(n - lag_n, n)))
