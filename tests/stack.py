@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.simulated import free_port
+from tests.simulated import free_ports
 from tests.test_embedded import BIN, _stop, _wait_healthy
 
 FAST_SIMULATOR = {
@@ -31,7 +31,7 @@ class Stack:
 
 @contextmanager
 def running_stack(tmp_path: Path, extra_env: dict[str, str] | None = None) -> Iterator[Stack]:
-    ports = {name: free_port() for name in ("temporal", "ui", "api", "simulator")}
+    ports = dict(zip(("temporal", "ui", "api", "simulator"), free_ports(4), strict=True))
     env = {
         **os.environ,
         "HOTLINE_DATA_DIR": str(tmp_path / "data"),

@@ -14,7 +14,7 @@ from api.auth import mint
 from core.settings import Settings
 from domain.vocabulary import Role
 from tests.eventually import assert_eventually_sync
-from tests.simulated import free_port
+from tests.simulated import free_ports
 
 BIN = Path(sys.executable).parent
 REQUEST = {
@@ -54,7 +54,7 @@ def _stop(proc: subprocess.Popen, log: Path) -> None:
 
 
 def test_up_runs_stops_cleanly_and_continues_the_same_tickets(tmp_path):
-    ports = {"temporal": free_port(), "ui": free_port(), "api": free_port()}
+    ports = dict(zip(("temporal", "ui", "api"), free_ports(3), strict=True))
     env = {
         **os.environ,
         "HOTLINE_DATA_DIR": str(tmp_path / "data"),

@@ -11,14 +11,14 @@ from api.auth import mint
 from core.settings import Settings
 from domain.vocabulary import Role
 from tests.eventually import assert_eventually_sync
-from tests.simulated import free_port
+from tests.simulated import free_ports
 from tests.test_embedded import BIN, _stop, _wait_healthy
 
 CATEGORIES = ["transport.taxi", "water.supply", "gas.supply"]
 
 
 def test_up_runs_the_simulator_and_tickets_close_by_themselves(tmp_path):
-    ports = {name: free_port() for name in ("temporal", "ui", "api", "simulator")}
+    ports = dict(zip(("temporal", "ui", "api", "simulator"), free_ports(4), strict=True))
     env = {
         **os.environ,
         "HOTLINE_DATA_DIR": str(tmp_path / "data"),

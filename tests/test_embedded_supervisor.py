@@ -17,7 +17,7 @@ from api.auth import mint
 from core.settings import Settings
 from domain.vocabulary import Role
 from tests.eventually import assert_eventually_sync
-from tests.simulated import free_port
+from tests.simulated import free_ports
 from tests.test_embedded import BIN, REQUEST
 
 
@@ -32,7 +32,7 @@ def _alive(pid: int) -> bool:
 
 
 def test_a_crashed_part_is_restarted_and_ctrl_c_under_a_closed_pipe_stops_every_child(tmp_path):
-    ports = {"temporal": free_port(), "ui": free_port(), "api": free_port()}
+    ports = dict(zip(("temporal", "ui", "api"), free_ports(3), strict=True))
     data = tmp_path / "data"
     env = {
         **os.environ,

@@ -24,7 +24,7 @@ from domain.vocabulary import Role
 from readmodel import db
 from readmodel.tables import TicketRow
 from tests.eventually import assert_eventually, assert_eventually_sync
-from tests.simulated import free_port
+from tests.simulated import free_ports
 from workflows.search_attributes import search_attribute_flags
 
 BIN = Path(sys.executable).parent
@@ -40,16 +40,17 @@ def _request(i: int) -> dict:
     }  # fmt: skip
 
 
-def _wait_port(port: int, proc: subprocess.Popen, log: Path) -> None:
+def _wait_api(port: int, proc: subprocess.Popen, log: Path) -> None:
     def up():
         assert proc.poll() is None, f"exited with {proc.returncode}:\n{log.read_text()[-3000:]}"
         try:
-            httpx.get(f"http://127.0.0.1:{port}/health", timeout=1)
+            r = httpx.get(f"http://127.0.0.1:{port}/health", timeout=1)
         except httpx.TransportError:
-            if "api" in log.name:
-                raise AssertionError(f"not answering on {port}:\n{log.read_text()[-2000:]}") from None
-            # the Temporal server has no /health but answers HTTP on its port once it listens
-            raise AssertionError("not listening yet") from None
+            raise AssertionError(f"not answering on {port}:\n{log.read_text()[-2000:]}") from None
+        # the product's own answer, not another server's that happens to hold the port
+        assert r.status_code == 200 and r.json().get("status") == "ok", (
+            f"{port} answers {r.status_code}: {r.text[:200]}"
+        )
 
     assert_eventually_sync(up, timeout=60, interval=0.2)
 
@@ -64,8 +65,7 @@ def cluster(tmp_path) -> Iterator[tuple[Settings, list[str], list[subprocess.Pop
     pg.psql("CREATE DATABASE scaleout;")
     url = f"postgresql+psycopg://postgres@/scaleout?host={socket_dir}"
     db.migrate(url)
-    temporal_port, ui_port = free_port(), free_port()
-    api_ports = [free_port(), free_port()]
+    temporal_port, ui_port, *api_ports = free_ports(4)
     base = {**os.environ, "HOTLINE_DATABASE_URL": url, "HOTLINE_TEMPORAL_ADDRESS": f"127.0.0.1:{temporal_port}",
             "HOTLINE_DATA_DIR": str(tmp_path), "HOTLINE_LOG_LEVEL": "WARNING"}  # fmt: skip
     procs: list[subprocess.Popen] = []
@@ -87,7 +87,7 @@ def cluster(tmp_path) -> Iterator[tuple[Settings, list[str], list[subprocess.Pop
         for i, port in enumerate(api_ports):
             proc, log = spawn(f"api-{i + 1}", [sys.executable, "-m", "hotline.cli", "api"],
                               {**base, "HOTLINE_API_PORT": str(port)})  # fmt: skip
-            _wait_port(port, proc, log)
+            _wait_api(port, proc, log)
         settings = Settings(database_url=url, temporal_address=base["HOTLINE_TEMPORAL_ADDRESS"])
         yield settings, [f"http://127.0.0.1:{p}" for p in api_ports], procs
     finally:
