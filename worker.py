@@ -14,7 +14,7 @@ from pathlib import Path
 
 from temporalio.client import Client
 from temporalio.converter import DataConverter
-from temporalio.worker import Replayer, Worker
+from temporalio.worker import Replayer, Worker, WorkflowRunner
 from temporalio.worker.workflow_sandbox import (
     SandboxedWorkflowRunner,
     SandboxRestrictions,
@@ -25,6 +25,7 @@ from api.intake import RECONCILE_EVERY, reconcile_forever
 from api.projection_check import check_forever
 from api.replay_repair import ReplayRepairActivities, repair_forever
 from core.logging import configure_logging, get_logger
+from core.sandbox import ContextFreeRunner, takes_context
 from core.settings import Settings, get_settings
 from core.temporal import connect, metrics_runtime
 from workflows.assessment import AssessmentReportWorkflow, EarlyWarningWorkflow, ensure_schedules
@@ -76,16 +77,18 @@ def cache_workflow_bytecode(folder: Path = WORKFLOW_SOURCES) -> int:
     return compiled
 
 
-def workflow_runner() -> SandboxedWorkflowRunner:
-    """domain/ is pure and deterministic: import it once, outside the sandbox; so are the helpers."""
-    return SandboxedWorkflowRunner(
+def workflow_runner(converter: DataConverter) -> WorkflowRunner:
+    """domain/ is pure and deterministic: import it once, outside the sandbox; so are the helpers.
+    The serialization context is answered outside the sandbox when the converter takes none."""
+    sandboxed = SandboxedWorkflowRunner(
         restrictions=SandboxRestrictions.default.with_passthrough_modules("domain", "opentelemetry", *WORKFLOW_HELPERS)
     )
+    return sandboxed if takes_context(converter) else ContextFreeRunner(sandboxed)
 
 
 def replayer(converter: DataConverter) -> Replayer:
     """This worker's workflow code, to replay a history as the worker would (the replay repair)."""
-    return Replayer(workflows=WORKFLOWS, data_converter=converter, workflow_runner=workflow_runner())
+    return Replayer(workflows=WORKFLOWS, data_converter=converter, workflow_runner=workflow_runner(converter))
 
 
 def build_worker(
@@ -111,7 +114,7 @@ def build_worker(
         activities=product_activities(client, settings) if activities is None else activities,
         # Activities that touch the database are plain functions: they run on this pool.
         activity_executor=ThreadPoolExecutor(max_workers=32),
-        workflow_runner=workflow_runner(),
+        workflow_runner=workflow_runner(client.data_converter),
         **options,
     )
 

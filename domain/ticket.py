@@ -474,16 +474,18 @@ class TicketState(BaseModel):
 
     def masked(self) -> "TicketState":
         """The state without the citizen's identity: for the read model and for views that
-        do not need to contact the citizen."""
-        copy = self.model_copy(deep=True)
-        copy.request.citizen = copy.request.citizen.masked()
-        copy.request.description = scrub_phones(copy.request.description)
-        for appeal in copy.appeals:  # merged repeat callers (并单) are citizens too
-            appeal.citizen = appeal.citizen.masked()
-            appeal.description = scrub_phones(appeal.description)
-        for event in copy.timeline:
-            event.detail = scrub_phones(event.detail)
-        return copy
+        do not need to contact the citizen. New objects only where a citizen's words are; every
+        other part is shared with this state, so a caller serializes the copy and never changes it
+        (a deep copy was 10 % of the worker's CPU under intake load: the projector masks every change)."""
+        request = self.request.model_copy(
+            update={"citizen": self.request.citizen.masked(), "description": scrub_phones(self.request.description)}
+        )
+        appeals = [  # merged repeat callers (并单) are citizens too
+            a.model_copy(update={"citizen": a.citizen.masked(), "description": scrub_phones(a.description)})
+            for a in self.appeals
+        ]
+        timeline = [e.model_copy(update={"detail": scrub_phones(e.detail)}) for e in self.timeline]
+        return self.model_copy(update={"request": request, "appeals": appeals, "timeline": timeline})
 
 
 class TicketFacts(BaseModel):

@@ -22,7 +22,6 @@ import asyncio
 import os
 import re
 import shutil
-import socket
 import sys
 import tempfile
 import time
@@ -38,6 +37,7 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
 
 from api.auth import mint
+from core.ports import free_port
 from core.settings import PROJECT_ROOT, Settings
 from core.temporal import connect, workflow_id
 from domain.policy import ClockName
@@ -73,12 +73,6 @@ def _request(i: int, run: str, street: str = LEAD, urgency: str = "normal") -> d
         **REQUEST, "citizen": {**REQUEST["citizen"], "phone": f"139{i:08d}"}, "urgency": urgency,
         "address": {"district": street.rsplit(".", 1)[0], "street": street, "text": f"bench {run} {i}"},
     }  # fmt: skip
-
-
-def _port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _pct(values: list[float], p: float) -> float:
@@ -457,10 +451,10 @@ def _settings(tmp: str, **extra: Any) -> tuple[Settings, dict[str, str]]:
     settings = Settings(
         data_dir=Path(tmp),
         database_url=f"sqlite:///{tmp}/hotline.db",
-        temporal_address=f"127.0.0.1:{_port()}",
-        temporal_ui_port=_port(),
-        api_port=_port(),
-        simulator_port=_port(),
+        temporal_address=f"127.0.0.1:{free_port()}",
+        temporal_ui_port=free_port(),
+        api_port=free_port(),
+        simulator_port=free_port(),
         simulator_act=False,
         log_level="WARNING",
         **extra,

@@ -11,7 +11,6 @@ page ≤ 1 s, the unit list ≤ 300 ms, judged on p50. Asserts nothing."""
 
 import os
 import random
-import socket
 import statistics
 import tempfile
 import threading
@@ -24,6 +23,7 @@ import uvicorn
 
 from api.main import create_app
 from catalog.cities import load_directory
+from core.ports import free_port
 from core.settings import Settings
 from domain.ticket import Address, Citizen, TicketRequest, TicketState
 from domain.vocabulary import Channel, Kind, Stage, Tier
@@ -51,12 +51,6 @@ PAGES = [
     ("/kb", "center", "document.querySelectorAll('tr.article').length > 0"),
     ("/citizen", None, "document.querySelector('#lookup') !== null"),
 ]
-
-
-def _port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _fill(settings: Settings, tickets: int) -> str:
@@ -116,10 +110,10 @@ def _figures(times: list[float], target_ms: int) -> str:
 
 def main(tickets: int = 10_000, rounds: int = 10) -> int:
     folder = Path(tempfile.mkdtemp(prefix="hotline-bench-web-"))
-    port = _port()
+    port = free_port()
     settings = Settings(
         data_dir=folder, database_url=f"sqlite:///{folder / 'hotline.db'}", api_port=port,
-        temporal_address=f"127.0.0.1:{_port()}",  # nothing there: the pages read the read model
+        temporal_address=f"127.0.0.1:{free_port()}",  # nothing there: the pages read the read model
     )  # fmt: skip
     db.migrate(settings.database_url)
     seed(settings.database_url, load_directory(settings.city), None)

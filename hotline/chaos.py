@@ -15,7 +15,6 @@ import json
 import os
 import random
 import signal
-import socket
 import sqlite3
 import tempfile
 import threading
@@ -29,6 +28,7 @@ from typing import Any
 import httpx
 
 from api.auth import mint
+from core.ports import free_port
 from core.settings import Settings
 from domain.vocabulary import Role
 from hotline.embedded import Stack, say
@@ -46,12 +46,6 @@ FAST_SIMULATOR = {
     "HOTLINE_SIMULATOR_UNSATISFIED_RATE": "0.1",  # some go round again (重办)
     "HOTLINE_SIMULATOR_RESYNC_SECONDS": "10",
 }
-
-
-def _port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @dataclass
@@ -293,8 +287,8 @@ def main(tickets: int = 200, duration: float = 900, kill_every: tuple[float, flo
     with tempfile.TemporaryDirectory(prefix="hotline-chaos-") as tmp:
         data = Path(tmp)
         settings = Settings(
-            data_dir=data, temporal_address=f"127.0.0.1:{_port()}", temporal_ui_port=_port(), api_port=_port(),
-            simulator_port=_port(), log_level="WARNING",
+            data_dir=data, temporal_address=f"127.0.0.1:{free_port()}", temporal_ui_port=free_port(), api_port=free_port(),
+            simulator_port=free_port(), log_level="WARNING",
         )  # fmt: skip
         env = {
             "HOTLINE_DATA_DIR": str(data), "HOTLINE_DATABASE_URL": settings.database_url,

@@ -2,47 +2,18 @@
 
 import asyncio
 import contextlib
-import random
-import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import httpx
 import uvicorn
 from fastapi import FastAPI
 
+from core.ports import free_port as free_port  # re-exported: the tests take their ports from here
+from core.ports import free_ports as free_ports
 from core.settings import Settings
 from simulator.app import Simulator, create_app
 from tests.eventually import assert_eventually
-
-
-def free_ports(count: int) -> list[int]:
-    """Distinct free ports below the kernel's ephemeral range. A port the kernel hands out for
-    bind(0) is one it may hand out again, and the Temporal dev server takes several such ports
-    for itself at start (HTTP API, metrics, its internal services): a test's API once found
-    Temporal answering on its port (a 405 to `POST /tickets`)."""
-    low = max(int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0]), 30_000)
-    held: list[socket.socket] = []
-    try:
-        for port in random.sample(range(20_000, low), k=200):
-            s = socket.socket()
-            try:
-                s.bind(("127.0.0.1", port))
-            except OSError:
-                s.close()
-                continue
-            held.append(s)
-            if len(held) == count:
-                return [h.getsockname()[1] for h in held]
-        raise RuntimeError(f"no {count} free ports between 20000 and {low}")
-    finally:
-        for h in held:
-            h.close()
-
-
-def free_port() -> int:
-    return free_ports(1)[0]
 
 
 @contextlib.asynccontextmanager

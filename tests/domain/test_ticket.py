@@ -9,6 +9,7 @@ from pydantic import ValidationError
 from domain.policy import ClockName
 from domain.ticket import (
     Actor,
+    Appeal,
     CallbackAnswer,
     CallbackRecord,
     Citizen,
@@ -18,9 +19,10 @@ from domain.ticket import (
     ExtensionRequest,
     ReturnRequest,
     TicketSummary,
+    TimelineEvent,
     clock_key,
 )
-from domain.vocabulary import Role, Satisfaction, Stage
+from domain.vocabulary import Channel, Role, Satisfaction, Stage
 from tests.factories import NOW, STREET, URBAN, request, ticket_state
 
 
@@ -188,6 +190,21 @@ def test_the_masked_state_hides_the_citizen_and_leaves_the_live_state_alone():
     assert (s.request.citizen.name, s.request.citizen.phone) == ("王小明", "13800138000")
     assert "13800138000" not in m.model_dump_json()
     assert type(m).model_validate_json(m.model_dump_json()) == m  # the read model can load it back
+
+
+def test_the_masked_state_hides_repeat_callers_and_phones_in_the_timeline_and_is_its_own_copy():
+    repeat = Appeal(key="k", at=NOW, channel=Channel.phone, citizen=Citizen(name="李四", phone="13900139000"),
+                    description="再次反映，电话13900139000", by="desk")  # fmt: skip
+    s = ticket_state(
+        appeals=[repeat], timeline=[TimelineEvent(at=NOW, actor="desk", event="merged", detail="来电13900139000")]
+    )
+    m = s.masked()
+    assert "13900139000" not in m.model_dump_json() and m.appeals[0].citizen.name == "李*"
+    assert s.appeals[0].citizen.phone == "13900139000" and "13900139000" in s.timeline[0].detail
+    # the live state moves on; the copy the projector serializes does not
+    s.timeline.append(TimelineEvent(at=NOW, actor="desk", event="urged"))
+    s.appeals.append(repeat)
+    assert (len(m.timeline), len(m.appeals)) == (1, 1)
 
 
 def test_an_actions_summary_is_where_the_ticket_now_stands():
