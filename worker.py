@@ -25,7 +25,7 @@ from api.intake import RECONCILE_EVERY, reconcile_forever
 from api.projection_check import check_forever
 from api.replay_repair import ReplayRepairActivities, repair_forever
 from core.logging import configure_logging, get_logger
-from core.sandbox import ContextFreeRunner, takes_context
+from core.sandbox import ContextFreeRunner, asks_the_sandbox
 from core.settings import Settings, get_settings
 from core.temporal import connect, metrics_runtime
 from workflows.assessment import AssessmentReportWorkflow, EarlyWarningWorkflow, ensure_schedules
@@ -83,7 +83,7 @@ def workflow_runner(converter: DataConverter) -> WorkflowRunner:
     sandboxed = SandboxedWorkflowRunner(
         restrictions=SandboxRestrictions.default.with_passthrough_modules("domain", "opentelemetry", *WORKFLOW_HELPERS)
     )
-    return sandboxed if takes_context(converter) else ContextFreeRunner(sandboxed)
+    return sandboxed if asks_the_sandbox(converter) else ContextFreeRunner(sandboxed)
 
 
 def replayer(converter: DataConverter) -> Replayer:

@@ -1,12 +1,13 @@
 """The worker's workflow runner: Temporal's sandbox, minus one cost that buys this product nothing.
 
 For every payload sequence it encodes (each command's input, each update's reply) the SDK asks the
-workflow instance which serialization context applies, and the sandboxed instance answers by
-compiling and running a code string inside the sandbox: 5–6 % of the worker's CPU in a replay
-profile. The context only matters to a payload converter or codec that takes one
-(`WithSerializationContext`); this product's converter (pydantic JSON) and codec (AES-GCM) take
-none, so the answer is "no context" — the worker-level converter, byte for byte what the contexts
-would have produced. A converter that does take one gets the sandbox's answer, as before."""
+workflow instance which serialization context applies, and which external-storage target, and the
+sandboxed instance answers each by compiling and running a code string inside the sandbox. The
+context only matters to a payload converter or codec that takes one (`WithSerializationContext`),
+the target only to a converter with external storage; this product's converter (pydantic JSON) and
+codec (AES-GCM) take no context and store nothing outside, so the answers are "no context" and the
+workflow itself, given without entering the sandbox: the payloads are byte for byte what the
+sandbox's answers produce. Any other converter gets the plain sandboxed runner."""
 
 from collections.abc import Sequence
 
@@ -17,15 +18,20 @@ from temporalio.converter import (
     ActivitySerializationContext,
     DataConverter,
     SerializationContext,
+    StorageDriverStoreContext,
+    StorageDriverWorkflowInfo,
     WorkflowSerializationContext,
 )
 from temporalio.worker import WorkflowInstance, WorkflowInstanceDetails, WorkflowRunner
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
 
-def takes_context(converter: DataConverter) -> bool:
-    """Whether any part of the converter is told the serialization context: the SDK's own test,
-    `with_context` hands back the same converter when no part takes one."""
+def asks_the_sandbox(converter: DataConverter) -> bool:
+    """Whether any part of the converter is told the serialization context (the SDK's own test:
+    `with_context` hands back the same converter when no part takes one), or stores payloads
+    outside the history."""
+    if converter.external_storage is not None:
+        return True
     probes = (
         WorkflowSerializationContext(namespace="probe", workflow_id="probe"),
         ActivitySerializationContext(namespace="probe", workflow_id="probe", workflow_type="probe",
@@ -35,7 +41,8 @@ def takes_context(converter: DataConverter) -> bool:
 
 
 class ContextFreeRunner(WorkflowRunner):
-    """The sandboxed runner, its instances answering "no context" without entering the sandbox."""
+    """The sandboxed runner, its instances answering the converter's questions without entering the
+    sandbox."""
 
     def __init__(self, sandboxed: SandboxedWorkflowRunner) -> None:
         self.sandboxed = sandboxed
@@ -60,8 +67,12 @@ class _ContextFree(WorkflowInstance):
     def get_serialization_context(self, command_info: object) -> SerializationContext | None:
         return None  # command_info: the SDK's private CommandInfo
 
-    def get_external_store_context(self, command_info):  # the SDK's private types
-        return self.inner.get_external_store_context(command_info)
+    def get_external_store_context(self, command_info: object) -> StorageDriverStoreContext:
+        info = self.inner.get_info()  # unused without external storage, which this runner requires
+        workflow_info = StorageDriverWorkflowInfo(
+            id=info.workflow_id, run_id=info.run_id, type=info.workflow_type, namespace=info.namespace
+        )
+        return StorageDriverStoreContext(target=workflow_info)
 
     def get_info(self) -> workflow.Info:
         return self.inner.get_info()
