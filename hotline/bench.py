@@ -37,7 +37,7 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
 
 from api.auth import mint
-from core.ports import free_port
+from core.ports import free_ports
 from core.settings import PROJECT_ROOT, Settings
 from core.temporal import connect, workflow_id
 from domain.policy import ClockName
@@ -448,13 +448,14 @@ async def _open(stack: Stack, settings: Settings, n: int, concurrency: int, warn
 
 
 def _settings(tmp: str, **extra: Any) -> tuple[Settings, dict[str, str]]:
+    temporal_port, ui_port, api_port, simulator_port = free_ports(4)  # distinct, chosen together
     settings = Settings(
         data_dir=Path(tmp),
         database_url=f"sqlite:///{tmp}/hotline.db",
-        temporal_address=f"127.0.0.1:{free_port()}",
-        temporal_ui_port=free_port(),
-        api_port=free_port(),
-        simulator_port=free_port(),
+        temporal_address=f"127.0.0.1:{temporal_port}",
+        temporal_ui_port=ui_port,
+        api_port=api_port,
+        simulator_port=simulator_port,
         simulator_act=False,
         log_level="WARNING",
         **extra,

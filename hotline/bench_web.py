@@ -23,7 +23,7 @@ import uvicorn
 
 from api.main import create_app
 from catalog.cities import load_directory
-from core.ports import free_port
+from core.ports import free_ports
 from core.settings import Settings
 from domain.ticket import Address, Citizen, TicketRequest, TicketState
 from domain.vocabulary import Channel, Kind, Stage, Tier
@@ -110,10 +110,10 @@ def _figures(times: list[float], target_ms: int) -> str:
 
 def main(tickets: int = 10_000, rounds: int = 10) -> int:
     folder = Path(tempfile.mkdtemp(prefix="hotline-bench-web-"))
-    port = free_port()
+    port, nowhere = free_ports(2)
     settings = Settings(
         data_dir=folder, database_url=f"sqlite:///{folder / 'hotline.db'}", api_port=port,
-        temporal_address=f"127.0.0.1:{free_port()}",  # nothing there: the pages read the read model
+        temporal_address=f"127.0.0.1:{nowhere}",  # nothing there: the pages read the read model
     )  # fmt: skip
     db.migrate(settings.database_url)
     seed(settings.database_url, load_directory(settings.city), None)

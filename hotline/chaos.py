@@ -28,7 +28,7 @@ from typing import Any
 import httpx
 
 from api.auth import mint
-from core.ports import free_port
+from core.ports import free_ports
 from core.settings import Settings
 from domain.vocabulary import Role
 from hotline.embedded import Stack, say
@@ -286,9 +286,10 @@ def main(tickets: int = 200, duration: float = 900, kill_every: tuple[float, flo
     f = Figures(tickets=tickets)
     with tempfile.TemporaryDirectory(prefix="hotline-chaos-") as tmp:
         data = Path(tmp)
+        temporal_port, ui_port, api_port, simulator_port = free_ports(4)  # distinct, chosen together
         settings = Settings(
-            data_dir=data, temporal_address=f"127.0.0.1:{free_port()}", temporal_ui_port=free_port(), api_port=free_port(),
-            simulator_port=free_port(), log_level="WARNING",
+            data_dir=data, temporal_address=f"127.0.0.1:{temporal_port}", temporal_ui_port=ui_port, api_port=api_port,
+            simulator_port=simulator_port, log_level="WARNING",
         )  # fmt: skip
         env = {
             "HOTLINE_DATA_DIR": str(data), "HOTLINE_DATABASE_URL": settings.database_url,
