@@ -24,6 +24,7 @@ from activities import all_activities
 from api.intake import RECONCILE_EVERY, reconcile_forever
 from api.projection_check import check_forever
 from api.replay_repair import ReplayRepairActivities, repair_forever
+from core.collector import freeze_startup_objects, watch_collections
 from core.logging import configure_logging, get_logger
 from core.sandbox import ContextFreeRunner, asks_the_sandbox
 from core.settings import Settings, get_settings
@@ -176,10 +177,13 @@ async def run(settings: Settings) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    watch_collections(loop)
+    frozen = freeze_startup_objects()  # start-up is done: collections skip what it made (core/collector.py)
     async with worker, reconciling(client, settings):
         log.info(
             "worker started", task_queue=settings.task_queue, temporal=settings.temporal_address,
             metrics_port=settings.worker_metrics_port, tracing=bool(settings.otlp_endpoint),
+            frozen_objects=frozen,
         )  # fmt: skip
         await stop.wait()
         log.info("worker stopping")

@@ -4,6 +4,7 @@ rule-based estimate from `holidays` for years without one (flagged as estimated)
 
 from collections.abc import Iterable
 from datetime import date, datetime
+from functools import cache
 from pathlib import Path
 
 from domain.deadlines.calendar import WorkCalendar, YearCalendar
@@ -23,8 +24,16 @@ def build_calendar(years: Iterable[int], center_file: Path | None = None) -> Wor
         if year in center:
             result[year] = center[year]
         else:
-            result[year] = _from_chinese_calendar(year) or _from_holidays_package(year)
+            result[year] = _from_packages(year).model_copy(deep=True)
     return WorkCalendar(years=result)
+
+
+@cache
+def _from_packages(year: int) -> YearCalendar:
+    """A year from the installed packages, worked out once per process (their data change only
+    with an upgrade): `holidays` computing China's year was 3 % of the worker's CPU when every
+    intake asked it again. The center's file is read at every call, so an edit counts at once."""
+    return _from_chinese_calendar(year) or _from_holidays_package(year)
 
 
 def calendar_to_apply(today: date, center_file: Path | None = None, years_ahead: int = 3) -> WorkCalendar:

@@ -38,6 +38,7 @@ class BareWorkflow:
 
 
 async def _serve() -> None:
+    from core.collector import freeze_startup_objects
     from core.settings import get_settings
     from core.temporal import connect
     from worker import build_worker
@@ -49,6 +50,7 @@ async def _serve() -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    freeze_startup_objects()  # as the product's worker does
     async with worker:
         await stop.wait()
 

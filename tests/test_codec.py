@@ -55,3 +55,12 @@ def test_keys_are_checked_when_the_settings_load():
         EncryptionCodec.of(settings_with("k", k=base64.b64encode(b"short").decode()))
     with pytest.raises(ValueError, match="payload_key_id"):
         Settings(payload_keys={"k": SecretStr(new_key())})
+
+
+async def test_every_converter_shares_one_pydantic_payload_converter():
+    """The SDK builds a converter for every workflow activation: the pydantic part is built once
+    per process, and a converter built later still converts (it is the same one)."""
+    first, second = data_converter(Settings()), data_converter(Settings())
+    assert first.payload_converter_class() is second.payload_converter_class()
+    [sealed] = await first.encode([CITIZEN])
+    assert await second.decode([sealed], [Citizen]) == [CITIZEN]

@@ -206,3 +206,11 @@ def test_the_ticket_work_order_and_self_service_carry_the_estimate(cal):
     assert s.deadline_estimated and s.model_dump()["deadline_estimated"]
     assert WorkOrder.of(s).deadline_estimated
     assert public_view(s, filer=True).deadline_estimated
+
+
+def test_a_calendar_built_again_is_its_own_copy(cal):
+    """The packages' years are worked out once per process; each ticket still gets its own copy."""
+    again = build_calendar([2026, 2027])
+    assert again == cal
+    again.years[2026].holidays.clear()
+    assert build_calendar([2026]).years[2026].holidays == cal.years[2026].holidays != []
