@@ -3,6 +3,7 @@
 python worker.py            (or `hotline worker`)"""
 
 import asyncio
+import gc
 import importlib.util
 import py_compile
 import signal
@@ -177,16 +178,19 @@ async def run(settings: Settings) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    watch_collections(loop)
+    watching = watch_collections(loop)
     frozen = freeze_startup_objects()  # start-up is done: collections skip what it made (core/collector.py)
-    async with worker, reconciling(client, settings):
-        log.info(
-            "worker started", task_queue=settings.task_queue, temporal=settings.temporal_address,
-            metrics_port=settings.worker_metrics_port, tracing=bool(settings.otlp_endpoint),
-            frozen_objects=frozen,
-        )  # fmt: skip
-        await stop.wait()
-        log.info("worker stopping")
+    try:
+        async with worker, reconciling(client, settings):
+            log.info(
+                "worker started", task_queue=settings.task_queue, temporal=settings.temporal_address,
+                metrics_port=settings.worker_metrics_port, tracing=bool(settings.otlp_endpoint),
+                frozen_objects=frozen,
+            )  # fmt: skip
+            await stop.wait()
+            log.info("worker stopping")
+    finally:
+        gc.callbacks.remove(watching)
 
 
 def main() -> None:

@@ -47,8 +47,11 @@ def watch_collections(loop: asyncio.AbstractEventLoop, slower_than: float = 0.5)
             started[0] = time.perf_counter()
             return
         took = time.perf_counter() - started[0]
-        if took > slower_than:
-            loop.call_soon_threadsafe(report, info["generation"], took, info["collected"])
+        if took > slower_than and not loop.is_closed():
+            try:
+                loop.call_soon_threadsafe(report, info["generation"], took, info["collected"])
+            except RuntimeError:  # the loop closed meanwhile: the process is ending
+                pass
 
     gc.callbacks.append(callback)
     return callback

@@ -31,3 +31,14 @@ async def test_a_collection_slower_than_the_threshold_is_logged(capsys):
     lines = [json.loads(line) for line in capsys.readouterr().err.strip().splitlines() if line.startswith("{")]
     slow = [line for line in lines if line["event"] == "slow garbage collection"]
     assert slow and slow[-1]["generation"] == 2 and slow[-1]["seconds"] >= 0 and slow[-1]["tracked"] > 0
+
+
+def test_a_slow_collection_after_the_loop_closed_is_not_an_error():
+    loop = asyncio.new_event_loop()
+    loop.close()
+    callback = watch_collections(loop, slower_than=0.0)
+    try:
+        callback("start", {"generation": 2})
+        callback("stop", {"generation": 2, "collected": 0})  # a worker shutting down: no exception
+    finally:
+        gc.callbacks.remove(callback)
