@@ -23,6 +23,24 @@ from workflows import search_attributes as sa
 PROGRESS_SIGNAL = "consultation_progress"
 
 
+# One PolicyPack object per distinct pack for all the tickets a worker holds (this module passes
+# through the sandbox, so the dict is the worker's): a pack is ~200 objects that every full garbage
+# collection walks, for each of up to 1,000 cached tickets (a quarter of a cached ticket's objects).
+# A pack is read, never changed, and equal packs are interchangeable, so the sharing changes
+# nothing a workflow does. A worker sees a few packs; past the cap a pack is simply not shared.
+_PACKS: dict[str, PolicyPack] = {}
+_PACKS_AT_MOST = 64
+
+
+def shared_pack(pack: PolicyPack) -> PolicyPack:
+    """The worker's one copy of a pack equal to `pack` (`pack` itself the first time)."""
+    key = pack.model_dump_json()
+    if key in _PACKS or len(_PACKS) >= _PACKS_AT_MOST:
+        return _PACKS.get(key, pack)
+    _PACKS[key] = pack
+    return pack
+
+
 def guard(check: Callable[..., None], *args: Any) -> None:
     """Run a domain check in an update validator: a refusal rejects the update with its reason and
     a type the API maps to 403 / 409 / 422, and leaves nothing in history."""
@@ -43,7 +61,7 @@ class TicketContext:
         self._last_search_attributes: dict[str, object] = {}
         if input.carried:  # the next run of a long-lived ticket: everything as it was
             self.state = input.carried.state
-            self.policy = input.carried.policy
+            self.policy = shared_pack(input.carried.policy)
             self.calendar = input.carried.calendar
             self.citizen_key = input.carried.citizen_key
             return

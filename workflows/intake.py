@@ -14,7 +14,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.vocabulary import Outcome
 
 from workflows import calls
-from workflows.context import TicketContext
+from workflows.context import TicketContext, shared_pack
 from workflows.delivery import Outbox
 from workflows.emergency import EmergencyFollowUp
 
@@ -39,7 +39,7 @@ class Intake:
 
         decision = await calls.decide_intake(input)
         # The pack and calendar travel in history: a changed pack file never touches this ticket.
-        t.policy = decision.policy
+        t.policy = shared_pack(decision.policy)
         t.calendar = decision.calendar
         t.citizen_key = decision.citizen_key
         r = decision.routing
