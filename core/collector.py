@@ -7,9 +7,10 @@ While it runs nothing else does, so a workflow activation caught behind a long o
 In a 400-ticket bench, collections took 8 % of the worker's CPU and up to 0.35 s each.
 
 `freeze_startup_objects` moves what start-up made into the collector's permanent generation (it
-lives as long as the process anyway), so collections stop walking it: in the same bench, half the
-collection time and the longest pause 0.35 → 0.2 s. `watch_collections` logs a collection that took
-longer than a threshold, so the on-call engineer can tie a deadlock report to it."""
+lives as long as the process anyway), so collections stop walking it: in the same bench, 40 % less
+collection time (5.1 → 3.1 s) and the longest pause 0.35 → 0.15–0.25 s. `watch_collections` logs a
+collection that took longer than a threshold, so the on-call engineer can tie a deadlock report
+to it."""
 
 import asyncio
 import gc
