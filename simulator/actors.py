@@ -208,6 +208,14 @@ class Actors:
         task.add_done_callback(lambda t: self.answering.pop(ticket, None) if self.answering.get(ticket) is t else None)
         return True
 
+    def new_round(self, ticket: str) -> None:
+        """A rehandle began: the citizen's earlier answer was taken, whatever its reply is still
+        doing (a retried call waiting out a restarting API). Stop it, so it neither blocks the new
+        round's answer nor marks the new round's attempt as answered when its reply comes."""
+        task = self.answering.pop(ticket, None)
+        if task is not None:
+            task.cancel()
+
     async def _answer(self, survey: "CallbackSurveyRef") -> None:
         await self._wait(self.settings.simulator_callback_delay)
         s = self.settings

@@ -97,6 +97,7 @@ class Simulator:
         if work_order is not None:
             self.leads[body.ticket] = work_order.lead_unit
         if getattr(body, "kind", None) == "rehandle":  # a new round: its callback attempts count from 1 again
+            self.actors.new_round(body.ticket)
             self.ledger.forget_answers(body.ticket)
         if route == Route.work_orders:
             self.actors.work_order(unit.id, body)

@@ -2,6 +2,7 @@
 one action per key), behaves like department staff and citizens through the product's API (here
 answered by a stand-in that records the calls), and injects faults on demand."""
 
+import asyncio
 import json
 from datetime import UTC, datetime
 
@@ -199,3 +200,46 @@ async def test_the_simulated_citizen_answers_a_callback_with_a_center_token(sim,
     assert (await sim.http.post("/sms/messages", json=sms, headers={"Idempotency-Key": "k"})).status_code == 200
     listed = json.dumps(await sim.received())
     assert "13800138000" not in listed and "138****8000" in listed
+
+
+class SlowFirstCallback(ProductStandIn):
+    """The first callback answer gets no reply until `release` (an API restarting meanwhile)."""
+
+    def __init__(self):
+        super().__init__()
+        self.release = asyncio.Event()
+
+    async def __call__(self, request: httpx.Request) -> httpx.Response:
+        response = super().__call__(request)
+        if request.url.path.endswith("/callback") and self.actions().count("callback") == 1:
+            await self.release.wait()
+        return response
+
+
+async def test_a_new_round_is_answered_while_the_last_rounds_answer_still_waits_for_its_reply():
+    """Chaos found it: the round-1 answer's reply was still being waited for when the rehandle and
+    the round-2 survey came; the simulated citizen never answered round 2 (a ticket left in callback)."""
+    product = SlowFirstCallback()
+    settings = simulator_settings(Settings(), simulator_callback_delay=(0.01, 0.02))
+    survey = {
+        "ticket": NUMBER, "attempt": 1, "channel": "voice", "phone": "13800138000", "result": "resolved",
+        "reply": "已退费", "text": "请评价",
+    }  # fmt: skip
+    async with running_simulator(settings, transport=httpx.MockTransport(product)) as sim:
+        await sim.http.post("/citizen/callbacks", json=survey, headers={"Idempotency-Key": f"{NUMBER}-5"})
+
+        def answered_once():
+            assert product.actions().count("callback") == 1, product.actions()
+
+        await assert_eventually(answered_once)
+        # The product took the answer (unsatisfied) and sends the ticket back: round 2.
+        r = await sim.http.post(f"/units/{UNIT}/work-orders", json=work_order(6, kind="rehandle"), headers=headers(6))
+        assert r.status_code == 200
+        await completed(product)
+        await sim.http.post("/citizen/callbacks", json=survey, headers={"Idempotency-Key": f"{NUMBER}-7"})
+
+        def answered_again():
+            assert product.actions().count("callback") == 2, product.actions()
+
+        await assert_eventually(answered_again)
+        product.release.set()
