@@ -502,6 +502,13 @@ async def continued_as_new(env: WorkflowEnvironment, queue: str) -> tuple[str, s
     return before.to_json(), (await latest.fetch_history()).to_json()
 
 
+async def pack_shared(env: WorkflowEnvironment, queue: str) -> str:
+    """A full lifecycle taken in after another ticket on the same worker, so that its policy pack
+    is the worker's shared copy (workflows.context.shared_pack) rather than its own."""
+    await full_lifecycle(env, queue, "pack_shared_first")
+    return await full_lifecycle(env, queue, "full_lifecycle_pack_shared")
+
+
 async def replay_repair(settings: Settings) -> str:
     """The replay repair's own history, on a dev server (the test server has no reset): a run that
     a later version of its code no longer replays (test_replay_repair's stand-in), reset to the
@@ -598,6 +605,8 @@ async def main(everything: bool) -> None:
                 "full_lifecycle_projected_after_the_task": lambda: full_lifecycle(
                     env, "record", "full_lifecycle_projected_after_the_task"
                 ),
+                # The policy pack shared with the worker's earlier tickets (no command changes).
+                "full_lifecycle_pack_shared": lambda: pack_shared(env, "record"),
                 # Since the projection is a local activity again (patch "projection-local-again").
                 "full_lifecycle_projected_locally_again": lambda: full_lifecycle(
                     env, "record", "full_lifecycle_projected_locally_again"
