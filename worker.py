@@ -3,7 +3,6 @@
 python worker.py            (or `hotline worker`)"""
 
 import asyncio
-import gc
 import importlib.util
 import py_compile
 import signal
@@ -25,7 +24,7 @@ from activities import all_activities
 from api.intake import RECONCILE_EVERY, reconcile_forever
 from api.projection_check import check_forever
 from api.replay_repair import ReplayRepairActivities, repair_forever
-from core.collector import freeze_startup_objects, watch_collections
+from core.collector import freeze_startup_objects, watching_collections
 from core.logging import configure_logging, get_logger
 from core.sandbox import ContextFreeRunner, asks_the_sandbox
 from core.settings import Settings, get_settings
@@ -178,9 +177,8 @@ async def run(settings: Settings) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    watching = watch_collections(loop)
     frozen = freeze_startup_objects()  # start-up is done: collections skip what it made (core/collector.py)
-    try:
+    with watching_collections(loop):
         async with worker, reconciling(client, settings):
             log.info(
                 "worker started", task_queue=settings.task_queue, temporal=settings.temporal_address,
@@ -189,8 +187,6 @@ async def run(settings: Settings) -> None:
             )  # fmt: skip
             await stop.wait()
             log.info("worker stopping")
-    finally:
-        gc.callbacks.remove(watching)
 
 
 def main() -> None:
