@@ -45,25 +45,25 @@ WORKFLOWS = [
 ]
 WORKFLOW_SOURCES = Path(__file__).resolve().parent / "workflows"
 
-# The ticket's helpers: every module of workflows/ that defines no workflow. They hold plain,
-# deterministic classes over temporalio.workflow's calls (which find the running instance
-# themselves) and no module-level state but constants, so one import serves every instance. The
-# sandbox re-imported them for each new ticket instance: 11 % of the worker's CPU in a bench
-# profile (26 % for the whole instance creation). Workflow definitions (ticket.py, consultation.py,
-# assessment.py, triage_training.py) stay in the sandbox, and the replay test runs every helper
-# inside the full sandbox, where a non-deterministic call in one is still refused.
-WORKFLOW_HELPERS = (
-    "workflows.callback", "workflows.calls", "workflows.context", "workflows.deadlines", "workflows.delivery",
-    "workflows.dispatch", "workflows.emergency", "workflows.intake", "workflows.ownership", "workflows.projection",
-    "workflows.search_attributes",
-)  # fmt: skip
+# Every module of workflows/ passes through the sandbox in a running worker: imported once, not
+# afresh for each new workflow instance. They hold plain, deterministic classes over
+# temporalio.workflow's calls (which find the running instance themselves), no class attributes and
+# no module-level state but constants and the shared policy packs (workflows/context.py). The
+# sandbox re-importing them was 11 % of the worker's CPU in a lifecycle bench profile (helpers) and
+# 10 % while 3,000 deadline warnings came due (the definitions), each replay of an evicted ticket
+# beginning with one. What the sandbox's isolation buys is a guard: a non-deterministic call
+# (datetime.now, random, I/O) in workflow code is refused. The strict runner keeps it: the tests'
+# workers and the replay tests run every workflow module inside the full sandbox (conftest sets
+# HOTLINE_WORKER_STRICT_SANDBOX), so such a call fails a test before it reaches a worker.
+PASSED_THROUGH = ("domain", "opentelemetry")
 
 
 def cache_workflow_bytecode(folder: Path = WORKFLOW_SOURCES) -> int:
-    """The sandbox imports the workflow modules afresh for every workflow instance it creates (that
-    is its isolation). Without their bytecode on disk (PYTHONDONTWRITEBYTECODE, as on this machine,
-    or a fresh checkout) each of those imports compiles the source again: 15 % of the worker's CPU
-    in a bench profile. Write it once at start; importlib reads bytecode even where it may not write
+    """The full sandbox (the tests' workers, HOTLINE_WORKER_STRICT_SANDBOX) imports the workflow
+    modules afresh for every workflow instance it creates (that is its isolation). Without their
+    bytecode on disk (PYTHONDONTWRITEBYTECODE, as on this machine, or a fresh checkout) each of
+    those imports compiles the source again: 15 % of the worker's CPU in a bench profile, when the
+    worker still ran so. Write it once at start; importlib reads bytecode even where it may not write
     it. Returns how many files were compiled; a read-only install is left as it is."""
     compiled = 0
     for source in folder.glob("*.py"):
@@ -78,18 +78,22 @@ def cache_workflow_bytecode(folder: Path = WORKFLOW_SOURCES) -> int:
     return compiled
 
 
-def workflow_runner(converter: DataConverter) -> WorkflowRunner:
-    """domain/ is pure and deterministic: import it once, outside the sandbox; so are the helpers.
-    The serialization context is answered outside the sandbox when the converter takes none."""
+def workflow_runner(converter: DataConverter, strict: bool = False) -> WorkflowRunner:
+    """domain/ is pure and deterministic: import it once, outside the sandbox; so is workflows/,
+    unless `strict` (the tests), where every workflow module is imported into the full sandbox for
+    each instance. The serialization context is answered outside the sandbox when the converter
+    takes none."""
+    passed_through = PASSED_THROUGH if strict else (*PASSED_THROUGH, "workflows")
     sandboxed = SandboxedWorkflowRunner(
-        restrictions=SandboxRestrictions.default.with_passthrough_modules("domain", "opentelemetry", *WORKFLOW_HELPERS)
+        restrictions=SandboxRestrictions.default.with_passthrough_modules(*passed_through)
     )
     return sandboxed if asks_the_sandbox(converter) else ContextFreeRunner(sandboxed)
 
 
-def replayer(converter: DataConverter) -> Replayer:
+def replayer(converter: DataConverter, strict: bool = False) -> Replayer:
     """This worker's workflow code, to replay a history as the worker would (the replay repair)."""
-    return Replayer(workflows=WORKFLOWS, data_converter=converter, workflow_runner=workflow_runner(converter))
+    runner = workflow_runner(converter, strict)
+    return Replayer(workflows=WORKFLOWS, data_converter=converter, workflow_runner=runner)
 
 
 def build_worker(
@@ -115,14 +119,19 @@ def build_worker(
         activities=product_activities(client, settings) if activities is None else activities,
         # Activities that touch the database are plain functions: they run on this pool.
         activity_executor=ThreadPoolExecutor(max_workers=32),
-        workflow_runner=workflow_runner(client.data_converter),
+        workflow_runner=workflow_runner(client.data_converter, settings.worker_strict_sandbox),
         **options,
     )
 
 
 def product_activities(client: Client, settings: Settings) -> list:
     """The tickets' activities, and the replay repair's (which need the client and this code)."""
-    return [*all_activities(settings), *ReplayRepairActivities(client, replayer(client.data_converter), settings).all()]
+    return [
+        *all_activities(settings),
+        *ReplayRepairActivities(
+            client, replayer(client.data_converter, settings.worker_strict_sandbox), settings
+        ).all(),
+    ]
 
 
 @asynccontextmanager

@@ -10,6 +10,7 @@ policy (workflows/calls.py) does the retrying; an attempt only says whether
 another may help."""
 
 import asyncio
+import time
 
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
@@ -25,6 +26,9 @@ from readmodel import db, units
 from readmodel.deliveries import give_up, record_delivery
 from readmodel.tables import UnitRow
 
+# How long a unit's row read from the unit table serves its deliveries.
+UNIT_FRESH = 30.0
+
 
 class DeliveryActivities:
     def __init__(self, settings: Settings, http: Http | None = None):
@@ -32,10 +36,22 @@ class DeliveryActivities:
         self.http = http or Http(settings.department_timeout)
         self.departments = DepartmentApi(self.http, settings)
         self.sms = SmsGateway(self.http, settings)
+        self._units: dict[str, tuple[float, UnitRow | None]] = {}
+        self.clock = time.monotonic
 
     def _unit(self, unit_id: str) -> UnitRow | None:
+        """The unit's row, read at most every UNIT_FRESH seconds: every delivery needs it, and a
+        deadline storm sends thousands a minute to the same few dozen units (a read per delivery
+        was 5 % of the worker's CPU then). A unit deactivated or re-pointed by `hotline seed` is
+        seen within that time."""
+        now = self.clock()
+        cached = self._units.get(unit_id)
+        if cached is not None and now - cached[0] < UNIT_FRESH:
+            return cached[1]
         with db.session(self.settings.database_url) as session:
-            return units.get(session, unit_id)
+            row = units.get(session, unit_id)
+        self._units[unit_id] = (now, row)
+        return row
 
     @activity.defn
     async def deliver(self, delivery: Delivery) -> DeliveryReceipt:

@@ -45,6 +45,10 @@ class Settings(BaseSettings):
     # makes each slower, and past Temporal's 10 s task timeout a task's work is thrown away and done
     # again (seen at 2,000 intakes with the SDK's default of 100). Queued tasks wait at the server.
     worker_max_concurrent_workflow_tasks: int = Field(default=10, ge=2)
+    # Run every workflow module inside Temporal's full sandbox, re-imported for each workflow instance,
+    # where a non-deterministic call in workflow code is refused. The tests do (their conftest);
+    # a production worker passes workflows/ through, imported once (worker.py, PASSED_THROUGH).
+    worker_strict_sandbox: bool = False
 
     # Read model; default: SQLite in the data folder (hotline.db)
     database_url: str = ""

@@ -396,6 +396,7 @@ async def _open(stack: Stack, settings: Settings, n: int, concurrency: int, warn
         async def latencies() -> tuple[dict[str, list[float]], dict[str, list[float]]]:
             return await _list_latency(http, h_sup), await _visibility_latency(client)
 
+        cpu0 = _cpu(stack)
         t0 = time.perf_counter()
         for start in range(0, n - lag_n, 1000):  # in slices: a million coroutines at once helps no one
             await asyncio.gather(*(intake(i, "normal") for i in range(start, min(start + 1000, n - lag_n))))
@@ -409,22 +410,29 @@ async def _open(stack: Stack, settings: Settings, n: int, concurrency: int, warn
         await asyncio.gather(*(intake(i, "urgent") for i in range(n - lag_n, n)))
         t_lag = time.perf_counter() - t1
         opened_at = time.perf_counter()
+        cpu_opened = _cpu(stack)
         print(f"\n  opened {n} tickets in {t_bulk + t_lag:.0f} s ({n / (t_bulk + t_lag):.0f}/s); "
               f"the last {lag_n} urgent, their sign-for warnings due {warn_after:.0f} s after dispatch",
               flush=True)  # fmt: skip
 
         # Deadline lag: poll the read model until every urgent ticket shows its warning (bounded).
         seen: dict[str, float] = {}
+        first_seen: float | None = None
+        cpu1 = cpu_opened
         deadline = time.monotonic() + warn_after + 600
         while len(seen) < lag_n and time.monotonic() < deadline:
             now = datetime.now(UTC).timestamp()
             for number in await asyncio.to_thread(_warned, settings.database_url):
                 seen.setdefault(number, now)
+            if seen and first_seen is None:
+                first_seen, cpu1 = time.perf_counter(), _cpu(stack)
             await asyncio.sleep(0.25)
         due = await asyncio.to_thread(_warn_times, settings.database_url, set(seen))
         lags = [seen[k] - due[k].timestamp() for k in seen if k in due]
         densest = _densest_minute([d.timestamp() for d in due.values()])
         wait_s = time.perf_counter() - opened_at
+        cpu2 = _cpu(stack)
+        warning_s = time.perf_counter() - (first_seen or opened_at)
 
         rss = {name: _tree_rss(proc.pid) for name, proc in stack.procs}
         list_latency, visibility = await latencies()
@@ -435,6 +443,12 @@ async def _open(stack: Stack, settings: Settings, n: int, concurrency: int, warn
     print("  memory, MiB          RSS     peak")
     for name, (r, h) in rss.items():
         print(f"    {name:<16}{r:8.0f} {h:8.0f}")
+    # What bounds the lag: whichever process is near a full core (or all, near the machine's) while
+    # the warnings come due.
+    print(f"  CPU seconds          opening ({t_bulk + t_lag:.0f} s)   "
+          f"first warning seen to last ({warning_s:.0f} s)")  # fmt: skip
+    for name in cpu0:
+        print(f"    {name:<16}{cpu_opened[name] - cpu0[name]:10.1f} {cpu2[name] - cpu1[name]:16.1f}")
     _print_latencies(list_latency, visibility)
     if lags:
         print(f"  deadline lag: {len(lags)} of {lag_n} warnings in the read model within {wait_s:.0f} s; "

@@ -1,12 +1,15 @@
 """The delivery table: one row per idempotency key, updated by every attempt, so the center sees
 each delivery's status (delivered, queued, retrying, failed), attempts and last error."""
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import func
 from sqlmodel import select
 
 from domain.contracts import Delivery
 from readmodel import db
+from readmodel.projection import INSERT
 from readmodel.tables import DeliveryRow, utcnow
+
+DELIVERY = DeliveryRow.__table__  # type: ignore[attr-defined]
 
 
 def record_delivery(
@@ -18,38 +21,35 @@ def record_delivery(
     *,
     error: str | None = None,
     reference: str | None = None,
-) -> DeliveryRow:
-    """Insert or update the delivery's row (one attempt); the idempotency key keeps it to one row."""
-    key = delivery.idempotency_key
-    with db.session(url) as session:
-        row = session.exec(select(DeliveryRow).where(DeliveryRow.idempotency_key == key)).first()
-        if row is None:
-            row = DeliveryRow(
-                idempotency_key=key,
-                ticket=delivery.ticket,
-                sequence=delivery.sequence,
-                unit=delivery.unit,
-                kind=delivery.kind.value,
-                channel=channel,
-                status=status,
-            )
-        now = utcnow()
-        row.status, row.detail, row.channel = status, detail[:500], channel
-        if error:
-            row.last_error = error[:500]  # kept after a later success: "delivered after ..."
-        if reference:
-            row.reference = reference[:120]
-        if status == "delivered" and row.delivered_at is None:
-            row.delivered_at = now
-        row.attempts += 1
-        row.updated_at = now
-        session.add(row)
-        try:
-            session.commit()
-        except IntegrityError:  # a concurrent retry inserted it first
-            session.rollback()
-            row = session.exec(select(DeliveryRow).where(DeliveryRow.idempotency_key == key)).one()
-        return row
+) -> None:
+    """Insert or update the delivery's row (one attempt) in one statement: the idempotency key
+    keeps it to one row, and a concurrent retry's attempt is counted, not lost. The last error and
+    the department's reference stay once given ("delivered after ..."); the first delivery's time
+    is kept."""
+    now = utcnow()
+    engine = db.get_engine(url)
+    insert = INSERT[engine.dialect.name](DELIVERY).values(
+        idempotency_key=delivery.idempotency_key, ticket=delivery.ticket, sequence=delivery.sequence,
+        unit=delivery.unit, kind=delivery.kind.value, channel=channel, status=status, attempts=1,
+        detail=detail[:500], last_error=error[:500] if error else None,
+        reference=reference[:120] if reference else None,
+        delivered_at=now if status == "delivered" else None, created_at=now, updated_at=now,
+    )  # fmt: skip
+    upsert = insert.on_conflict_do_update(
+        index_elements=[DELIVERY.c.idempotency_key],
+        set_={
+            "status": insert.excluded.status,
+            "detail": insert.excluded.detail,
+            "channel": insert.excluded.channel,
+            "attempts": DELIVERY.c.attempts + 1,
+            "last_error": func.coalesce(insert.excluded.last_error, DELIVERY.c.last_error),
+            "reference": func.coalesce(insert.excluded.reference, DELIVERY.c.reference),
+            "delivered_at": func.coalesce(DELIVERY.c.delivered_at, insert.excluded.delivered_at),
+            "updated_at": insert.excluded.updated_at,
+        },
+    )
+    with engine.begin() as conn:
+        conn.execute(upsert)
 
 
 def give_up(url: str, delivery: Delivery, reason: str) -> None:

@@ -14,7 +14,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
 from activities.callback import CallbackActivities
-from activities.delivery import DeliveryActivities
+from activities.delivery import UNIT_FRESH, DeliveryActivities
 from activities.gateway import Http
 from activities.notify import NotifyActivities
 from catalog.cities import load_directory
@@ -216,6 +216,25 @@ async def test_an_unseeded_unit_falls_back_to_its_inbox_and_an_inactive_one_is_r
     with pytest.raises(ApplicationError) as raised:
         await deliver(settings, Recorder(), delivery(sequence=2))
     assert raised.value.non_retryable and "no longer active" in raised.value.message
+
+
+async def test_a_deactivated_unit_is_refused_once_its_cached_row_is_stale(settings):
+    """Deliveries read a unit's row at most every 30 s (a deadline storm sends thousands a minute
+    to a few dozen units): a deactivation takes effect within that time, not at once."""
+    acts = run(DeliveryActivities, settings, Recorder(httpx.Response(201, json={"reference": "U-1"})))
+    env = ActivityEnvironment()
+    assert (await env.run(acts.deliver, delivery(sequence=1))).channel == "department_api"
+    with db.session(settings.database_url) as session:
+        unit = session.get(UnitRow, DEPT)
+        unit.active = False
+        session.add(unit)
+        session.commit()
+    assert (await env.run(acts.deliver, delivery(sequence=2))).delivered  # the row read 0 s ago
+    later = acts.clock() + UNIT_FRESH + 1
+    acts.clock = lambda: later
+    with pytest.raises(ApplicationError) as raised:
+        await env.run(acts.deliver, delivery(sequence=3))
+    assert "no longer active" in raised.value.message
 
 
 async def test_delivery_logs_never_carry_the_citizen(settings):

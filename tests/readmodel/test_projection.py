@@ -58,11 +58,20 @@ def test_a_retried_delivery_is_one_row(settings):
         kind=DeliveryKind.work_order,
         message="",
     )
-    record_delivery(settings.database_url, d, channel="queue", status="delivered")
-    record_delivery(settings.database_url, d, channel="queue", status="delivered")
-    with db.session(settings.database_url) as session:
+    url = settings.database_url
+    record_delivery(url, d, channel="department_api", status="retrying", error="503 from the department")
+    record_delivery(url, d, channel="department_api", status="delivered", reference="D-7")
+    with db.session(url) as session:
+        first = session.exec(select(DeliveryRow)).one()
+    record_delivery(url, d, channel="department_api", status="delivered", detail="duplicate")
+    with db.session(url) as session:
         rows = session.exec(select(DeliveryRow)).all()
-        assert len(rows) == 1 and rows[0].attempts == 2 and rows[0].idempotency_key == "20261122000042-1"
+    assert len(rows) == 1 and rows[0].idempotency_key == "20261122000042-1"
+    row = rows[0]
+    assert (row.attempts, row.status, row.detail) == (3, "delivered", "duplicate")
+    # The center still sees why it took a retry, the department's reference, and when it arrived.
+    assert (row.last_error, row.reference) == ("503 from the department", "D-7")
+    assert row.delivered_at is not None and row.delivered_at == first.delivered_at
 
 
 def test_migrations_run_twice_without_harm(settings):

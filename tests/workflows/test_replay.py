@@ -10,24 +10,19 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 
 from core.codec import data_converter
 from core.settings import Settings
-from worker import WORKFLOWS
+from worker import WORKFLOWS, replayer
 
 HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
 
 
+@pytest.mark.parametrize("strict", [True, False], ids=["full sandbox", "worker's runner"])
 @pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
-async def test_history_replays(path: Path):
+async def test_history_replays(path: Path, strict: bool):
     """With the product's converter: these histories were recorded before payloads were sealed, and
-    the codec passes such payloads through, as it does for tickets opened before encryption."""
+    the codec passes such payloads through, as it does for tickets opened before encryption. In the
+    full sandbox (a non-deterministic call refused) and with the running worker's runner."""
     history = WorkflowHistory.from_json(f"ticket-{path.stem}", path.read_text())
-    replayer = Replayer(
-        workflows=WORKFLOWS,
-        data_converter=data_converter(Settings()),
-        workflow_runner=SandboxedWorkflowRunner(
-            restrictions=SandboxRestrictions.default.with_passthrough_modules("domain")
-        ),
-    )
-    await replayer.replay_workflow(history)
+    await replayer(data_converter(Settings()), strict).replay_workflow(history)
 
 
 def test_there_is_a_history_to_replay():

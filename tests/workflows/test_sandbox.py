@@ -1,42 +1,50 @@
-"""The worker passes the ticket's helper modules through the sandbox (imported once, not for every
-new instance): only modules that define no workflow may be among them. It answers the payloads'
-serialization context outside the sandbox only for a converter that takes none."""
+"""A running worker passes workflows/ through the sandbox (imported once, not for every new
+instance); the tests' workers run it in the full sandbox, which refuses a non-deterministic call.
+The worker answers the payloads' serialization context outside the sandbox only for a converter
+that takes none."""
 
 import dataclasses
-import importlib
-import inspect
+import uuid
 from collections.abc import Sequence
-from pathlib import Path
 
+import pytest
 from temporalio.api.common.v1 import Payload
+from temporalio.client import WorkflowFailureError
 from temporalio.converter import DataConverter, PayloadCodec, SerializationContext, WithSerializationContext
+from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
+from temporalio.workflow import NondeterminismError
 
-import workflows
 from core.codec import data_converter
 from core.sandbox import ContextFreeRunner
 from core.settings import Settings
-from worker import WORKFLOW_HELPERS, workflow_runner
+from tests.workflows.reads_the_clock import ReadsTheClock
+from worker import workflow_runner
 
 
-def _defines_a_workflow(module) -> bool:
-    return any(
-        hasattr(obj, "__temporal_workflow_definition") and obj.__module__ == module.__name__
-        for _, obj in inspect.getmembers(module, inspect.isclass)
-    )
+def _passed_through(runner) -> set[str]:
+    sandboxed = runner.sandboxed if isinstance(runner, ContextFreeRunner) else runner
+    return set(sandboxed.restrictions.passthrough_modules)
 
 
-def test_helpers_passed_through_define_no_workflow():
-    for name in WORKFLOW_HELPERS:
-        assert not _defines_a_workflow(importlib.import_module(name)), f"{name} defines a workflow: keep it sandboxed"
+def test_the_worker_imports_workflow_code_once_and_the_tests_in_the_sandbox():
+    conv = data_converter(Settings())
+    assert {"domain", "workflows"} <= _passed_through(workflow_runner(conv))
+    assert "workflows" not in _passed_through(workflow_runner(conv, strict=True))
+    assert Settings().worker_strict_sandbox, "the tests' conftest asks for the strict sandbox"
 
 
-def test_every_helper_module_is_passed_through():
-    """A new helper module left out would be re-imported for every ticket instance again."""
-    folder = Path(workflows.__file__).parent
-    modules = {f"workflows.{p.stem}" for p in folder.glob("*.py") if p.stem != "__init__"}
-    helpers = {m for m in modules if not _defines_a_workflow(importlib.import_module(m))}
-    assert helpers == set(WORKFLOW_HELPERS)
+async def test_the_strict_sandbox_refuses_a_non_deterministic_call(time_env):
+    """The guard the tests keep: workflow code that reads the wall clock fails its run."""
+    q = f"strict-{uuid.uuid4().hex[:8]}"
+    runner = workflow_runner(time_env.client.data_converter, strict=True)
+    # A refused call fails the workflow task, which Temporal retries for ever; failing the run
+    # instead lets the test see the refusal.
+    async with Worker(time_env.client, task_queue=q, workflows=[ReadsTheClock], workflow_runner=runner,
+                      workflow_failure_exception_types=[NondeterminismError]):  # fmt: skip
+        with pytest.raises(WorkflowFailureError) as e:
+            await time_env.client.execute_workflow(ReadsTheClock.run, id=f"clock-{q}", task_queue=q)
+    assert "datetime.datetime.now" in str(e.value.cause)
 
 
 class _PerWorkflowCodec(PayloadCodec, WithSerializationContext):
