@@ -85,6 +85,9 @@ class TicketRow(SQLModel, table=True):
             "ix_ticket_supervisor_received", "supervisor_unit", "received_at", "number", postgresql_include=UNIT_INCLUDE
         ),
         Index("ix_ticket_category_street_received", "category", "street", "received_at"),
+        # A supervisor's list by category and urgency (GET /tickets): its page and its total from
+        # the index, not from every matching row (130 ms at 10,000 matching, SQLite).
+        Index("ix_ticket_category_urgency_received", "category", "urgency", "received_at", "number"),
         # The projection check reads the rows written in the last seconds.
         Index("ix_ticket_updated_at", "updated_at"),
     )

@@ -4,7 +4,7 @@ import threading
 from datetime import UTC, datetime
 
 from sqlalchemy import event, inspect
-from sqlmodel import select
+from sqlmodel import col, select
 
 from activities.projection import ProjectionActivities
 from domain.contracts import Delivery, DeliveryKind, Projection
@@ -167,3 +167,19 @@ def test_a_repair_writes_only_over_the_version_it_found(settings):
         row = session.get(TicketRow, "20261122000042")
         assert (row.stage, row.version) == ("callback", 2)
         assert session.exec(select(TicketReturnRow)).all() == []
+
+
+def test_a_page_counts_every_matching_row_not_just_the_page(settings):
+    """GET /tickets, /deliveries and the other lists say how many match, whatever the page."""
+    url = settings.database_url
+    for sequence, unit in enumerate(["qd.shinan.badaxia", "qd.shinan.badaxia", "qd.dept.urban"], start=1):
+        d = Delivery(ticket="20261122000042", workflow_id="ticket-20261122000042", sequence=sequence, unit=unit,
+                     kind=DeliveryKind.work_order, message="")  # fmt: skip
+        record_delivery(url, d, channel="queue", status="delivered")
+    newest_first = select(DeliveryRow).order_by(col(DeliveryRow.sequence).desc())
+    with db.session(url) as session:
+        total, rows = db.page(session, newest_first, page=1, page_size=2)
+        assert (total, [r.sequence for r in rows]) == (3, [3, 2])
+        total, rows = db.page(session, newest_first.where(DeliveryRow.unit == "qd.shinan.badaxia"), 2, 1)
+        assert (total, [r.sequence for r in rows]) == (2, [1])
+        assert db.page(session, newest_first.where(DeliveryRow.unit == "nobody"), 1, 50) == (0, [])

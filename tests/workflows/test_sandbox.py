@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 import pytest
 from temporalio.api.common.v1 import Payload
-from temporalio.client import WorkflowFailureError
+from temporalio.client import WorkflowFailureError, WorkflowHistory
 from temporalio.converter import DataConverter, PayloadCodec, SerializationContext, WithSerializationContext
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
@@ -18,8 +18,9 @@ from temporalio.workflow import NondeterminismError
 from core.codec import data_converter
 from core.sandbox import ContextFreeRunner
 from core.settings import Settings
+from tests.workflows import record_history
 from tests.workflows.reads_the_clock import ReadsTheClock
-from worker import workflow_runner
+from worker import build_worker, replayer, workflow_runner
 
 
 def _passed_through(runner) -> set[str]:
@@ -45,6 +46,20 @@ async def test_the_strict_sandbox_refuses_a_non_deterministic_call(time_env):
         with pytest.raises(WorkflowFailureError) as e:
             await time_env.client.execute_workflow(ReadsTheClock.run, id=f"clock-{q}", task_queue=q)
     assert "datetime.datetime.now" in str(e.value.cause)
+
+
+async def test_the_workers_runner_runs_a_lifecycle_that_replays_in_the_full_sandbox(time_env, settings):
+    """The suite's workers run the full sandbox, so this is where the running worker's runner is
+    exercised live: a whole lifecycle (updates, an urge, a whistle, an extension, a missed deadline
+    and escalation, an unsatisfied callback and rehandle), whose history then replays in the full
+    sandbox, command for command."""
+    q = f"worker-runner-{uuid.uuid4().hex[:8]}"
+    running = settings.model_copy(update={"worker_strict_sandbox": False})
+    async with build_worker(time_env.client, running, q):
+        recorded = await record_history.full_lifecycle(time_env, q, number=q)
+    history = WorkflowHistory.from_json(f"ticket-{q}", recorded)
+    assert any(e.HasField("workflow_execution_completed_event_attributes") for e in history.events)
+    await replayer(data_converter(settings), strict=True).replay_workflow(history)
 
 
 class _PerWorkflowCodec(PayloadCodec, WithSerializationContext):
