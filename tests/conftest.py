@@ -26,8 +26,9 @@ BIN = Path(sys.executable).parent
 
 
 def pytest_configure(config):
-    # Every worker the tests start (here and in subprocesses) runs workflow code in the full sandbox,
-    # which refuses a non-deterministic call; production workers pass workflows/ through (worker.py).
+    # Every worker the tests start in-process (and in subprocesses, but for `hotline up` in
+    # tests/stack.py) runs workflow code in the full sandbox, which refuses a non-deterministic call;
+    # production workers pass workflows/ through (worker.py).
     os.environ.setdefault("HOTLINE_WORKER_STRICT_SANDBOX", "true")
     configure_logging(json=False, level="INFO", secrets=Settings().secret_values())  # the product's logging
 
