@@ -111,7 +111,8 @@ def build_worker(
     options.setdefault(
         "sticky_queue_schedule_to_start_timeout", timedelta(seconds=settings.worker_sticky_timeout_seconds)
     )
-    cache_workflow_bytecode()
+    if settings.worker_strict_sandbox:  # only the full sandbox imports workflows/ per instance
+        cache_workflow_bytecode()
     return Worker(
         client,
         task_queue=task_queue or settings.task_queue,

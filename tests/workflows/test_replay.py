@@ -5,12 +5,10 @@ from pathlib import Path
 
 import pytest
 from temporalio.client import WorkflowHistory
-from temporalio.worker import Replayer
-from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from core.codec import data_converter
 from core.settings import Settings
-from worker import WORKFLOWS, replayer
+from worker import replayer
 
 HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
 
@@ -49,11 +47,4 @@ async def test_known_nondeterministic_history_still_fails(path: Path):
     Strict: when an SDK upgrade replays them, this test fails and the histories move to
     histories/ (cf. temporalio/sdk-python#1591, "update handled on cold-start")."""
     history = WorkflowHistory.from_json(f"ticket-{path.stem}", path.read_text())
-    replayer = Replayer(
-        workflows=WORKFLOWS,
-        data_converter=data_converter(Settings()),
-        workflow_runner=SandboxedWorkflowRunner(
-            restrictions=SandboxRestrictions.default.with_passthrough_modules("domain")
-        ),
-    )
-    await replayer.replay_workflow(history)
+    await replayer(data_converter(Settings()), strict=True).replay_workflow(history)
