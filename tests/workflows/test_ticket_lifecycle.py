@@ -3,7 +3,7 @@
 from datetime import timedelta
 
 import pytest
-from sqlmodel import select
+from sqlmodel import col, select
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.service import RPCError, RPCStatusCode
@@ -145,7 +145,11 @@ async def test_unsatisfied_callback_sends_it_back_then_closes(time_env, queue, s
     with db.session(settings.database_url) as session:
         kinds = [
             d.kind
-            for d in session.exec(select(DeliveryRow).where(DeliveryRow.ticket == inp.number, DeliveryRow.unit == LEAD))
+            for d in session.exec(
+                select(DeliveryRow)
+                .where(DeliveryRow.ticket == inp.number, DeliveryRow.unit == LEAD)
+                .order_by(col(DeliveryRow.sequence))  # in the order they were sent, not as stored
+            )
         ]
     assert kinds == ["work_order", "rehandle"]
 
