@@ -7,20 +7,25 @@ the delivery is its inbox entry, and gets an SMS on its duty phone when it has o
 Each delivery is one row in the read model under its idempotency key (ticket number and delivery
 sequence); every retry carries the same key, so the department acts on it once. Temporal's retry
 policy (workflows/calls.py) does the retrying; an attempt only says whether
-another may help."""
+another may help.
+
+The first attempt is a local activity, inside the ticket's workflow task (workflows/calls.py), so
+it must not hold that task long: it waits LOCAL_ATTEMPT_TIMEOUT at most, and it is not made to a
+system that failed in this worker within the last LOCAL_PAUSE — those deliveries go straight to
+the durable activity, whose attempts wait as long as the settings say."""
 
 import asyncio
 import time
 
 from temporalio import activity
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
 
 from activities.gateway import DepartmentApi, Failure, Http, SmsGateway
 from catalog import templates
 from catalog.cities import load_directory
 from core.logging import get_logger
 from core.settings import Settings
-from domain.contracts import DELIVERY_REJECTED, Delivery, DeliveryReceipt
+from domain.contracts import DELIVERY_REJECTED, DELIVERY_UNAVAILABLE, Delivery, DeliveryReceipt
 from domain.deadlines.calendar import deadline_words
 from readmodel import db, units
 from readmodel.deliveries import give_up, record_delivery
@@ -28,6 +33,10 @@ from readmodel.tables import UnitRow
 
 # How long a unit's row read from the unit table serves its deliveries.
 UNIT_FRESH = 30.0
+# A local first attempt's wait for an answer, and how long a system that failed is left to the
+# durable activity's retries (an outage then costs no workflow task a wait).
+LOCAL_ATTEMPT_TIMEOUT = 3.0
+LOCAL_PAUSE = 60.0
 
 
 class DeliveryActivities:
@@ -37,6 +46,7 @@ class DeliveryActivities:
         self.departments = DepartmentApi(self.http, settings)
         self.sms = SmsGateway(self.http, settings)
         self._units: dict[str, tuple[float, UnitRow | None]] = {}
+        self._failed_at: dict[str, float] = {}  # a system (endpoint) → when an attempt last failed
         self.clock = time.monotonic
 
     def _unit(self, unit_id: str) -> UnitRow | None:
@@ -53,11 +63,32 @@ class DeliveryActivities:
         self._units[unit_id] = (now, row)
         return row
 
+    def _attempt(self, system: str) -> float | None:
+        """This attempt's wait for an answer: the settings' for the durable activity, a short one
+        for a local first attempt. A local attempt to a system that failed within LOCAL_PAUSE is
+        not made; the delivery goes to the durable activity at once."""
+        if not activity.info().is_local:
+            return None
+        failed_at = self._failed_at.get(system)
+        if failed_at is not None and self.clock() - failed_at < LOCAL_PAUSE:
+            raise ApplicationError(
+                "the system failed moments ago: left to the durable retry", type=DELIVERY_UNAVAILABLE,
+                category=ApplicationErrorCategory.BENIGN,
+            )  # fmt: skip
+        return LOCAL_ATTEMPT_TIMEOUT
+
+    def _outcome(self, system: str, failure: Failure | None) -> None:
+        if failure is None:
+            self._failed_at.pop(system, None)
+        elif failure.retryable:
+            self._failed_at[system] = self.clock()
+
     @activity.defn
     async def deliver(self, delivery: Delivery) -> DeliveryReceipt:
+        info = activity.info()
         log = get_logger(
             "delivery", ticket=delivery.ticket, workflow_id=delivery.workflow_id, unit=delivery.unit,
-        ).bind(kind=delivery.kind.value, sequence=delivery.sequence, attempt=activity.info().attempt)  # fmt: skip
+        ).bind(kind=delivery.kind.value, sequence=delivery.sequence, attempt=info.attempt, local=info.is_local)  # fmt: skip
         unit = await asyncio.to_thread(self._unit, delivery.unit)
         if unit is None:
             # Not in the unit table (not seeded yet): it still sees the ticket in its own list.
@@ -83,16 +114,19 @@ class DeliveryActivities:
         await asyncio.to_thread(give_up, self.settings.database_url, delivery, reason)
 
     async def _to_department(self, unit: UnitRow, delivery: Delivery, log) -> DeliveryReceipt:
-        channel = "department_api"
+        channel, system = "department_api", unit.endpoint or unit.id
+        timeout = self._attempt(system)
         try:
-            answer = await self.departments.send(unit, delivery)
+            answer = await self.departments.send(unit, delivery, timeout)
         except Failure as f:
+            self._outcome(system, f)
             await self._record(delivery, channel, "retrying" if f.retryable else "failed", error=f.reason)
             if f.retryable:
                 log.warning("department system unavailable; Temporal retries", error=f.reason)
             else:
                 log.error("department system refused the delivery", error=f.reason)
             raise f.as_activity_error() from None
+        self._outcome(system, None)
         detail = "duplicate: the department had it already" if answer.duplicate else ""
         await self._record(delivery, channel, "delivered", detail=detail, reference=answer.reference)
         log.info("delivered", channel=channel, reference=answer.reference, duplicate=answer.duplicate)
@@ -111,12 +145,16 @@ class DeliveryActivities:
         template = f"unit_{delivery.kind.value}"
         template = template if template in templates.load() else "unit_notice"
         assert unit.notify_phone, "deliver() sends by SMS only to units with a duty phone"
+        system = self.settings.sms_endpoint or "sms"
+        timeout = self._attempt(system)
         try:
-            sent = await self.sms.send(unit.notify_phone, template, params, delivery.idempotency_key)
+            sent = await self.sms.send(unit.notify_phone, template, params, delivery.idempotency_key, timeout)
         except Failure as f:
+            self._outcome(system, f)
             await self._record(delivery, "sms", "retrying" if f.retryable else "failed", error=f.reason)
             log.warning("SMS to the unit did not go through", error=f.reason, retryable=f.retryable)
             raise f.as_activity_error() from None
+        self._outcome(system, None)
         await self._record(delivery, "sms", sent.status, reference=sent.reference)
         log.info("unit notified by SMS", channel="sms", status=sent.status)
         return DeliveryReceipt(delivered=True, channel="sms")

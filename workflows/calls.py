@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.callback import CallbackActivities
@@ -71,7 +72,32 @@ async def save_responsibility_rule(rule: ResponsibilityRule) -> None:
     )
 
 
+# A delivery's first attempt is a local activity, inside the workflow task that caused it: when
+# the department answers at once (nearly always), that saves an activity task and the workflow
+# task its result would wake — 14 of a full lifecycle's 18 activities are deliveries, and a
+# deadline warning is one. The attempt is short (activities/delivery.py LOCAL_ATTEMPT_TIMEOUT);
+# a failure that another attempt may fix goes to the durable activity with Temporal's retries.
+LOCAL_DELIVERY_ATTEMPT = timedelta(seconds=5)
+ONE_ATTEMPT = RetryPolicy(maximum_attempts=1)
+
+
 async def deliver(delivery: Delivery, give_up_after: timedelta = DELIVERY_GIVE_UP) -> DeliveryReceipt:
+    """One delivery to a unit: a local attempt first, then (unless refused) the durable activity.
+    Runs that delivered before the patch keep the durable activity for life (`patched` is decided
+    at a run's first delivery)."""
+    if workflow.patched("delivery-local-first"):
+        try:
+            return await workflow.execute_local_activity_method(
+                DeliveryActivities.deliver,
+                delivery,
+                start_to_close_timeout=LOCAL_DELIVERY_ATTEMPT,
+                retry_policy=ONE_ATTEMPT,
+            )
+        except ApplicationError as e:  # a local activity's failure comes as it was raised
+            if e.non_retryable:
+                raise  # a refusal: asking again will not help
+        except ActivityError:
+            pass  # no answer in time: the durable activity asks again
     return await workflow.execute_activity_method(
         DeliveryActivities.deliver,
         delivery,

@@ -100,15 +100,18 @@ class Outbox:
             receipt = await calls.deliver(
                 delivery, give_up_after=timedelta(seconds=t.policy.delivery.give_up_after.seconds())
             )
-        except ActivityError as e:
-            cause = e.cause.message if isinstance(e.cause, ApplicationError) else str(e.cause or e)
+        except (ActivityError, ApplicationError) as e:
+            # A refusal at the local first attempt comes as the ApplicationError itself.
+            failure = e.cause if isinstance(e, ActivityError) else e
+            cause = failure.message if isinstance(failure, ApplicationError) else str(failure or e)
             s.flag("delivery_failed")
             t.record(
                 "system", "delivery_failed", f"{delivery.kind.value} to {s.name_of(delivery.unit)}: {cause}",
                 unit=delivery.unit, kind=delivery.kind.value, sequence=delivery.sequence,
             )  # fmt: skip
             t.changed()
-            if e.retry_state != RetryState.NON_RETRYABLE_FAILURE:  # retries ran out, not a refusal
+            refused = isinstance(e, ApplicationError) or e.retry_state == RetryState.NON_RETRYABLE_FAILURE
+            if not refused:  # retries ran out
                 await calls.give_up_delivery(delivery, f"gave up: {cause}")
             return
         if receipt.channel != "department_api" or not receipt.delivered:

@@ -14,7 +14,7 @@ class DepartmentApi:
         self.http = http
         self.settings = settings
 
-    async def send(self, unit: UnitRow, delivery: Delivery) -> DeliveryAnswer:
+    async def send(self, unit: UnitRow, delivery: Delivery, timeout: float | None = None) -> DeliveryAnswer:
         """One attempt; the same Idempotency-Key on every retry, so the department acts once."""
         try:
             route, body = message_of(delivery)
@@ -25,7 +25,7 @@ class DepartmentApi:
         headers = {"Idempotency-Key": delivery.idempotency_key}
         if unit.credential_ref:
             headers["Authorization"] = f"Bearer {self.settings.department_credential(unit.credential_ref)}"
-        response = await self.http.post(f"{unit.endpoint.rstrip('/')}/{route.value}", body, headers)
+        response = await self.http.post(f"{unit.endpoint.rstrip('/')}/{route.value}", body, headers, timeout)
         try:
             return DeliveryAnswer.model_validate_json(response.content)
         except ValidationError:

@@ -63,14 +63,21 @@ class Http:
             await self._client.aclose()
             self._client = None
 
-    async def post(self, url: str, body: BaseModel, headers: dict[str, str]) -> httpx.Response:
-        """POST the body as JSON once; a 2xx response, or a Failure."""
+    async def post(
+        self, url: str, body: BaseModel, headers: dict[str, str], timeout: float | None = None
+    ) -> httpx.Response:
+        """POST the body as JSON once; a 2xx response, or a Failure. `timeout` shortens this
+        attempt's wait (a delivery's quick first attempt)."""
+        wait = min(timeout, self.timeout) if timeout else self.timeout
         try:
             response = await self.client.post(
-                url, content=body.model_dump_json(), headers={"Content-Type": "application/json", **headers}
+                url,
+                content=body.model_dump_json(),
+                headers={"Content-Type": "application/json", **headers},
+                timeout=httpx.Timeout(wait, connect=min(wait, 5.0)),
             )
         except httpx.TimeoutException as e:
-            raise Failure(f"no answer within {self.timeout:g} s ({type(e).__name__})", retryable=True) from e
+            raise Failure(f"no answer within {wait:g} s ({type(e).__name__})", retryable=True) from e
         except httpx.TransportError as e:
             raise Failure(f"unreachable ({type(e).__name__}: {e})", retryable=True) from e
         if response.is_success:

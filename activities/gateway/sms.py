@@ -20,7 +20,9 @@ class SmsGateway:
         self.http = http
         self.settings = settings
 
-    async def send(self, phone: str, template: str, params: dict[str, str], key: str) -> SmsResult:
+    async def send(
+        self, phone: str, template: str, params: dict[str, str], key: str, timeout: float | None = None
+    ) -> SmsResult:
         try:
             text = render(template, params)
         except TemplateError as e:
@@ -31,7 +33,7 @@ class SmsGateway:
         if self.settings.sms_api_key:
             headers["Authorization"] = f"Bearer {self.settings.sms_api_key.get_secret_value()}"
         message = SmsMessage(to=phone, sign=self.settings.sms_sign, template=template, text=text, reference=key)
-        response = await self.http.post(self.settings.sms_endpoint, message, headers)
+        response = await self.http.post(self.settings.sms_endpoint, message, headers, timeout)
         try:
             reference = response.json().get("id")
         except (ValueError, AttributeError):

@@ -2,6 +2,7 @@
 answer of the other side means for Temporal (retry or not), what the read model records, what
 goes over the wire, and what never reaches a log."""
 
+import dataclasses
 import json
 from datetime import UTC, datetime, timedelta
 
@@ -14,7 +15,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
 from activities.callback import CallbackActivities
-from activities.delivery import UNIT_FRESH, DeliveryActivities
+from activities.delivery import LOCAL_ATTEMPT_TIMEOUT, LOCAL_PAUSE, UNIT_FRESH, DeliveryActivities
 from activities.gateway import Http
 from activities.notify import NotifyActivities
 from catalog.cities import load_directory
@@ -235,6 +236,48 @@ async def test_a_deactivated_unit_is_refused_once_its_cached_row_is_stale(settin
     with pytest.raises(ApplicationError) as raised:
         await env.run(acts.deliver, delivery(sequence=3))
     assert "no longer active" in raised.value.message
+
+
+def local_attempt() -> ActivityEnvironment:
+    """The environment of a delivery's first attempt, a local activity in the ticket's workflow task."""
+    env = ActivityEnvironment()
+    env.info = dataclasses.replace(env.info, is_local=True)
+    return env
+
+
+async def test_a_local_first_attempt_waits_briefly_and_leaves_a_failing_system_to_the_durable_retries(settings):
+    """The first attempt runs inside the ticket's workflow task, so it waits a short time for an
+    answer, and a system that just failed is not tried again locally for a while: those deliveries
+    go to the durable activity at once, which waits as long as the settings say."""
+    rec = Recorder(httpx.ReadTimeout("slow"), httpx.Response(201, json={"reference": "U-1"}))
+    acts = run(DeliveryActivities, settings.model_copy(update={"department_timeout": 10.0}), rec)
+    with pytest.raises(ApplicationError) as slow:
+        await local_attempt().run(acts.deliver, delivery(sequence=1))
+    assert slow.value.type == "DeliveryUnavailable" and not slow.value.non_retryable
+    assert f"no answer within {LOCAL_ATTEMPT_TIMEOUT:g} s" in slow.value.message
+    assert rec.requests[0].extensions["timeout"]["read"] == LOCAL_ATTEMPT_TIMEOUT
+    assert row(settings, "20261122000042-1").status == "retrying"  # the attempt was made: it counts
+
+    # The same system moments later: no request, a retryable failure for the durable activity.
+    with pytest.raises(ApplicationError) as paused:
+        await local_attempt().run(acts.deliver, delivery(sequence=2))
+    assert paused.value.type == "DeliveryUnavailable" and not paused.value.non_retryable
+    assert len(rec.requests) == 1
+    # The durable activity tries it, with the settings' wait, and succeeds.
+    assert (await ActivityEnvironment().run(acts.deliver, delivery(sequence=2))).delivered
+    assert rec.requests[1].extensions["timeout"]["read"] == 10.0
+    # Once it answered, local first attempts go to it again.
+    assert (await local_attempt().run(acts.deliver, delivery(sequence=3))).delivered
+    assert len(rec.requests) == 3
+
+    # After a failure, the pause ends by itself.
+    rec.answers = [httpx.Response(503), httpx.Response(201, json={"reference": "U-2"})]
+    with pytest.raises(ApplicationError):
+        await local_attempt().run(acts.deliver, delivery(sequence=4))
+    later = acts.clock() + LOCAL_PAUSE + 1
+    acts.clock = lambda: later
+    assert (await local_attempt().run(acts.deliver, delivery(sequence=5))).delivered
+    assert len(rec.requests) == 5
 
 
 async def test_delivery_logs_never_carry_the_citizen(settings):

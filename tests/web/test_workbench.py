@@ -145,10 +145,11 @@ def test_a_request_from_the_desk_to_the_callback_in_the_browser(stack, accounts,
     screenshot(d, "desk")
 
     # The next caller (Alt+N clears the form), the same phone: the open ticket it would merge with
-    # (并单) is shown.
+    # (并单) is shown. The same matter in the same category (noise): a merge joins only that, and
+    # the list is asked again with the category the description's suggestion brings.
     d.find_element(By.ID, "description").send_keys(Keys.ALT, "n")
     assert d.find_element(By.ID, "description").get_attribute("value") == ""
-    d.find_element(By.ID, "description").send_keys("饭店油烟还是很大，晚上还在营业")
+    d.find_element(By.ID, "description").send_keys("饭店噪音还是很大，晚上还在营业")
     d.find_element(By.ID, "phone").send_keys(PHONE, Keys.TAB)
     text_of(d, "merges", number)
     screenshot(d, "desk-merge")

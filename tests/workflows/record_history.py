@@ -385,6 +385,32 @@ async def delivery_failed(env: WorkflowEnvironment, queue: str, settings: Settin
     return (await h.fetch_history()).to_json()
 
 
+async def delivered_after_local_attempt(
+    env: WorkflowEnvironment, queue: str, settings: Settings, port: int, fault: str, number: str
+) -> str:
+    """Since deliveries try once locally (patch "delivery-local-first"): the department's first
+    answer is `fault` — a server error goes on to the durable activity, which delivers it; a
+    refusal is a delivery failure at once. The department handles it; callback, close."""
+    from tests.simulated import running_simulator, simulator_settings
+
+    async with running_simulator(simulator_settings(settings, simulator_act=False), port=port) as sim:
+        await sim.fault(fault, unit=TRANSPORT, count=1)
+        inp = ticket_input(category=TAXI, description="出租车拒载，司机态度恶劣")
+        h = await drive.start(env, queue, inp.model_copy(update={"number": number}))
+
+        async def settled():  # the delivery runs beside the lifecycle
+            s = await drive.state(h)
+            assert {"delivered", "delivery_failed"} & set(drive.events(s))
+
+        await assert_eventually(settled, timeout=15)
+        await drive.acknowledge(h, TRANSPORT)
+        await drive.complete(h, TRANSPORT, reply="已对驾驶员批评教育")
+        await env.sleep(timedelta(seconds=1))
+        await drive.answer(h)
+        await h.result()
+    return (await h.fetch_history()).to_json()
+
+
 async def closed_with_delivery_pending(env: WorkflowEnvironment, queue: str) -> str:
     """The department system is unreachable (nothing listens): the work order is still retrying
     when the ticket closes; the settle grace period runs out and the delivery is abandoned."""
@@ -610,6 +636,17 @@ async def main(everything: bool) -> None:
                 # Since the projection is a local activity again (patch "projection-local-again").
                 "full_lifecycle_projected_locally_again": lambda: full_lifecycle(
                     env, "record", "full_lifecycle_projected_locally_again"
+                ),
+                # Since a delivery's first attempt is a local activity (patch "delivery-local-first"):
+                # all delivered at once; a server error, then the durable activity; a refusal.
+                "full_lifecycle_delivered_locally": lambda: full_lifecycle(
+                    env, "record", "full_lifecycle_delivered_locally"
+                ),
+                "delivered_after_local_attempt_failed": lambda: delivered_after_local_attempt(
+                    env, "record-d", departments, port, "error_5xx", "delivered_after_local_attempt_failed"
+                ),
+                "refused_at_local_attempt": lambda: delivered_after_local_attempt(
+                    env, "record-d", departments, port, "reject_4xx", "refused_at_local_attempt"
                 ),
             }
             # Scenarios that also return a consultation's history, and the file it goes to.

@@ -88,6 +88,12 @@ async def test_work_order_and_copy_reach_the_department_systems_over_http(time_e
     await time_env.sleep(timedelta(seconds=1))
     s = await drive.state(h)
     assert sorted(e.data["kind"] for e in s.timeline if e.event == "delivered") == ["copy", "work_order"]
+    # Both went out inside the workflow task that dispatched the ticket (a local first attempt):
+    # no activity task for either, and no workflow task for their results.
+    history = await h.fetch_history()
+    activities = [e.activity_task_scheduled_event_attributes.activity_type.name for e in history.events
+                  if e.HasField("activity_task_scheduled_event_attributes")]  # fmt: skip
+    assert "deliver" not in activities
 
 
 async def test_a_department_down_for_hours_gets_the_work_order_once_after_it_recovers(
