@@ -10,9 +10,10 @@ policy (workflows/calls.py) does the retrying; an attempt only says whether
 another may help.
 
 The first attempt is a local activity, inside the ticket's workflow task (workflows/calls.py), so
-it must not hold that task long: it waits LOCAL_ATTEMPT_TIMEOUT at most, and it is not made to a
-system that failed in this worker within the last LOCAL_PAUSE — those deliveries go straight to
-the durable activity, whose attempts wait as long as the settings say."""
+it must not hold that task long (the task holds one of the worker's workflow-task slots meanwhile):
+it waits LOCAL_ATTEMPT_TIMEOUT at most, and it is not made to a system that failed, or answered
+slower than LOCAL_SLOW, in this worker within the last LOCAL_PAUSE — those deliveries go straight
+to the durable activity, whose attempts wait as long as the settings say."""
 
 import asyncio
 import time
@@ -33,9 +34,11 @@ from readmodel.tables import UnitRow
 
 # How long a unit's row read from the unit table serves its deliveries.
 UNIT_FRESH = 30.0
-# A local first attempt's wait for an answer, and how long a system that failed is left to the
-# durable activity's retries (an outage then costs no workflow task a wait).
-LOCAL_ATTEMPT_TIMEOUT = 3.0
+# A local first attempt's wait for an answer; an answer slower than LOCAL_SLOW, like a failure,
+# leaves the system to the durable activity for LOCAL_PAUSE (a slow or down department then holds
+# up a workflow task once a minute, not on every delivery).
+LOCAL_ATTEMPT_TIMEOUT = 2.0
+LOCAL_SLOW = 0.5
 LOCAL_PAUSE = 60.0
 
 
@@ -46,7 +49,7 @@ class DeliveryActivities:
         self.departments = DepartmentApi(self.http, settings)
         self.sms = SmsGateway(self.http, settings)
         self._units: dict[str, tuple[float, UnitRow | None]] = {}
-        self._failed_at: dict[str, float] = {}  # a system (endpoint) → when an attempt last failed
+        self._troubled_at: dict[str, float] = {}  # a system (endpoint) → when it last failed or was slow
         self.clock = time.monotonic
 
     def _unit(self, unit_id: str) -> UnitRow | None:
@@ -65,23 +68,30 @@ class DeliveryActivities:
 
     def _attempt(self, system: str) -> float | None:
         """This attempt's wait for an answer: the settings' for the durable activity, a short one
-        for a local first attempt. A local attempt to a system that failed within LOCAL_PAUSE is
-        not made; the delivery goes to the durable activity at once."""
+        for a local first attempt. A local attempt to a system that failed or was slow within
+        LOCAL_PAUSE is not made; the delivery goes to the durable activity at once."""
         if not activity.info().is_local:
             return None
-        failed_at = self._failed_at.get(system)
-        if failed_at is not None and self.clock() - failed_at < LOCAL_PAUSE:
+        troubled_at = self._troubled_at.get(system)
+        if troubled_at is not None and self.clock() - troubled_at < LOCAL_PAUSE:
             raise ApplicationError(
-                "the system failed moments ago: left to the durable retry", type=DELIVERY_UNAVAILABLE,
+                "the system failed or was slow moments ago: left to the durable retry", type=DELIVERY_UNAVAILABLE,
                 category=ApplicationErrorCategory.BENIGN,
             )  # fmt: skip
         return LOCAL_ATTEMPT_TIMEOUT
 
-    def _outcome(self, system: str, failure: Failure | None) -> None:
-        if failure is None:
-            self._failed_at.pop(system, None)
-        elif failure.retryable:
-            self._failed_at[system] = self.clock()
+    def _outcome(self, system: str, started: float, log, failure: Failure | None = None) -> None:
+        """What an attempt (local or durable) says of the system's health; a refusal says nothing."""
+        if failure is not None and not failure.retryable:
+            return
+        took = self.clock() - started
+        if failure is None and took > LOCAL_SLOW:
+            log.warning("slow answer: first attempts to this system left to the durable activity",
+                        seconds=round(took, 2), for_seconds=LOCAL_PAUSE)  # fmt: skip
+        if failure is not None or took > LOCAL_SLOW:
+            self._troubled_at[system] = self.clock()
+        else:
+            self._troubled_at.pop(system, None)
 
     @activity.defn
     async def deliver(self, delivery: Delivery) -> DeliveryReceipt:
@@ -114,19 +124,19 @@ class DeliveryActivities:
         await asyncio.to_thread(give_up, self.settings.database_url, delivery, reason)
 
     async def _to_department(self, unit: UnitRow, delivery: Delivery, log) -> DeliveryReceipt:
-        channel, system = "department_api", unit.endpoint or unit.id
+        channel, system, started = "department_api", unit.endpoint or unit.id, self.clock()
         timeout = self._attempt(system)
         try:
             answer = await self.departments.send(unit, delivery, timeout)
         except Failure as f:
-            self._outcome(system, f)
+            self._outcome(system, started, log, f)
             await self._record(delivery, channel, "retrying" if f.retryable else "failed", error=f.reason)
             if f.retryable:
                 log.warning("department system unavailable; Temporal retries", error=f.reason)
             else:
                 log.error("department system refused the delivery", error=f.reason)
             raise f.as_activity_error() from None
-        self._outcome(system, None)
+        self._outcome(system, started, log)
         detail = "duplicate: the department had it already" if answer.duplicate else ""
         await self._record(delivery, channel, "delivered", detail=detail, reference=answer.reference)
         log.info("delivered", channel=channel, reference=answer.reference, duplicate=answer.duplicate)
@@ -145,16 +155,16 @@ class DeliveryActivities:
         template = f"unit_{delivery.kind.value}"
         template = template if template in templates.load() else "unit_notice"
         assert unit.notify_phone, "deliver() sends by SMS only to units with a duty phone"
-        system = self.settings.sms_endpoint or "sms"
+        system, started = self.settings.sms_endpoint or "sms", self.clock()
         timeout = self._attempt(system)
         try:
             sent = await self.sms.send(unit.notify_phone, template, params, delivery.idempotency_key, timeout)
         except Failure as f:
-            self._outcome(system, f)
+            self._outcome(system, started, log, f)
             await self._record(delivery, "sms", "retrying" if f.retryable else "failed", error=f.reason)
             log.warning("SMS to the unit did not go through", error=f.reason, retryable=f.retryable)
             raise f.as_activity_error() from None
-        self._outcome(system, None)
+        self._outcome(system, started, log)
         await self._record(delivery, "sms", sent.status, reference=sent.reference)
         log.info("unit notified by SMS", channel="sms", status=sent.status)
         return DeliveryReceipt(delivered=True, channel="sms")

@@ -3,6 +3,7 @@ answer of the other side means for Temporal (retry or not), what the read model 
 goes over the wire, and what never reaches a log."""
 
 import dataclasses
+import itertools
 import json
 from datetime import UTC, datetime, timedelta
 
@@ -15,7 +16,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
 from activities.callback import CallbackActivities
-from activities.delivery import LOCAL_ATTEMPT_TIMEOUT, LOCAL_PAUSE, UNIT_FRESH, DeliveryActivities
+from activities.delivery import LOCAL_ATTEMPT_TIMEOUT, LOCAL_PAUSE, LOCAL_SLOW, UNIT_FRESH, DeliveryActivities
 from activities.gateway import Http
 from activities.notify import NotifyActivities
 from catalog.cities import load_directory
@@ -247,7 +248,7 @@ def local_attempt() -> ActivityEnvironment:
 
 async def test_a_local_first_attempt_waits_briefly_and_leaves_a_failing_system_to_the_durable_retries(settings):
     """The first attempt runs inside the ticket's workflow task, so it waits a short time for an
-    answer, and a system that just failed is not tried again locally for a while: those deliveries
+    answer, and a system that just failed or was slow is not tried again locally for a while: those deliveries
     go to the durable activity at once, which waits as long as the settings say."""
     rec = Recorder(httpx.ReadTimeout("slow"), httpx.Response(201, json={"reference": "U-1"}))
     acts = run(DeliveryActivities, settings.model_copy(update={"department_timeout": 10.0}), rec)
@@ -278,6 +279,15 @@ async def test_a_local_first_attempt_waits_briefly_and_leaves_a_failing_system_t
     acts.clock = lambda: later
     assert (await local_attempt().run(acts.deliver, delivery(sequence=5))).delivered
     assert len(rec.requests) == 5
+
+    # A slow answer, like a failure, leaves the system to the durable activity for a while: the
+    # attempt holds a workflow-task slot of the worker as long as it waits.
+    acts.clock = itertools.count(later, LOCAL_SLOW + 0.1).__next__  # each reading comes that much later
+    assert (await local_attempt().run(acts.deliver, delivery(sequence=6))).delivered
+    with pytest.raises(ApplicationError) as slow_pause:
+        await local_attempt().run(acts.deliver, delivery(sequence=7))
+    assert "slow" in slow_pause.value.message and not slow_pause.value.non_retryable
+    assert len(rec.requests) == 6
 
 
 async def test_delivery_logs_never_carry_the_citizen(settings):
