@@ -85,7 +85,7 @@ class DeliveryActivities:
         if failure is not None and not failure.retryable:
             return
         took = self.clock() - started
-        if failure is None and took > LOCAL_SLOW:
+        if failure is None and took > LOCAL_SLOW and system not in self._troubled_at:  # once, as it turns slow
             log.warning("slow answer: first attempts to this system left to the durable activity",
                         seconds=round(took, 2), for_seconds=LOCAL_PAUSE)  # fmt: skip
         if failure is not None or took > LOCAL_SLOW:

@@ -283,11 +283,17 @@ async def test_a_local_first_attempt_waits_briefly_and_leaves_a_failing_system_t
     # A slow answer, like a failure, leaves the system to the durable activity for a while: the
     # attempt holds a workflow-task slot of the worker as long as it waits.
     acts.clock = itertools.count(later, LOCAL_SLOW + 0.1).__next__  # each reading comes that much later
-    assert (await local_attempt().run(acts.deliver, delivery(sequence=6))).delivered
-    with pytest.raises(ApplicationError) as slow_pause:
-        await local_attempt().run(acts.deliver, delivery(sequence=7))
+    with structlog.testing.capture_logs() as logs:
+        assert (await local_attempt().run(acts.deliver, delivery(sequence=6))).delivered
+        with pytest.raises(ApplicationError) as slow_pause:
+            await local_attempt().run(acts.deliver, delivery(sequence=7))
+        assert (await ActivityEnvironment().run(acts.deliver, delivery(sequence=7))).delivered  # slow again
     assert "slow" in slow_pause.value.message and not slow_pause.value.non_retryable
-    assert len(rec.requests) == 6
+    assert len(rec.requests) == 7
+    # The operator hears of it once, as the system turns slow, not on every slow delivery.
+    assert [e["event"] for e in logs if e["log_level"] == "warning"] == [
+        "slow answer: first attempts to this system left to the durable activity"
+    ]
 
 
 async def test_delivery_logs_never_carry_the_citizen(settings):
