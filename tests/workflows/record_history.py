@@ -363,34 +363,12 @@ TAXI = "transport.taxi"  # led and supervised by the transport department: one w
 TRANSPORT = "qd.dept.transport"
 
 
-async def delivery_failed(env: WorkflowEnvironment, queue: str, settings: Settings, port: int) -> str:
-    """The department system refuses the work order (HTTP 422, not retried): delivery_failed
-    flag; the department handles it through its unit login all the same; callback, close."""
-    from tests.simulated import running_simulator, simulator_settings
-
-    async with running_simulator(simulator_settings(settings, simulator_act=False), port=port) as sim:
-        await sim.fault("reject_4xx", unit=TRANSPORT, count=1)
-        inp = ticket_input(category=TAXI, description="出租车拒载，司机态度恶劣")
-        h = await drive.start(env, queue, inp.model_copy(update={"number": "delivery_failed"}))
-
-        async def failed():  # the delivery runs beside the lifecycle
-            assert "delivery_failed" in (await drive.state(h)).flags
-
-        await assert_eventually(failed, timeout=10)
-        await drive.acknowledge(h, TRANSPORT)
-        await drive.complete(h, TRANSPORT, reply="已对驾驶员批评教育")
-        await env.sleep(timedelta(seconds=1))
-        await drive.answer(h)
-        await h.result()
-    return (await h.fetch_history()).to_json()
-
-
-async def delivered_after_local_attempt(
+async def department_answers(
     env: WorkflowEnvironment, queue: str, settings: Settings, port: int, fault: str, number: str
 ) -> str:
-    """Since deliveries try once locally (patch "delivery-local-first"): the department's first
-    answer is `fault` — a server error goes on to the durable activity, which delivers it; a
-    refusal is a delivery failure at once. The department handles it; callback, close."""
+    """The department system's first answer to the work order is `fault`: a refusal (HTTP 422, not
+    retried) is delivery_failed, a server error is retried until delivered. The department handles
+    it through its unit login all the same; callback, close."""
     from tests.simulated import running_simulator, simulator_settings
 
     async with running_simulator(simulator_settings(settings, simulator_act=False), port=port) as sim:
@@ -619,7 +597,9 @@ async def main(everything: bool) -> None:
                 "hard_case": lambda: hard_case(env, "record"),
                 "callback_unreachable": lambda: callback_unreachable(env, "record"),
                 "no_callback": lambda: no_callback(env, "record"),
-                "delivery_failed": lambda: delivery_failed(env, "record-d", departments, port),
+                "delivery_failed": lambda: department_answers(
+                    env, "record-d", departments, port, "reject_4xx", "delivery_failed"
+                ),
                 "closed_with_delivery_pending": lambda: closed_with_delivery_pending(env, "record-d"),
                 "delivery_gave_up": lambda: delivery_gave_up(env, "record-d"),
                 "callback_channel_down": lambda: callback_channel_down(env, "record-c"),
@@ -642,10 +622,10 @@ async def main(everything: bool) -> None:
                 "full_lifecycle_delivered_locally": lambda: full_lifecycle(
                     env, "record", "full_lifecycle_delivered_locally"
                 ),
-                "delivered_after_local_attempt_failed": lambda: delivered_after_local_attempt(
+                "delivered_after_local_attempt_failed": lambda: department_answers(
                     env, "record-d", departments, port, "error_5xx", "delivered_after_local_attempt_failed"
                 ),
-                "refused_at_local_attempt": lambda: delivered_after_local_attempt(
+                "refused_at_local_attempt": lambda: department_answers(
                     env, "record-d", departments, port, "reject_4xx", "refused_at_local_attempt"
                 ),
             }
