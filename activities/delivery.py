@@ -85,13 +85,13 @@ class DeliveryActivities:
         if failure is not None and not failure.retryable:
             return
         took = self.clock() - started
-        if failure is None and took > LOCAL_SLOW and system not in self._troubled_at:  # once, as it turns slow
+        if failure is None and took <= LOCAL_SLOW:
+            self._troubled_at.pop(system, None)
+            return
+        if failure is None and system not in self._troubled_at:  # once, as it turns slow
             log.warning("slow answer: first attempts to this system left to the durable activity",
                         seconds=round(took, 2), for_seconds=LOCAL_PAUSE)  # fmt: skip
-        if failure is not None or took > LOCAL_SLOW:
-            self._troubled_at[system] = self.clock()
-        else:
-            self._troubled_at.pop(system, None)
+        self._troubled_at[system] = self.clock()
 
     @activity.defn
     async def deliver(self, delivery: Delivery) -> DeliveryReceipt:
