@@ -13,10 +13,14 @@ The first attempt is a local activity, inside the ticket's workflow task (workfl
 it must not hold that task long (the task holds one of the worker's workflow-task slots meanwhile):
 it waits LOCAL_ATTEMPT_TIMEOUT at most, and it is not made to a system that failed, or answered
 slower than LOCAL_SLOW, in this worker within the last LOCAL_PAUSE — those deliveries go straight
-to the durable activity, whose attempts wait as long as the settings say."""
+to the durable activity, whose attempts wait as long as the settings say. A system that asked to
+be left alone for a while (429 or 503 with Retry-After) is asked again by no delivery of this
+worker before that: the workflow waits the time out, then the durable activity asks."""
 
 import asyncio
+import math
 import time
+from datetime import timedelta
 
 from temporalio import activity
 from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
@@ -50,6 +54,7 @@ class DeliveryActivities:
         self.sms = SmsGateway(self.http, settings)
         self._units: dict[str, tuple[float, UnitRow | None]] = {}
         self._troubled_at: dict[str, float] = {}  # a system (endpoint) → when it last failed or was slow
+        self._busy_until: dict[str, float] = {}  # a system → until when it asked us to wait (Retry-After)
         self.clock = time.monotonic
 
     def _unit(self, unit_id: str) -> UnitRow | None:
@@ -69,9 +74,16 @@ class DeliveryActivities:
     def _attempt(self, system: str) -> float | None:
         """This attempt's wait for an answer: the settings' for the durable activity, a short one
         for a local first attempt. A local attempt to a system that failed or was slow within
-        LOCAL_PAUSE is not made; the delivery goes to the durable activity at once."""
+        LOCAL_PAUSE is not made; the delivery goes to the durable activity at once, or once the wait
+        the system asked for (Retry-After) is over."""
         if not activity.info().is_local:
             return None
+        wait = self._busy_until.get(system, 0.0) - self.clock()
+        if wait > 0:
+            raise ApplicationError(
+                "the system asked to wait (Retry-After): left to the durable retry", type=DELIVERY_UNAVAILABLE,
+                category=ApplicationErrorCategory.BENIGN, next_retry_delay=timedelta(seconds=math.ceil(wait)),
+            )  # fmt: skip
         troubled_at = self._troubled_at.get(system)
         if troubled_at is not None and self.clock() - troubled_at < LOCAL_PAUSE:
             raise ApplicationError(
@@ -84,6 +96,8 @@ class DeliveryActivities:
         """What an attempt (local or durable) says of the system's health; a refusal says nothing."""
         if failure is not None and not failure.retryable:
             return
+        if failure is not None and failure.retry_after:
+            self._busy_until[system] = self.clock() + failure.retry_after.total_seconds()
         took = self.clock() - started
         if failure is None and took <= LOCAL_SLOW:
             self._troubled_at.pop(system, None)

@@ -75,6 +75,8 @@ async def department(
             raise HTTPException(500, "simulated internal error")
         if fault.mode == "down":
             raise HTTPException(503, "simulated outage: the department system is down")
+        if fault.mode == "busy":
+            raise HTTPException(429, "simulated load: too many requests", {"Retry-After": str(fault.retry_after)})
         if fault.mode == "reject_4xx":
             raise HTTPException(422, "simulated refusal: 工单信息不完整，本系统无法接收")
         if fault.mode == "slow":

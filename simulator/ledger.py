@@ -13,7 +13,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-FaultMode = Literal["error_5xx", "reject_4xx", "timeout", "slow", "down"]
+FaultMode = Literal["error_5xx", "reject_4xx", "timeout", "slow", "down", "busy"]
 
 
 class Fault(BaseModel):
@@ -23,9 +23,10 @@ class Fault(BaseModel):
     mode: FaultMode = Field(
         description="error_5xx: answer 500; reject_4xx: answer 422; timeout: accept, then hold the answer until "
         "the caller gives up; slow: answer after simulator_slow_seconds; down: answer 503 like a gateway in "
-        "front of a stopped system"
+        "front of a stopped system; busy: answer 429 with Retry-After (retry_after seconds)"
     )
     count: int | None = Field(default=None, ge=1, description="how many requests; null: until DELETE /admin/faults")
+    retry_after: int = Field(default=60, ge=1, le=86_400, description="busy: the Retry-After it answers, in seconds")
 
 
 class Received(BaseModel):

@@ -46,8 +46,8 @@ class Sim:
     def state(self) -> Simulator:
         return self.app.state.sim
 
-    async def fault(self, mode: str, unit: str | None = None, count: int | None = None) -> None:
-        r = await self.http.post("/admin/faults", json={"unit": unit, "mode": mode, "count": count})
+    async def fault(self, mode: str, unit: str | None = None, count: int | None = None, **extra) -> None:
+        r = await self.http.post("/admin/faults", json={"unit": unit, "mode": mode, "count": count, **extra})
         assert r.status_code == 200, r.text
 
     async def received(self, **filters) -> list[dict]:

@@ -96,6 +96,8 @@ async def deliver(delivery: Delivery, give_up_after: timedelta = DELIVERY_GIVE_U
         except ApplicationError as e:  # a local activity's failure comes as it was raised
             if e.non_retryable:
                 raise  # a refusal: asking again will not help
+            if e.next_retry_delay and workflow.patched("delivery-local-retry-after"):
+                await workflow.sleep(e.next_retry_delay)  # the department's Retry-After (429, 503)
         except ActivityError:
             pass  # no answer in time: the durable activity asks again
     return await workflow.execute_activity_method(

@@ -296,6 +296,30 @@ async def test_a_local_first_attempt_waits_briefly_and_leaves_a_failing_system_t
     ]
 
 
+async def test_a_system_that_asked_to_wait_gets_no_local_attempt_before_its_retry_after(settings):
+    """A 429 or 503 with Retry-After: the other deliveries to that system from this worker do not
+    ask it again before then either; each first attempt says how much of the wait is left, and the
+    workflow waits that out before the durable activity asks."""
+    rec = Recorder(httpx.Response(429, headers={"Retry-After": "120"}), httpx.Response(201, json={"reference": "U"}))
+    acts = run(DeliveryActivities, settings, rec)
+    start = acts.clock()
+    acts.clock = lambda: start
+    with pytest.raises(ApplicationError) as busy:
+        await local_attempt().run(acts.deliver, delivery(sequence=1))
+    assert busy.value.next_retry_delay == timedelta(seconds=120)
+
+    acts.clock = lambda: start + 45
+    with pytest.raises(ApplicationError) as waiting:
+        await local_attempt().run(acts.deliver, delivery(sequence=2))
+    assert len(rec.requests) == 1  # not asked again
+    assert waiting.value.type == "DeliveryUnavailable" and not waiting.value.non_retryable
+    assert waiting.value.next_retry_delay == timedelta(seconds=75)  # what is left of the 120 s
+
+    acts.clock = lambda: start + 121 + LOCAL_PAUSE  # the wait, and the failure's pause, are over
+    assert (await local_attempt().run(acts.deliver, delivery(sequence=3))).delivered
+    assert len(rec.requests) == 2
+
+
 async def test_delivery_logs_never_carry_the_citizen(settings):
     with structlog.testing.capture_logs() as logs:
         await deliver(settings, Recorder())

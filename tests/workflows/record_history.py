@@ -364,17 +364,20 @@ TRANSPORT = "qd.dept.transport"
 
 
 async def department_answers(
-    env: WorkflowEnvironment, queue: str, settings: Settings, port: int, fault: str, number: str
+    env: WorkflowEnvironment, queue: str, settings: Settings, port: int, fault: str, number: str, retry_after: int = 0
 ) -> str:
     """The department system's first answer to the work order is `fault`: a refusal (HTTP 422, not
-    retried) is delivery_failed, a server error is retried until delivered. The department handles
-    it through its unit login all the same; callback, close."""
+    retried) is delivery_failed, a server error is retried until delivered, busy (429 with
+    `retry_after`) is asked again once that is over. The department handles it through its unit
+    login all the same; callback, close."""
     from tests.simulated import running_simulator, simulator_settings
 
     async with running_simulator(simulator_settings(settings, simulator_act=False), port=port) as sim:
-        await sim.fault(fault, unit=TRANSPORT, count=1)
+        await sim.fault(fault, unit=TRANSPORT, count=1, **({"retry_after": retry_after} if retry_after else {}))
         inp = ticket_input(category=TAXI, description="出租车拒载，司机态度恶劣")
         h = await drive.start(env, queue, inp.model_copy(update={"number": number}))
+        if retry_after:
+            await env.sleep(timedelta(seconds=retry_after + 5))  # the workflow's wait for the Retry-After
 
         async def settled():  # the delivery runs beside the lifecycle
             s = await drive.state(h)
@@ -627,6 +630,11 @@ async def main(everything: bool) -> None:
                 ),
                 "refused_at_local_attempt": lambda: department_answers(
                     env, "record-d", departments, port, "reject_4xx", "refused_at_local_attempt"
+                ),
+                # Since the workflow waits out a Retry-After the local attempt was answered with
+                # (patch "delivery-local-retry-after"): a timer before the durable activity.
+                "delivered_after_the_department_asked_to_wait": lambda: department_answers(
+                    env, "record-d", departments, port, "busy", "delivered_after_the_department_asked_to_wait", 60
                 ),
             }
             # Scenarios that also return a consultation's history, and the file it goes to.

@@ -140,6 +140,26 @@ async def test_server_errors_are_retried_by_temporal_until_the_department_takes_
     assert row.attempts == 3 and row.last_error == "HTTP 500: simulated internal error"
 
 
+async def test_a_department_that_asks_to_wait_is_asked_again_after_its_retry_after(time_env, queue, settings, sim):
+    # Busy: 429 with Retry-After 5 minutes, to the first attempt (the local one, in the workflow task).
+    await sim.fault("busy", unit=TRANSPORT, count=1, retry_after=300)
+    inp = ticket_input(category=TAXI)
+    h = await drive.start(time_env, queue, inp)
+
+    async def asked_once():
+        assert [r["outcome"] for r in await sim.received(key=f"{inp.number}-1")] == ["fault:busy"]
+
+    await assert_eventually(asked_once)
+    await time_env.sleep(timedelta(minutes=6))
+
+    row = await row_when(settings, inp.number, 1, "delivered")
+    assert [r["outcome"] for r in await sim.received(key=f"{inp.number}-1")] == ["fault:busy", "accepted"]
+    assert row.attempts == 2 and "HTTP 429" in row.last_error
+    s = await drive.state(h)
+    waited = _at(s, "delivered", kind="work_order") - _at(s, "dispatched")
+    assert timedelta(minutes=5) <= waited < timedelta(minutes=6)  # not at once, not a minute late
+
+
 async def test_a_refusal_is_not_retried_and_the_center_sees_it(time_env, queue, settings, sim):
     await sim.fault("reject_4xx", unit=TRANSPORT)
     inp = ticket_input(category=TAXI)
