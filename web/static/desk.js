@@ -160,9 +160,13 @@ async function mergeCheck() {
   try {
     const rows = await get("/workbench/api/merge-candidates?" + q);
     if (asked !== mergeCheck.asked) return; // a later check (a fuller phone, a newer street) is on its way
-    $("#merges").innerHTML = rows.length
-      ? `<div class="notice">同一市民或同一地点、同一类别的在办工单：提交后将并入该工单（并单），不新建工单。</div>` + ticketTable(rows)
-      : `<p class="muted">没有可并单的在办工单。</p>`;
+    // A merge joins only a ticket of the same category: until the category is known (chosen, or
+    // suggested by the triage preview) the list is the caller's open tickets, not a merge promise.
+    const heading = category
+      ? `<div class="notice">同一市民或同一地点、同一类别的在办工单：提交后将并入该工单（并单），不新建工单。</div>`
+      : `<p class="muted">同一市民或同一地点的在办工单；确定类别后显示是否并单。</p>`;
+    $("#merges").innerHTML = rows.length ? heading + ticketTable(rows)
+      : `<p class="muted">${category ? "没有可并单的在办工单。" : "没有同一市民或同一地点的在办工单。"}</p>`;
   } catch (err) { showError($("#merges"), err); }
 }
 
