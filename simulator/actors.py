@@ -28,6 +28,10 @@ COMMENTS = ["处理及时，态度很好", "问题已经解决了", "还可以",
 COMPLETION_TRIES = 5
 
 
+# How often a call answered 409 with Retry-After (a ticket still being routed) is sent again.
+NOT_YET_TRIES = 5
+
+
 class ProductApi:
     """The product's API as a department system or a callback provider uses it: with tokens
     minted from the shared token secret (a unit token per unit, a center token for answers)."""
@@ -56,10 +60,16 @@ class ProductApi:
         """One call; while the product is away (unreachable, 502/503/504: restarting, Temporal down,
         a ticket still being started) it is tried again with backoff for up to RETRY_FOR seconds,
         as a department system's outbox would. Any other answer is taken as it is."""
-        pause, waited = 0.5, 0.0
+        pause, waited, not_yet = 0.5, 0.0, 0
         while True:
             try:
                 r = await self.http.post(path, json=body, headers=self._auth(unit))
+                if r.status_code == 409 and "Retry-After" in r.headers and not_yet < NOT_YET_TRIES:
+                    # "Being dispatched": the work order came before the ticket's row shows it
+                    # routed. Sent again after the pause, as the contract says.
+                    not_yet += 1
+                    await asyncio.sleep(min(float(r.headers["Retry-After"]), 5.0))
+                    continue
                 if r.status_code not in (502, 503, 504):
                     return r
                 why = str(r.status_code)

@@ -28,6 +28,7 @@ class ProductStandIn:
     def __init__(self, answers: dict[str, int] | None = None):
         self.calls: list[tuple[str, str, dict | None, str]] = []  # (path, role/unit, body)
         self.answers = answers or {}
+        self.not_yet = 0  # this many acknowledges answered 409 "being dispatched" with Retry-After
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
         secret = Settings().token_secret.get_secret_value()
@@ -35,6 +36,9 @@ class ProductStandIn:
         body = json.loads(request.content) if request.content else None
         self.calls.append((request.url.path, actor.unit or actor.role.value, body))
         action = request.url.path.rsplit("/", 1)[-1]
+        if action == "acknowledge" and self.not_yet:
+            self.not_yet -= 1
+            return httpx.Response(409, headers={"Retry-After": "0"}, json={"detail": "being dispatched"})
         status = self.answers.get(action, 200)
         return httpx.Response(status, json={"detail": "Not Found"} if status == 404 else {"number": NUMBER})
 
@@ -136,6 +140,9 @@ async def test_faults_are_injected_for_a_unit_and_a_number_of_requests(sim):
     await sim.fault("slow", unit=UNIT, count=1)  # simulator_slow_seconds: 0.2 here
     r = await sim.http.post(url, json=work_order(), headers=headers())
     assert r.status_code == 200 and r.elapsed.total_seconds() >= 0.2 and r.json()["duplicate"] is True
+    await sim.fault("busy", unit=UNIT, count=1, retry_after=90)
+    r = await sim.http.post(url, json=work_order(), headers=headers())
+    assert r.status_code == 429 and r.headers["Retry-After"] == "90"
     await sim.fault("reject_4xx", unit=UNIT)
     assert (await sim.http.post(url, json=work_order(2), headers=headers(2))).status_code == 422
     assert (await sim.http.post(url, json=work_order(2), headers=headers(2))).status_code == 422
@@ -145,6 +152,15 @@ async def test_faults_are_injected_for_a_unit_and_a_number_of_requests(sim):
     assert r.status_code == 422 and "qd.nowhere" in r.json()["detail"]
     r = await sim.http.post("/admin/faults", json={"mode": "explode"})
     assert r.status_code == 422
+
+
+async def test_an_action_on_a_ticket_still_being_routed_is_sent_again_after_the_pause(sim, product):
+    """The work order can reach the department before the ticket's row shows it routed: the
+    product answers 409 with Retry-After, and the department sends the same action again."""
+    product.not_yet = 2
+    await sim.http.post(f"/units/{UNIT}/work-orders", json=work_order(), headers=headers())
+    await completed(product)
+    assert product.actions() == ["acknowledge", "acknowledge", "acknowledge", "progress", "complete"]
 
 
 async def test_extension_and_return_not_offered_by_the_product_still_end_in_completion(product):
