@@ -6,7 +6,6 @@ from datetime import timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.callback import CallbackActivities
@@ -81,25 +80,19 @@ LOCAL_DELIVERY_ATTEMPT = timedelta(seconds=5)
 ONE_ATTEMPT = RetryPolicy(maximum_attempts=1)
 
 
+async def deliver_first_attempt(delivery: Delivery) -> DeliveryReceipt:
+    """A delivery's first attempt, inside the workflow task. Its failure comes as it was raised
+    (an ApplicationError), its timeout as an ActivityError."""
+    return await workflow.execute_local_activity_method(
+        DeliveryActivities.deliver,
+        delivery,
+        start_to_close_timeout=LOCAL_DELIVERY_ATTEMPT,
+        retry_policy=ONE_ATTEMPT,
+    )
+
+
 async def deliver(delivery: Delivery, give_up_after: timedelta = DELIVERY_GIVE_UP) -> DeliveryReceipt:
-    """One delivery to a unit: a local attempt first, then (unless refused) the durable activity.
-    Runs that delivered before the patch keep the durable activity for life (`patched` is decided
-    at a run's first delivery)."""
-    if workflow.patched("delivery-local-first"):
-        try:
-            return await workflow.execute_local_activity_method(
-                DeliveryActivities.deliver,
-                delivery,
-                start_to_close_timeout=LOCAL_DELIVERY_ATTEMPT,
-                retry_policy=ONE_ATTEMPT,
-            )
-        except ApplicationError as e:  # a local activity's failure comes as it was raised
-            if e.non_retryable:
-                raise  # a refusal: asking again will not help
-            if e.next_retry_delay and workflow.patched("delivery-local-retry-after"):
-                await workflow.sleep(e.next_retry_delay)  # the department's Retry-After (429, 503)
-        except ActivityError:
-            pass  # no answer in time: the durable activity asks again
+    """A delivery as a durable activity, retried by Temporal until `give_up_after`."""
     return await workflow.execute_activity_method(
         DeliveryActivities.deliver,
         delivery,

@@ -58,6 +58,9 @@ class TicketContext:
 
     def __init__(self, input: TicketInput) -> None:
         self.citizen_key: str | None = None
+        # Deliveries whose first attempt (a local activity, inside this workflow task) is under way:
+        # its outcome follows within seconds, and the projector waits for it (workflows/projection.py).
+        self.first_attempts = 0
         self._last_search_attributes: dict[str, object] = {}
         if input.carried:  # the next run of a long-lived ticket: everything as it was
             self.state = input.carried.state

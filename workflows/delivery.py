@@ -11,7 +11,7 @@ from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError, RetryState
 
 with workflow.unsafe.imports_passed_through():
-    from domain.contracts import CitizenNotice, Delivery, DeliveryKind, WorkOrder
+    from domain.contracts import CitizenNotice, Delivery, DeliveryKind, DeliveryReceipt, WorkOrder
 
 from workflows import calls
 from workflows.context import TicketContext
@@ -94,12 +94,34 @@ class Outbox:
             self.t.record("system", "delivery_failed", f"citizen notice {notice.template}: {e.cause or e}")
             self.t.changed()
 
+    async def _first_attempt(self, delivery: Delivery) -> DeliveryReceipt | None:
+        """The local first attempt: its receipt, or None when the durable activity is to ask again
+        (after the Retry-After the department answered with). A refusal raises. Runs that delivered
+        before the patch keep the durable activity for life (decided at a run's first delivery)."""
+        if not workflow.patched("delivery-local-first"):
+            return None
+        self.t.first_attempts += 1
+        try:
+            return await calls.deliver_first_attempt(delivery)
+        except ApplicationError as e:
+            if e.non_retryable:
+                raise  # a refusal: asking again will not help
+            wait = e.next_retry_delay
+        except ActivityError:
+            return None  # no answer in time: the durable activity asks again
+        finally:
+            self.t.first_attempts -= 1
+        if wait and workflow.patched("delivery-local-retry-after"):
+            await workflow.sleep(wait)  # the department's Retry-After (429, 503)
+        return None
+
     async def _deliver(self, delivery: Delivery) -> None:
         t, s = self.t, self.t.state
         try:
-            receipt = await calls.deliver(
-                delivery, give_up_after=timedelta(seconds=t.policy.delivery.give_up_after.seconds())
-            )
+            receipt = await self._first_attempt(delivery)
+            if receipt is None:
+                give_up_after = timedelta(seconds=t.policy.delivery.give_up_after.seconds())
+                receipt = await calls.deliver(delivery, give_up_after=give_up_after)
         except (ActivityError, ApplicationError) as e:
             # A refusal at the local first attempt comes as the ApplicationError itself.
             failure = e.cause if isinstance(e, ActivityError) else e

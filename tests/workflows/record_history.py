@@ -170,13 +170,15 @@ async def legal_channel(env: WorkflowEnvironment, queue: str, url: str) -> str:
     return (await h.fetch_history()).to_json()
 
 
-async def warning_breach_escalation(env: WorkflowEnvironment, queue: str) -> str:
+async def warning_breach_escalation(
+    env: WorkflowEnvironment, queue: str, number: str = "warning_breach_escalation"
+) -> str:
     """An emergency nobody acts on: warnings and breaches of the sign-for, contact and completion
     clocks, the whole ladder (reminder, supervision, escalation) by time alone — street, district,
     city, then escalation exhausted at the city tier; late handling, callback, close."""
     from domain.vocabulary import Urgency
 
-    inp = ticket_input(urgency=Urgency.emergency).model_copy(update={"number": "warning_breach_escalation"})
+    inp = ticket_input(urgency=Urgency.emergency).model_copy(update={"number": number})
     h = await drive.start(env, queue, inp)
     await env.sleep(timedelta(hours=9, minutes=10))  # 2 h deadlines, escalation 1 h after each breach
     await drive.acknowledge(h, LEAD)
@@ -635,6 +637,22 @@ async def main(everything: bool) -> None:
                 # (patch "delivery-local-retry-after"): a timer before the durable activity.
                 "delivered_after_the_department_asked_to_wait": lambda: department_answers(
                     env, "record-d", departments, port, "busy", "delivered_after_the_department_asked_to_wait", 60
+                ),
+                # Since the projector takes its snapshot once the activation's changes and the
+                # deliveries' first attempts are in (patch "projection-once-per-activation").
+                "full_lifecycle_projected_once_per_activation": lambda: full_lifecycle(
+                    env, "record", "full_lifecycle_projected_once_per_activation"
+                ),
+                "warnings_projected_once_per_activation": lambda: warning_breach_escalation(
+                    env, "record", "warnings_projected_once_per_activation"
+                ),
+                "first_attempt_failed_projected_once_per_activation": lambda: department_answers(
+                    env,
+                    "record-d",
+                    departments,
+                    port,
+                    "error_5xx",
+                    "first_attempt_failed_projected_once_per_activation",
                 ),
             }
             # Scenarios that also return a consultation's history, and the file it goes to.
