@@ -9,11 +9,11 @@ sequence); every retry carries the same key, so the department acts on it once. 
 policy (workflows/calls.py) does the retrying; an attempt only says whether
 another may help.
 
-The first attempt is a local activity, inside the ticket's workflow task (workflows/calls.py), so
+The first attempt is a local activity, inside the ticket's workflow task (workflows/delivery.py), so
 it must not hold that task long (the task holds one of the worker's workflow-task slots meanwhile):
 it waits LOCAL_ATTEMPT_TIMEOUT at most, and it is not made to a system that failed, or answered
-slower than LOCAL_SLOW, in this worker within the last LOCAL_PAUSE — those deliveries go straight
-to the durable activity, whose attempts wait as long as the settings say. A system that asked to
+slower than LOCAL_SLOW twice, in this worker within the last LOCAL_PAUSE — those deliveries go
+straight to the durable activity, whose attempts wait as long as the settings say. A system that asked to
 be left alone for a while (429 or 503 with Retry-After) is asked again by no delivery of this
 worker before that: the workflow waits the time out, then the durable activity asks."""
 
@@ -38,9 +38,9 @@ from readmodel.tables import UnitRow
 
 # How long a unit's row read from the unit table serves its deliveries.
 UNIT_FRESH = 30.0
-# A local first attempt's wait for an answer; an answer slower than LOCAL_SLOW, like a failure,
-# leaves the system to the durable activity for LOCAL_PAUSE (a slow or down department then holds
-# up a workflow task once a minute, not on every delivery).
+# A local first attempt's wait for an answer; a failure, or a second answer within LOCAL_PAUSE
+# slower than LOCAL_SLOW, leaves the system to the durable activity for LOCAL_PAUSE (a slow or
+# down department then holds up a workflow task once or twice a minute, not on every delivery).
 LOCAL_ATTEMPT_TIMEOUT = 2.0
 LOCAL_SLOW = 0.5
 LOCAL_PAUSE = 60.0
@@ -55,6 +55,7 @@ class DeliveryActivities:
         self._units: dict[str, tuple[float, UnitRow | None]] = {}
         self._troubled_at: dict[str, float] = {}  # a system (endpoint) → when it last failed or was slow
         self._busy_until: dict[str, float] = {}  # a system → until when it asked us to wait (Retry-After)
+        self._slow_at: dict[str, float] = {}  # a system → its last slow answer (one is not enough to pause)
         self.clock = time.monotonic
 
     def _unit(self, unit_id: str) -> UnitRow | None:
@@ -98,14 +99,23 @@ class DeliveryActivities:
             return
         if failure is not None and failure.retry_after:
             self._busy_until[system] = self.clock() + failure.retry_after.total_seconds()
-        took = self.clock() - started
+        now = self.clock()
+        took = now - started
         if failure is None and took <= LOCAL_SLOW:
             self._troubled_at.pop(system, None)
+            self._slow_at.pop(system, None)
             return
-        if failure is None and system not in self._troubled_at:  # once, as it turns slow
-            log.warning("slow answer: first attempts to this system left to the durable activity",
-                        seconds=round(took, 2), for_seconds=LOCAL_PAUSE)  # fmt: skip
-        self._troubled_at[system] = self.clock()
+        if failure is None:
+            # One slow answer may be this worker's own pause (a garbage collection, a new
+            # connection): a second within LOCAL_PAUSE is the system's.
+            last_slow = self._slow_at.get(system)
+            self._slow_at[system] = now
+            if last_slow is None or now - last_slow >= LOCAL_PAUSE:
+                return
+            if system not in self._troubled_at:  # once, as it turns slow
+                log.warning("slow answers: first attempts to this system left to the durable activity",
+                            seconds=round(took, 2), for_seconds=LOCAL_PAUSE)  # fmt: skip
+        self._troubled_at[system] = now
 
     @activity.defn
     async def deliver(self, delivery: Delivery) -> DeliveryReceipt:
