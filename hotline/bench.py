@@ -170,7 +170,10 @@ class _Inbox:
             await asyncio.sleep(self.EVERY)
             if not self.waiting:
                 continue
-            r = await self.http.get("/tickets", params=params, headers=self.headers)
+            try:
+                r = await self.http.get("/tickets", params=params, headers=self.headers)
+            except httpx.HTTPError:
+                continue  # the API restarting or overloaded: the next round
             if r.status_code != 200:
                 continue  # a 503 while the worker or the database is busy: the next round
             for item in r.json()["items"]:
