@@ -23,14 +23,14 @@ import time
 from datetime import timedelta
 
 from temporalio import activity
-from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
+from temporalio.exceptions import ApplicationError
 
 from activities.gateway import DepartmentApi, Failure, Http, SmsGateway
 from catalog import templates
 from catalog.cities import load_directory
 from core.logging import get_logger
 from core.settings import Settings
-from domain.contracts import DELIVERY_REJECTED, DELIVERY_UNAVAILABLE, Delivery, DeliveryReceipt
+from domain.contracts import DELIVERY_REJECTED, Delivery, DeliveryReceipt
 from domain.deadlines.calendar import deadline_words
 from readmodel import db, units
 from readmodel.deliveries import give_up, record_delivery
@@ -79,27 +79,27 @@ class DeliveryActivities:
         the system asked for (Retry-After) is over."""
         if not activity.info().is_local:
             return None
-        wait = self._busy_until.get(system, 0.0) - self.clock()
+        now = self.clock()
+        wait = self._busy_until.get(system, 0.0) - now
         if wait > 0:
-            raise ApplicationError(
-                "the system asked to wait (Retry-After): left to the durable retry", type=DELIVERY_UNAVAILABLE,
-                category=ApplicationErrorCategory.BENIGN, next_retry_delay=timedelta(seconds=math.ceil(wait)),
-            )  # fmt: skip
+            left = timedelta(seconds=math.ceil(wait))
+            raise Failure(
+                "the system asked to wait (Retry-After): left to the durable retry", retryable=True, retry_after=left
+            ).as_activity_error()
         troubled_at = self._troubled_at.get(system)
-        if troubled_at is not None and self.clock() - troubled_at < LOCAL_PAUSE:
-            raise ApplicationError(
-                "the system failed or was slow moments ago: left to the durable retry", type=DELIVERY_UNAVAILABLE,
-                category=ApplicationErrorCategory.BENIGN,
-            )  # fmt: skip
+        if troubled_at is not None and now - troubled_at < LOCAL_PAUSE:
+            raise Failure(
+                "the system failed or was slow moments ago: left to the durable retry", retryable=True
+            ).as_activity_error()
         return LOCAL_ATTEMPT_TIMEOUT
 
     def _outcome(self, system: str, started: float, log, failure: Failure | None = None) -> None:
         """What an attempt (local or durable) says of the system's health; a refusal says nothing."""
         if failure is not None and not failure.retryable:
             return
-        if failure is not None and failure.retry_after:
-            self._busy_until[system] = self.clock() + failure.retry_after.total_seconds()
         now = self.clock()
+        if failure is not None and failure.retry_after:
+            self._busy_until[system] = now + failure.retry_after.total_seconds()
         took = now - started
         if failure is None and took <= LOCAL_SLOW:
             self._troubled_at.pop(system, None)

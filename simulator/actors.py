@@ -30,6 +30,8 @@ COMPLETION_TRIES = 5
 
 # How often a call answered 409 with Retry-After (a ticket still being routed) is sent again.
 NOT_YET_TRIES = 5
+# The longest pause between two tries of a call.
+MAX_PAUSE = 5.0
 
 
 class ProductApi:
@@ -68,7 +70,7 @@ class ProductApi:
                     # "Being dispatched": the work order came before the ticket's row shows it
                     # routed. Sent again after the pause, as the contract says.
                     not_yet += 1
-                    await asyncio.sleep(min(float(r.headers["Retry-After"]), 5.0))
+                    await asyncio.sleep(min(float(r.headers["Retry-After"]), MAX_PAUSE))
                     continue
                 if r.status_code not in (502, 503, 504):
                     return r
@@ -80,7 +82,7 @@ class ProductApi:
                 return r
             await asyncio.sleep(pause)
             waited += pause
-            pause = min(pause * 2, 5.0)
+            pause = min(pause * 2, MAX_PAUSE)
 
     async def get(self, path: str, *, unit: str | None = None, **params) -> httpx.Response | None:
         try:
