@@ -26,6 +26,7 @@ from api.projection_check import check_forever
 from api.replay_repair import ReplayRepairActivities, repair_forever
 from core.collector import freeze_startup_objects, watching_collections
 from core.logging import configure_logging, get_logger
+from core.payload_visits import walk_payloads_once
 from core.sandbox import ContextFreeRunner, asks_the_sandbox
 from core.settings import Settings, get_settings
 from core.temporal import connect, metrics_runtime
@@ -93,6 +94,7 @@ def workflow_runner(converter: DataConverter, strict: bool = False) -> WorkflowR
 def replayer(converter: DataConverter, strict: bool = False) -> Replayer:
     """This worker's workflow code, to replay a history as the worker would (the replay repair)."""
     runner = workflow_runner(converter, strict)
+    walk_payloads_once()
     return Replayer(workflows=WORKFLOWS, data_converter=converter, workflow_runner=runner)
 
 
@@ -113,6 +115,7 @@ def build_worker(
     )
     if settings.worker_strict_sandbox:  # only the full sandbox imports workflows/ per instance
         cache_workflow_bytecode()
+    walk_payloads_once()
     return Worker(
         client,
         task_queue=task_queue or settings.task_queue,
