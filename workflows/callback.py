@@ -101,7 +101,7 @@ class Callback:
         side only). Asking `patched` for every reached answer
         is replay-safe: replaying a history without the marker answers False and records nothing.
         Patched: a ticket answered under the older code completed the update first."""
-        if workflow.patched("callback-reply-after-acted-on"):
+        if self.t.patched("callback-reply-after-acted-on"):
             await workflow.wait_condition(lambda: self.t.state.stage != Stage.callback)
 
     def resend(self, sequence: int) -> None:

@@ -141,7 +141,7 @@ async def transfer_emergency(transfer: EmergencyTransfer) -> str:
     )
 
 
-async def project_ticket(projection: Projection) -> None:
+async def project_ticket(projection: Projection, after_the_task: bool = False) -> None:
     """A local activity, inside the workflow task that made the change (the projection check
     rewrites a row that a task which never completed wrote ahead of its workflow).
 
@@ -150,9 +150,8 @@ async def project_ticket(projection: Projection) -> None:
     with nothing cached takes in an update after the task's other results live, before them on
     replay; see tests/workflows/known_nondeterministic/), and an activity's result after every
     change made a task with both far more likely. Runs that recorded that patch keep the activity;
-    every run since records "projection-local-again" and keeps the local activity. `patched` is
-    decided once per run, at its first projection."""
-    after_the_task = not workflow.patched("projection-local-again") and workflow.patched("projection-after-the-task")
+    every run since records "projection-local-again" and keeps the local activity (the projector
+    asks, workflows/projection.py)."""
     run = workflow.execute_activity_method if after_the_task else workflow.execute_local_activity_method
     await run(
         ProjectionActivities.project_ticket,

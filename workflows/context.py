@@ -1,6 +1,6 @@
 """What every part of a ticket's workflow shares: its state and the rules it keeps for life, the
-timeline, and the one way a change is announced (a new version and, where they changed, search
-attributes; the projector follows the version). Helpers receive it; nothing inherits from it."""
+timeline, and the one way a change is announced (a new version, which the projector follows with
+a snapshot for the read model and the search attributes that changed). Helpers receive it; nothing inherits from it."""
 
 from collections.abc import Callable
 from datetime import datetime
@@ -16,11 +16,16 @@ with workflow.unsafe.imports_passed_through():
     from domain.ticket import TicketInput, TicketState, TicketSummary
 
 from workflows import search_attributes as sa
+from workflows.patches import Patches
 
 # The signal a consultation child mirrors its rounds to its ticket with. Named here, not in
 # consultation.py, so that the ticket's module does not import a workflow definition: that one
 # would be re-imported into the sandbox for every new ticket instance.
 PROGRESS_SIGNAL = "consultation_progress"
+
+# The search attributes change with the read model's snapshot, in the same workflow task, not at
+# each change: the bench's lifecycle made 12 upserts for its 7 snapshots.
+SEARCH_ATTRIBUTES_WITH_PROJECTION = "search-attributes-with-projection"
 
 
 # One PolicyPack object per distinct pack for all the tickets a worker holds (this module passes
@@ -62,6 +67,7 @@ class TicketContext:
         # its outcome follows within seconds, and the projector waits for it (workflows/projection.py).
         self.first_attempts = 0
         self._last_search_attributes: dict[str, object] = {}
+        self.patches = Patches()  # first: before anything a patch decides
         if input.carried:  # the next run of a long-lived ticket: everything as it was
             self.state = input.carried.state
             self.policy = shared_pack(input.carried.policy)
@@ -97,8 +103,19 @@ class TicketContext:
                 "system", "deadline_moved", f"completion now due {due}: {why}", clock="completion", due_at=due, why=why
             )
 
+    def patched(self, patch_id: str) -> bool:
+        """`workflow.patched`, answered by the one marker of a ticket begun since (workflows/patches.py)."""
+        return self.patches.patched(patch_id)
+
     def changed(self) -> None:
         self.state.version += 1
+        if not self.patched(SEARCH_ATTRIBUTES_WITH_PROJECTION):
+            self.upsert_search_attributes()  # a run begun before the patch: at every change
+
+    def upsert_search_attributes(self) -> None:
+        """Temporal's copy of what supervisors filter on, where it changed since the last upsert:
+        every upsert is a history event and a visibility write, so the projector makes one for
+        each snapshot it takes (workflows/projection.py), not one for each change."""
         values = sa.values_of(self.state)
         updates = sa.updates_for(values, self._last_search_attributes)
         if updates:

@@ -42,7 +42,7 @@ class Deadlines:
         """One timer at a time: sleep until the next clock event or until anything changes
         (an update may have met or moved a clock), then fire what came due. A ticket started
         before the timer was kept across changes restarts it on every change, as it did."""
-        if workflow.patched("deadline-timer-kept"):
+        if self.t.patched("deadline-timer-kept"):
             await self._run_until_kept(done)
             return
         t = self.t
@@ -163,7 +163,7 @@ class Deadlines:
         # extension is not taken away by escalating; the upper tier's fresh limit applies when it is
         # later (always, once the deadline was missed). Tickets escalated before the rule keep theirs.
         extended = any(e.decision == "approved" for e in s.extensions)
-        keep = workflow.patched("escalation-keeps-extension") and extended and kept and kept.running
+        keep = self.t.patched("escalation-keeps-extension") and extended and kept and kept.running
         keep = bool(keep and kept and kept.due_at > fresh.due_at)
         if not keep:
             s.clocks[key] = fresh

@@ -98,7 +98,7 @@ class Outbox:
         """The local first attempt: its receipt, or None when the durable activity is to ask again
         (after the Retry-After the department answered with). A refusal raises. Runs that delivered
         before the patch keep the durable activity for life (decided at a run's first delivery)."""
-        if not workflow.patched("delivery-local-first"):
+        if not self.t.patched("delivery-local-first"):
             return None
         self.t.first_attempts += 1
         try:
@@ -111,7 +111,7 @@ class Outbox:
             return None  # no answer in time: the durable activity asks again
         finally:
             self.t.first_attempts -= 1
-        if wait and workflow.patched("delivery-local-retry-after"):
+        if wait and self.t.patched("delivery-local-retry-after"):
             await workflow.sleep(wait)  # the department's Retry-After (429, 503)
         return None
 

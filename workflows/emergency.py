@@ -36,7 +36,7 @@ class EmergencyFollowUp:
             service=em.number.value, reference=s.transfer_reference,
         )  # fmt: skip
         # Tickets transferred before the follow-up existed closed at once; their history says so.
-        if not workflow.patched("emergency-follow-up"):
+        if not self.t.patched("emergency-follow-up"):
             return Outcome.emergency_transfer
         return Outcome.emergency_transfer if await self._follow_up(em.number.value) else None
 

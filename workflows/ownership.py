@@ -68,7 +68,7 @@ class Ownership:
     def _resume_calendar(self) -> WorkCalendar | None:
         """A resumed working-day clock gets back the working time it had left (over the calendar);
         tickets paused before that rule resume in wall time, as they did."""
-        return self.t.calendar if workflow.patched("resume-keeps-working-time") else None
+        return self.t.calendar if self.t.patched("resume-keeps-working-time") else None
 
     # -- returns -------------------------------------------------------------------------------
 

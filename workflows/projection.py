@@ -1,5 +1,5 @@
 """The projector: keeps the read model one step behind the ticket's state, never two — one local
-activity per burst of changes, with the citizen masked."""
+activity per burst of changes, with the citizen masked — and Temporal's search attributes with it."""
 
 from temporalio import workflow
 
@@ -8,7 +8,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.vocabulary import Stage
 
 from workflows import calls
-from workflows.context import TicketContext
+from workflows.context import SEARCH_ATTRIBUTES_WITH_PROJECTION, TicketContext
 
 
 class Projector:
@@ -20,10 +20,18 @@ class Projector:
     async def run_forever(self) -> None:
         while True:
             await workflow.wait_condition(lambda: self._projected_version != self.t.state.version)
-            if workflow.patched("projection-once-per-activation"):
+            if self.t.patched("projection-once-per-activation"):
                 await self._activation_settled()
             snapshot = Projection(state=self.t.state.masked(), citizen_key=self.t.citizen_key)
-            await calls.project_ticket(snapshot)
+            if self.t.patched(SEARCH_ATTRIBUTES_WITH_PROJECTION):
+                self.t.upsert_search_attributes()  # Temporal's filters move with the read model's row
+            # Runs that recorded "projection-after-the-task" keep the activity after the task
+            # (calls.project_ticket); every run since records "projection-local-again". Decided
+            # once per run, at its first projection.
+            after_the_task = not self.t.patched("projection-local-again") and self.t.patched(
+                "projection-after-the-task"
+            )
+            await calls.project_ticket(snapshot, after_the_task)
             self._projected_version = snapshot.state.version
             self._projected_stage = snapshot.state.stage
 

@@ -95,7 +95,7 @@ class TicketWorkflow:
             # 办理 under the clocks; escalation, returns and consultation meanwhile
             await self.deadlines.run_until(lambda: self.t.state.completion is not None or self._too_long(input))
             if self.t.state.completion is None:  # the history grew long: a new run carries on
-                if workflow.patched("continue-as-new-when-long"):
+                if self.t.patched("continue-as-new-when-long"):
                     await self._continue_as_new(input)
                 self._may_continue_as_new = False  # a run that began before the patch carries on as it did
                 continue

@@ -654,6 +654,10 @@ async def main(everything: bool) -> None:
                     "error_5xx",
                     "first_attempt_failed_projected_once_per_activation",
                 ),
+                # Since one marker stands for every patch (workflows/patches.py), and the search
+                # attributes change with the projector's snapshot ("search-attributes-with-projection").
+                "full_lifecycle_patches_folded": lambda: full_lifecycle(env, "record", "full_lifecycle_patches_folded"),
+                "warnings_patches_folded": lambda: warning_breach_escalation(env, "record", "warnings_patches_folded"),
             }
             # Scenarios that also return a consultation's history, and the file it goes to.
             children = {
