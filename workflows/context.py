@@ -1,6 +1,7 @@
 """What every part of a ticket's workflow shares: its state and the rules it keeps for life, the
-timeline, and the one way a change is announced (a new version, which the projector follows with
-a snapshot for the read model and the search attributes that changed). Helpers receive it; nothing inherits from it."""
+timeline, the patches it runs under, and the one way a change is announced (a new version, which
+the projector follows with a snapshot for the read model and the search attributes that changed).
+Helpers receive it; nothing inherits from it."""
 
 from collections.abc import Callable
 from datetime import datetime
