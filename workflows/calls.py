@@ -141,7 +141,7 @@ async def transfer_emergency(transfer: EmergencyTransfer) -> str:
     )
 
 
-async def project_ticket(projection: Projection, after_the_task: bool = False) -> None:
+async def project_ticket(projection: Projection, after_the_task: bool) -> None:
     """A local activity, inside the workflow task that made the change (the projection check
     rewrites a row that a task which never completed wrote ahead of its workflow).
 

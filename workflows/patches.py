@@ -3,7 +3,7 @@
 A change to the ticket's workflow that changes its commands is behind `workflow.patched`, so that
 open tickets still replay. Every patch a run passes records a marker, and Core upserts the
 `TemporalChangeVersion` search attribute beside each: two history events and a visibility write
-per patch, for every new ticket — 14 of the full lifecycle's 197 events for its seven patches.
+per patch, for every new ticket — 12 of the full lifecycle's 197 events, for its six patches.
 A ticket begun on this code records one marker, `ALL_OF_2026_12_03`, that stands for every patch
 in `FOLDED`; a run begun before (its history has no such marker) asks each patch as it always
 did, so its history replays command for command. A patch added later is asked for itself, until
